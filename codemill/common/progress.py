@@ -1,0 +1,68 @@
+"""One way to show progress: a rich bar on a terminal, plain periodic lines elsewhere (CI, logs)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from typing import Iterator
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+
+class _PlainProgress:
+    """Prints `label: done/total` at most every `interval` seconds and once at the end."""
+
+    def __init__(self, label: str, total: float | None, interval: float = 10.0, stream=None):
+        self.label, self.total, self.interval = label, total, interval
+        self.stream = stream or sys.stderr
+        self.done = 0.0
+        self._last = time.monotonic()
+
+    def advance(self, amount: float = 1) -> None:
+        self.done += amount
+        now = time.monotonic()
+        if now - self._last >= self.interval:
+            self._last = now
+            self._print()
+
+    def _print(self) -> None:
+        total = f"/{self.total:g}" if self.total else ""
+        print(f"{self.label}: {self.done:g}{total}", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        self._print()
+
+
+class _RichProgress:
+    def __init__(self, progress: Progress, task_id):
+        self._progress, self._task = progress, task_id
+
+    def advance(self, amount: float = 1) -> None:
+        self._progress.advance(self._task, amount)
+
+
+@contextmanager
+def progress(label: str, total: float | None = None, enabled: bool = True) -> Iterator:
+    """Yield an object with `.advance(n)`; a live bar when stderr is a terminal, plain lines otherwise."""
+    if not enabled:
+        yield _PlainProgress(label, total, interval=float("inf"), stream=_NullStream())
+        return
+    if not sys.stderr.isatty():
+        bar = _PlainProgress(label, total)
+        try:
+            yield bar
+        finally:
+            bar.close()
+        return
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    with Progress(*columns, transient=False) as live:
+        yield _RichProgress(live, live.add_task(label, total=total))
+
+
+class _NullStream:
+    def write(self, _text: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        pass

@@ -1,0 +1,1 @@
+"""Stage 2: curate extracted documents into a training set (datatrove pipeline)."""

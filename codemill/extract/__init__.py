@@ -1,0 +1,1 @@
+"""Stage 1: turn raw sources (textbook PDFs, StackExchange dumps) into clean markdown."""

@@ -1,0 +1,1 @@
+"""Textbook PDF -> markdown from the PDF's own text layer."""

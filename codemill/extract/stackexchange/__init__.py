@@ -1,0 +1,1 @@
+"""StackExchange data dump -> Q&A threads in markdown."""
