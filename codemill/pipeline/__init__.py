@@ -1,0 +1,1 @@
+"""End to end: `codemill run` ties the stages together; `codemill report` shows a run."""
