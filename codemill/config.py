@@ -43,18 +43,21 @@ _MESSAGES = {
 }
 
 
+_BOUNDS = {
+    "greater_than": ("greater than", "gt"),
+    "greater_than_equal": ("at least", "ge"),
+    "less_than": ("less than", "lt"),
+    "less_than_equal": ("at most", "le"),
+}
+
+
 def _describe(error: dict[str, Any]) -> str:
     kind, ctx = error["type"], error.get("ctx") or {}
     if kind in _MESSAGES:
         message = _MESSAGES[kind]
-    elif kind == "greater_than":
-        message = f"must be greater than {ctx['gt']}"
-    elif kind == "greater_than_equal":
-        message = f"must be at least {ctx['ge']}"
-    elif kind == "less_than":
-        message = f"must be less than {ctx['lt']}"
-    elif kind == "less_than_equal":
-        message = f"must be at most {ctx['le']}"
+    elif kind in _BOUNDS:
+        words, key = _BOUNDS[kind]
+        message = f"must be {words} {ctx[key]:g}"
     elif kind in ("literal_error", "enum"):
         message = f"must be one of {ctx.get('expected', '')}"
     else:

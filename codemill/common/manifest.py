@@ -23,12 +23,15 @@ class JobManifest:
         self.fingerprint = fingerprint
         self._done: dict[str, dict[str, Any]] = {}
         self._fresh = True  # the file must be (re)started with our fingerprint line
+        self._torn = False  # the file ends in a partial line that the next append must close
         self._load()
 
     def _load(self) -> None:
         if not self.path.exists():
             return
-        lines = self.path.read_text(encoding="utf-8").splitlines()
+        text = self.path.read_text(encoding="utf-8")
+        self._torn = bool(text) and not text.endswith("\n")
+        lines = text.splitlines()
         try:
             header = json.loads(lines[0]) if lines else {}
         except json.JSONDecodeError:
@@ -56,11 +59,13 @@ class JobManifest:
         line = json.dumps({"key": key, "info": info or {}}, ensure_ascii=False, default=str) + "\n"
         if self._fresh:
             line = json.dumps({"fingerprint": self.fingerprint}) + "\n" + line
+        elif self._torn:
+            line = "\n" + line
         with open(self.path, "w" if self._fresh else "a", encoding="utf-8") as handle:
             handle.write(line)
             handle.flush()
             os.fsync(handle.fileno())
-        self._fresh = False
+        self._fresh = self._torn = False
         self._done[key] = info or {}
 
     def reset(self) -> None:
