@@ -1,0 +1,46 @@
+"""`codemill run RECIPE`: extract -> data build -> finetune -> eval base and fine-tuned -> compare -> report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from codemill.common.console import console, fail
+from codemill.config import RecipeError
+from codemill.pipeline.runner import PipelineError, StageOutcome, run_stages
+from codemill.pipeline.stages import plan_stages
+from codemill.pipeline.state import RunState
+from codemill.recipe import load_recipe
+
+
+def run_recipe(path: str | Path, force: bool = False) -> list[StageOutcome]:
+    """Run every stage of the recipe at `path`, skipping those already up to date (none with `force`).
+
+    Raises RecipeError for a bad recipe and PipelineError (stage, input, reason) when a stage fails;
+    the outputs of the stages that completed stay in the run folder either way.
+    """
+    recipe = load_recipe(path)
+    run_dir = recipe.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    stages = plan_stages(recipe)
+    console.print(f"codemill run: {recipe.name}, {len(stages)} stages, run folder {run_dir}")
+    outcomes = run_stages(stages, RunState(run_dir, Path(path)), force=force)
+    ran = sum(outcome.status == "ran" for outcome in outcomes)
+    console.print(f"codemill run: finished, {ran} stage(s) ran, {len(outcomes) - ran} up to date; see {run_dir}")
+    return outcomes
+
+
+def run_command(
+    recipe: Path = typer.Argument(..., help="The recipe YAML to run."),
+    force: bool = typer.Option(False, "--force", help="Run every stage from scratch, even those up to date."),
+) -> None:
+    """Run a whole recipe: extract, data build, finetune, eval base and fine-tuned, compare, report."""
+    try:
+        run_recipe(recipe, force=force)
+    except RecipeError as error:
+        raise fail(str(error)) from None
+    except PipelineError as error:
+        raise fail(f"{error}\nthe outputs of completed stages are kept; fix the cause and rerun to resume", code=1) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted; rerun the same command to resume", code=130) from None

@@ -1,0 +1,144 @@
+"""The stages of a recipe, in order, each with its settings, inputs, outputs and a call into its package.
+
+Stage packages are imported when a stage runs, not before, so a recipe that skips a stage never pays
+for importing it (torch, transformers) and tests can stand in for any stage function.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from codemill.extract.config import SourceConfig
+from codemill.pipeline.runner import Stage, StageFailure
+from codemill.recipe import Recipe
+
+EVAL_MODELS = ("base", "finetuned")
+
+
+def _dump(section: Any) -> Any:
+    return section.model_dump(mode="json")
+
+
+def _existing(*paths: Path | str | None) -> list[Path]:
+    """The paths among `paths` that are set and exist locally (hub ids are settings, not inputs)."""
+    return [Path(path) for path in paths if path is not None and Path(path).exists()]
+
+
+def _check_summary(summary: Any) -> None:
+    """Extractors report per-file failures instead of raising; a run does not go on without them."""
+    failed = list(getattr(summary, "failed", None) or [])
+    if failed:
+        listed = "; ".join(f"{path}: {reason}" for path, reason in failed[:5])
+        more = f" (and {len(failed) - 5} more)" if len(failed) > 5 else ""
+        raise StageFailure(str(failed[0][0]), f"{len(failed)} input(s) failed: {listed}{more}")
+
+
+def extract_stage(source: SourceConfig, run_dir: Path) -> Stage:
+    out_dir = source.extracted_dir(run_dir)
+    options = source.pdf if source.type == "pdf" else source.stackexchange
+
+    def action(fresh: bool) -> None:
+        if not source.path.exists():
+            raise StageFailure(str(source.path), f"source '{source.name}' path does not exist")
+        if source.type == "pdf":
+            extract_pdfs = importlib.import_module("codemill.extract.pdf").extract_pdfs
+            summary = extract_pdfs([source.path], out_dir, options=options, force=fresh)
+        else:
+            extract_stackexchange = importlib.import_module("codemill.extract.stackexchange").extract_stackexchange
+            summary = extract_stackexchange(source.path, out_dir, options=options, force=fresh)
+        _check_summary(summary)
+
+    settings = {"type": source.type, "options": _dump(options)}
+    return Stage(f"extract:{source.name}", str(source.path), settings, [source.path], [out_dir], action)
+
+
+def data_stage(recipe: Recipe) -> Stage:
+    run_dir = recipe.run_dir
+    decont = recipe.data.decontamination
+    inputs = [source.extracted_dir(run_dir) for source in recipe.sources]
+    inputs += _existing(decont.humaneval_path, decont.mbpp_path, recipe.data.tokenizer)
+
+    def action(fresh: bool) -> None:
+        importlib.import_module("codemill.datasets").build_dataset(recipe)
+
+    settings = {"data": _dump(recipe.data), "sources": [_dump(source) for source in recipe.sources]}
+    return Stage("data", "the extracted sources", settings, inputs, [run_dir / "dataset"], action)
+
+
+def base_model_inputs(recipe: Recipe) -> list[Path]:
+    """What the base model is read from: the built tiny model, or a local model folder."""
+    if recipe.model.tiny is not None:
+        return [recipe.run_dir / "base_model"]
+    return _existing(recipe.model.name_or_path)
+
+
+def finetune_stage(recipe: Recipe) -> Stage:
+    run_dir = recipe.run_dir
+    outputs = [run_dir / "finetune"] + ([run_dir / "base_model"] if recipe.model.tiny is not None else [])
+
+    def action(fresh: bool) -> None:
+        importlib.import_module("codemill.finetune").finetune(recipe, resume=not fresh)
+
+    settings = {"model": _dump(recipe.model), "finetune": _dump(recipe.finetune)}
+    inputs = [run_dir / "dataset"] + _existing(recipe.model.name_or_path)
+    return Stage("finetune", str(run_dir / "dataset"), settings, inputs, outputs, action)
+
+
+def benchmark_name(spec: Any) -> str:
+    return spec.name
+
+
+def eval_stage(recipe: Recipe, spec: Any, which: str) -> Stage:
+    run_dir = recipe.run_dir
+    out_dir = run_dir / "eval" / which / benchmark_name(spec)
+    adapter = run_dir / "finetune" if which == "finetuned" else None
+
+    def action(fresh: bool) -> None:
+        evaluate = importlib.import_module("codemill.evals").evaluate
+        evaluate(recipe, spec, out_dir, adapter=adapter, resume=not fresh)
+
+    eval_settings = _dump(recipe.eval) | {"benchmarks": None}
+    settings = {"model": _dump(recipe.model), "eval": eval_settings, "benchmark": _dump(spec)}
+    inputs = base_model_inputs(recipe) + _existing(spec.data_file) + ([adapter] if adapter else [])
+    subject = f"{which} model on {benchmark_name(spec)}"
+    return Stage(f"eval:{which}:{benchmark_name(spec)}", subject, settings, inputs, [out_dir], action)
+
+
+def compare_stage(recipe: Recipe) -> Stage:
+    run_dir = recipe.run_dir
+    eval_dirs = [run_dir / "eval" / which for which in EVAL_MODELS]
+
+    def action(fresh: bool) -> None:
+        importlib.import_module("codemill.evals").compare_runs(eval_dirs, run_dir / "compare")
+
+    return Stage("compare", "the eval results", {}, eval_dirs, [run_dir / "compare"], action)
+
+
+def report_stage(recipe: Recipe) -> Stage:
+    run_dir = recipe.run_dir
+    inputs = [run_dir / name for name in ("dataset", "finetune", "eval", "compare")]
+
+    def action(fresh: bool) -> None:
+        importlib.import_module("codemill.pipeline.report").write_report(run_dir)
+
+    return Stage("report", str(run_dir), {}, inputs, [run_dir / "report.html"], action)
+
+
+def report_available() -> bool:
+    return importlib.util.find_spec("codemill.pipeline.report") is not None
+
+
+def plan_stages(recipe: Recipe) -> list[Stage]:
+    """Every stage the recipe asks for, in the order they must run."""
+    stages = [extract_stage(source, recipe.run_dir) for source in recipe.sources]
+    stages += [data_stage(recipe), finetune_stage(recipe)]
+    for which in EVAL_MODELS:
+        stages += [eval_stage(recipe, spec, which) for spec in recipe.eval.benchmarks]
+    if recipe.eval.benchmarks:
+        stages.append(compare_stage(recipe))
+    if report_available():
+        stages.append(report_stage(recipe))
+    return stages
