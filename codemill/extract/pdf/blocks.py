@@ -1,0 +1,152 @@
+"""Classify lines (heading, code, text) and group them into blocks along the reading flow.
+
+The flow runs through every page and column in reading order, so a paragraph or a code listing
+cut by a page or column break is continued rather than split.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from codemill.extract.pdf.lines import Line
+from codemill.extract.pdf.styles import CODE_SHARE, HEADING_SIZE_RATIO, DocumentStyle, heading_style
+
+LIST_MARKER = re.compile(r"^(?:[•◦▪‣●○■□➢►▸∙·–—*-]|\(?(?:\d{1,3}|[a-z]|[ivx]{1,5})[.)])(?=\s)", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?:;]['’”)]*$")
+
+
+@dataclass
+class Block:
+    """A heading, paragraph, list item, code listing or image placeholder, with its lines."""
+
+    kind: str
+    lines: list[Line] = field(default_factory=list)
+    level: int = 0
+    blank_before: list[int] = field(default_factory=list)  # code: blank lines before each line
+
+    @property
+    def first(self) -> Line:
+        return self.lines[0]
+
+    @property
+    def last(self) -> Line:
+        return self.lines[-1]
+
+
+def classify(lines: list[Line], style: DocumentStyle) -> None:
+    """Set each non-furniture line's kind to code, heading or text."""
+    for line in lines:
+        if line.kind in ("furniture", "image"):
+            continue
+        mono = line.share("mono")
+        if mono >= CODE_SHARE:
+            line.kind = "code"
+        elif line.size >= style.body_size * HEADING_SIZE_RATIO and mono < 0.5 and re.search(r"[^\W\d_]", line.text):
+            line.kind = "heading"
+        else:
+            line.kind = "text"
+    _demote_inline_code(lines, style)
+
+
+def _demote_inline_code(lines: list[Line], style: DocumentStyle) -> None:
+    """A lone monospace line set at prose spacing between prose lines is wrapped inline code."""
+    for i in range(1, len(lines) - 1):
+        prev, line, nxt = lines[i - 1], lines[i], lines[i + 1]
+        if line.kind != "code" or prev.kind != "text" or nxt.kind != "text":
+            continue
+        if _close(prev, line, style.body_pitch) and _close(line, nxt, style.body_pitch):
+            line.kind = "text"
+
+
+def _close(a: Line, b: Line, pitch: float) -> bool:
+    same_place = a.page == b.page and a.column == b.column and a.section == b.section
+    return same_place and 0 < b.baseline - a.baseline <= 1.2 * pitch
+
+
+def _same_place(a: Line, b: Line) -> bool:
+    return a.page == b.page and a.column == b.column and a.section == b.section
+
+
+def build_blocks(lines: list[Line], style: DocumentStyle) -> list[Block]:
+    """Walk the flow once, extending the open block or starting a new one at each line."""
+    blocks: list[Block] = []
+    for line in lines:
+        if line.kind == "furniture":
+            continue
+        current = blocks[-1] if blocks else None
+        if current is not None and _continues(current, line, style):
+            if current.kind == "code":
+                current.blank_before.append(_blank_lines(current.last, line, style))
+            current.lines.append(line)
+            continue
+        blocks.append(_open_block(line))
+    return [_promote_bold_line(block, style) for block in blocks]
+
+
+def _open_block(line: Line) -> Block:
+    if line.kind == "code":
+        return Block("code", [line], blank_before=[0])
+    if line.kind in ("heading", "image"):
+        return Block(line.kind, [line])
+    if LIST_MARKER.match(line.text):
+        return Block("list_item", [line])
+    return Block("paragraph", [line])
+
+
+def _continues(block: Block, line: Line, style: DocumentStyle) -> bool:
+    prev = block.last
+    if block.kind == "code":
+        return line.kind == "code" and (not _same_place(prev, line) or _blank_lines(prev, line, style) >= 0)
+    if block.kind == "heading":
+        return (
+            line.kind == "heading"
+            and _same_place(prev, line)
+            and heading_style(line) == heading_style(prev)
+            and line.baseline - prev.baseline <= 1.6 * line.size
+        )
+    if block.kind in ("paragraph", "list_item"):
+        return line.kind == "text" and not LIST_MARKER.match(line.text) and _text_continues(block, prev, line, style)
+    return False
+
+
+def _text_continues(block: Block, prev: Line, line: Line, style: DocumentStyle) -> bool:
+    if abs(line.size - prev.size) > 1.0:
+        return False
+    indented = line.x0 - line.left_edge > 0.8 * line.size
+    if not _same_place(prev, line):
+        full = prev.x1 >= prev.right_edge - 2.0 * prev.size
+        return full and not indented and not _SENTENCE_END.search(prev.text.rstrip())
+    step = line.baseline - prev.baseline
+    if not 0 < step <= 1.3 * max(style.body_pitch * line.size / style.body_size, 1.05 * line.size):
+        return False
+    if block.kind == "paragraph" and indented and prev.x0 - prev.left_edge < 0.5 * prev.size:
+        return False  # first-line indent starts a new paragraph
+    width = prev.right_edge - prev.left_edge
+    short = prev.x1 < prev.right_edge - 0.25 * width
+    return not (short and _SENTENCE_END.search(prev.text.rstrip()) and line.text[:1].isupper())
+
+
+def _blank_lines(prev: Line, line: Line, style: DocumentStyle) -> int:
+    """Blank lines between two code lines from their baseline distance; -1 when they are not one listing."""
+    if not _same_place(prev, line):
+        return 0
+    steps = (line.baseline - prev.baseline) / style.code_pitch
+    whole = round(steps)
+    if whole < 1 or abs(steps - whole) > 0.2 or whole > 5:
+        return -1
+    return whole - 1
+
+
+def _promote_bold_line(block: Block, style: DocumentStyle) -> Block:
+    """A short, standalone, all-bold line at body size or above is a heading too."""
+    if block.kind != "paragraph" or len(block.lines) != 1:
+        return block
+    line = block.first
+    text = line.text.strip()
+    if line.share("bold") < 0.95 or line.size < style.body_size - 0.5 or len(text) > 100:
+        return block
+    if not re.search(r"[^\W\d_]", text) or re.search(r"[.,;:]$", text):
+        return block
+    line.kind = "heading"
+    return Block("heading", [line])

@@ -1,0 +1,72 @@
+"""Code listings: exact text and indentation from x-positions, re-joined wrapped lines, a language tag."""
+
+from __future__ import annotations
+
+import re
+
+from codemill.extract.pdf.blocks import Block
+from codemill.extract.pdf.lines import Line
+from codemill.extract.pdf.styles import DocumentStyle
+
+WRAP_MARKS = "↪↩↳⤶⤷⏎↵➥"
+
+_LANGUAGE_HINTS: list[tuple[str, re.Pattern]] = [
+    ("python", re.compile(r"^\s*(>>> |def \w+\(.*\):|class \w+.*:$|import \w+|from [\w.]+ import |print\(|elif |for \w+ in .*:$|while .*:$)", re.M)),
+    ("java", re.compile(r"^\s*(public|private|protected) (static )?(class|void|int|String)\b|System\.out\.print", re.M)),
+    ("c", re.compile(r"^\s*#include\s*<|\bint main\s*\(|printf\s*\(", re.M)),
+    ("javascript", re.compile(r"^\s*(const|let|var) \w+ = |console\.log\(|function \w+\s*\(|=> \{", re.M)),
+    ("bash", re.compile(r"^\s*\$ \w+|^\s*(sudo|apt-get|pip|cd|ls|echo|export) ", re.M)),
+    ("sql", re.compile(r"^\s*(SELECT .* FROM|INSERT INTO|CREATE TABLE|UPDATE \w+ SET)\b", re.M | re.I)),
+    ("html", re.compile(r"^\s*<(!DOCTYPE|html|head|body|div|p|a)\b", re.M | re.I)),
+]
+
+
+def code_lines(block: Block, style: DocumentStyle) -> list[str]:
+    """The listing's lines with blank lines restored and the block's common indentation removed."""
+    rendered = []
+    for line, blanks in zip(block.lines, block.blank_before):
+        rendered.extend([""] * blanks)
+        rendered.append(_place_spans(line, style))
+    rendered = _join_wrapped(rendered)
+    indent = min((len(t) - len(t.lstrip(" ")) for t in rendered if t.strip()), default=0)
+    return [t[indent:].rstrip() for t in rendered]
+
+
+def _place_spans(line: Line, style: DocumentStyle) -> str:
+    """Put each span at the column its x-position gives, measured from the column's left edge."""
+    text, prev_end = "", line.left_edge
+    for span in line.spans:
+        width = style.char_width(span.size) if span.mono else style.char_width(line.size)
+        column = max(0, round((span.x0 - line.left_edge) / width))
+        if column > len(text):
+            text += " " * (column - len(text))
+        elif text and not text.endswith(" ") and not span.text.startswith(" ") and span.x0 - prev_end > 0.5 * width:
+            text += " "
+        text += span.text
+        prev_end = span.x1
+    return text
+
+
+def _join_wrapped(lines: list[str]) -> list[str]:
+    """Lines the typesetter broke with a continuation mark are joined back into one."""
+    joined: list[str] = []
+    for text in lines:
+        stripped = text.strip()
+        if joined and stripped[:1] in WRAP_MARKS and stripped:
+            joined[-1] = joined[-1].rstrip().rstrip(WRAP_MARKS).rstrip() + " " + stripped[1:].lstrip()
+        elif joined and joined[-1].rstrip()[-1:] in WRAP_MARKS and joined[-1].strip():
+            joined[-1] = joined[-1].rstrip()[:-1].rstrip() + " " + stripped
+        else:
+            joined.append(text)
+    return joined
+
+
+def guess_language(lines: list[str], default: str | None) -> str | None:
+    """The document's language when one is set and the listing looks like code, else a guess from content."""
+    text = "\n".join(lines)
+    for name, pattern in _LANGUAGE_HINTS:
+        if pattern.search(text):
+            return default or name
+    if default and re.search(r"[=(){}\[\];:]", text):
+        return default
+    return None

@@ -1,0 +1,90 @@
+"""Find column gutters on a page and put its lines in reading order.
+
+A gutter is a vertical strip near the middle of the text area that no row's ink crosses, with
+text on both sides that fills its column (a code listing with spaced-out words does not). Rows
+that do cross it (titles, wide figures) cut the page into sections read top to bottom; inside a
+section the left column is read before the right one.
+"""
+
+from __future__ import annotations
+
+from statistics import median
+
+from codemill.extract.pdf.spans import Span
+
+
+def _ink_intervals(row: list[Span]) -> list[tuple[float, float]]:
+    """The row's inked stretches: spans merged across gaps narrower than about one em."""
+    intervals: list[list[float]] = []
+    for span in row:
+        if not span.text.strip():
+            continue
+        if intervals and span.x0 - intervals[-1][1] < 0.9 * span.size:
+            intervals[-1][1] = max(intervals[-1][1], span.x1)
+        else:
+            intervals.append([span.x0, span.x1])
+    return [(a, b) for a, b in intervals]
+
+
+def find_gutter(rows: list[list[Span]]) -> float | None:
+    """The x of a two-column gutter on this page, or None for a single column."""
+    inked = [iv for iv in (_ink_intervals(r) for r in rows) if iv]
+    if len(inked) < 10:
+        return None
+    left = min(iv[0][0] for iv in inked)
+    right = max(iv[-1][1] for iv in inked)
+    width = right - left
+    best: tuple[int, float] | None = None
+    for step in range(30, 71):
+        x = left + width * step / 100
+        crossing = sum(1 for iv in inked if any(a < x < b for a, b in iv))
+        if crossing > 0.2 * len(inked):
+            continue
+        both = sum(1 for iv in inked if iv[0][0] < x and iv[-1][1] > x and not any(a < x < b for a, b in iv))
+        if best is None or both > best[0]:
+            best = (both, x)
+    if best is None or best[0] < max(5, 0.3 * len(inked)):
+        return None
+    x = _centre_of_gap(inked, best[1])
+    return x if _columns_fill(inked, x, left, right) else None
+
+
+def _centre_of_gap(inked: list[list[tuple[float, float]]], x: float) -> float:
+    """Move x to the middle of the empty strip around it, so both columns get their whole ink."""
+    lo = max((b for iv in inked for a, b in iv if b <= x), default=x)
+    hi = min((a for iv in inked for a, b in iv if a >= x), default=x)
+    return (lo + hi) / 2
+
+
+def _columns_fill(inked: list[list[tuple[float, float]]], x: float, left: float, right: float) -> bool:
+    """Real columns are filled: their rows mostly run from the column's edge to near the gutter."""
+    left_ends = [max(b for a, b in iv if b <= x) for iv in inked if any(b <= x for a, b in iv)]
+    right_ends = [max(b for a, b in iv if a >= x) for iv in inked if any(a >= x for a, b in iv)]
+    if len(left_ends) < 5 or len(right_ends) < 5:
+        return False
+    left_width, right_width = x - left, right - x
+    return median(left_ends) >= x - 0.25 * left_width and median(right_ends) >= right - 0.25 * right_width
+
+
+def reading_order(rows: list[list[Span]], gutter: float | None) -> list[tuple[int, int, list[Span]]]:
+    """(section, column, row piece) in reading order: sections top-down, left column first."""
+    if gutter is None:
+        return [(0, 0, row) for row in rows]
+    ordered: list[tuple[int, int, list[Span]]] = []
+    section, pending_right = 0, []
+    for row in rows:
+        if any(a < gutter < b for a, b in _ink_intervals(row)):
+            ordered.extend(pending_right)
+            pending_right = []
+            section += 1
+            ordered.append((section, 0, row))
+            section += 1
+            continue
+        left = [s for s in row if s.x1 <= gutter]
+        right = [s for s in row if s.x1 > gutter]
+        if left:
+            ordered.append((section, 0, left))
+        if right:
+            pending_right.append((section, 1, right))
+    ordered.extend(pending_right)
+    return ordered

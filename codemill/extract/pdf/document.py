@@ -1,0 +1,190 @@
+"""One PDF -> markdown plus a per-page report, entirely in memory."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pymupdf
+
+from codemill.extract.pdf.blocks import Block, build_blocks, classify
+from codemill.extract.pdf.config import PdfOptions
+from codemill.extract.pdf.furniture import mark_furniture
+from codemill.extract.pdf.inline import hyphenated_words
+from codemill.extract.pdf.lines import Line
+from codemill.extract.pdf.ocr import ocr_available, ocr_page
+from codemill.extract.pdf.page import page_lines, set_column_edges
+from codemill.extract.pdf.render import render
+from codemill.extract.pdf.styles import measure, rank_headings
+
+
+class PdfError(Exception):
+    """A PDF that cannot be converted at all; the message says why in one line."""
+
+
+@dataclass
+class Conversion:
+    """The markdown of one PDF and the report written beside it."""
+
+    markdown: str
+    report: dict = field(default_factory=dict)
+
+
+def open_pdf(path: str | Path) -> pymupdf.Document:
+    """Open a PDF or raise PdfError naming what is wrong (missing, corrupt, encrypted, empty)."""
+    path = Path(path)
+    if not path.is_file():
+        raise PdfError(f"{path}: no such file")
+    try:
+        doc = pymupdf.open(path, filetype="pdf")
+    except Exception as error:  # pymupdf raises several types for damaged files
+        raise PdfError(f"{path}: not a readable PDF ({_first_line(error)})") from None
+    if doc.needs_pass and not doc.authenticate(""):
+        doc.close()
+        raise PdfError(f"{path}: encrypted (password protected); decrypt it first, e.g. `qpdf --decrypt`")
+    if doc.page_count == 0:
+        doc.close()
+        raise PdfError(f"{path}: the PDF has no pages")
+    return doc
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
+
+
+def convert_pdf(path: str | Path, options: PdfOptions = PdfOptions(), pages: range | None = None) -> Conversion:
+    """Convert one PDF (optionally a page range) to markdown; raises PdfError for unusable files."""
+    started = time.perf_counter()
+    doc = open_pdf(path)
+    try:
+        conversion = convert_document(doc, options, pages)
+    finally:
+        doc.close()
+    conversion.report["source"] = str(path)
+    conversion.report["timings"]["total_s"] = round(time.perf_counter() - started, 4)
+    return conversion
+
+
+def pdf_to_markdown(path: str | Path, options: PdfOptions = PdfOptions()) -> str:
+    """The markdown of one PDF, for callers that only want the text."""
+    return convert_pdf(path, options).markdown
+
+
+def convert_document(doc: pymupdf.Document, options: PdfOptions, pages: range | None = None) -> Conversion:
+    pages = pages if pages is not None else range(doc.page_count)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    page_reports, per_page, heights, ocr_text = [], [], [], {}
+    for number in pages:
+        report, lines, text = _read_page(doc, number, options)
+        page_reports.append(report)
+        per_page.append(lines)
+        heights.append(doc[number].rect.height)
+        if text:
+            ocr_text[number] = text
+    timings["read_s"] = round(time.perf_counter() - clock, 4)
+    clock = time.perf_counter()
+    mark_furniture(per_page, heights)
+    for lines in per_page:
+        set_column_edges(lines)
+    markdown = _assemble(per_page, ocr_text, options)
+    timings["layout_s"] = round(time.perf_counter() - clock, 4)
+    report = {
+        "source": getattr(doc, "name", ""),
+        "title": (doc.metadata or {}).get("title") or None,
+        "pages": len(page_reports),
+        "page_reports": page_reports,
+        "warnings": _document_warnings(page_reports),
+        "timings": timings,
+    }
+    return Conversion(markdown, report)
+
+
+def _read_page(doc: pymupdf.Document, number: int, options: PdfOptions) -> tuple[dict, list[Line], str]:
+    """Lines of one page and its report entry; pages without text are OCR'd or reported as skipped."""
+    report = {"page": number + 1, "status": "text", "reason": None, "warnings": []}
+    try:
+        page = doc[number]
+        lines = page_lines(page, number)
+    except Exception as error:  # a damaged page must not stop the rest of the book
+        report.update(status="skipped", reason=f"unreadable page: {_first_line(error)}")
+        return report, [], ""
+    if lines:
+        if options.image_placeholders:
+            lines = _insert_images(lines, _image_lines(page, number))
+        return report, lines, ""
+    has_images = bool(page.get_images(full=False))
+    reason = "no text layer (scanned page)" if has_images else "blank page (no text, no images)"
+    if not has_images:
+        report.update(status="skipped", reason=reason)
+        return report, [], ""
+    if not options.ocr:
+        report.update(status="skipped", reason=f"{reason}; enable `ocr` to read it")
+        return report, [], ""
+    missing = ocr_available()
+    if missing:
+        report.update(status="skipped", reason=f"{reason}; OCR unavailable: {missing}")
+        return report, [], ""
+    report.update(status="ocr", reason=reason)
+    return report, [], ocr_page(page)
+
+
+def _image_lines(page: pymupdf.Page, number: int) -> list[Line]:
+    """Placeholder lines for images, placed in the flow by their position on the page."""
+    from codemill.extract.pdf.spans import Span
+
+    lines = []
+    for index, info in enumerate(page.get_image_info()):
+        x0, y0, x1, y1 = info["bbox"]
+        span = Span("", "", 0.0, False, False, False, x0, y0, x1, y1, y1)
+        markdown = f"![image](page-{number + 1}-image-{index + 1})"
+        lines.append(Line(spans=[span], page=number, kind="image", extra={"markdown": markdown}))
+    return lines
+
+
+def _insert_images(lines: list[Line], images: list[Line]) -> list[Line]:
+    """Put each image placeholder before the first line that starts below the image's top."""
+    for image in sorted(images, key=lambda line: line.y0):
+        at = next((i for i, line in enumerate(lines) if line.kind != "image" and line.y0 >= image.y0), len(lines))
+        lines.insert(at, image)
+    return lines
+
+
+def _assemble(per_page: list[list[Line]], ocr_text: dict[int, str], options: PdfOptions) -> str:
+    """Classify, group and render every text page; OCR'd pages are added in page order."""
+    flow = [line for lines in per_page for line in lines]
+    style = measure([line for line in flow if line.kind == "text"])
+    classify(flow, style)
+    blocks = build_blocks(flow, style)
+    style.heading_levels = rank_headings([b.first for b in blocks if b.kind == "heading"], style.body_size)
+    vocabulary = hyphenated_words(flow)
+    if not ocr_text:
+        return render(blocks, style, vocabulary, options.language)
+    return _with_ocr_pages(blocks, ocr_text, style, vocabulary, options.language)
+
+
+def _with_ocr_pages(blocks: list[Block], ocr_text: dict[int, str], style, vocabulary, language) -> str:
+    parts, pending = [], dict(sorted(ocr_text.items()))
+    for block in blocks:
+        while pending and next(iter(pending)) < block.first.page:
+            parts.append(pending.pop(next(iter(pending))))
+        parts.append(render([block], style, vocabulary, language).strip())
+    parts.extend(pending.values())
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _document_warnings(page_reports: list[dict]) -> list[str]:
+    skipped = [r["page"] for r in page_reports if r["status"] == "skipped"]
+    ocr = [r["page"] for r in page_reports if r["status"] == "ocr"]
+    warnings = []
+    if skipped:
+        warnings.append(f"{len(skipped)} page(s) skipped: {_page_list(skipped)}")
+    if ocr:
+        warnings.append(f"{len(ocr)} page(s) read by OCR: {_page_list(ocr)}")
+    return warnings
+
+
+def _page_list(pages: list[int]) -> str:
+    return ", ".join(map(str, pages[:20])) + (" ..." if len(pages) > 20 else "")

@@ -1,0 +1,86 @@
+"""Running heads, footers and page numbers: found by what repeats at the same place across pages.
+
+Only lines at the outer edge of a page (the first or last few, inside the top or bottom fifth)
+are candidates. A candidate is furniture when its text, with digits masked, recurs at the same
+height on several pages, when it sits in a slot (height, font, size) that such repeating lines
+use, or when it is a bare page number set apart from the body by a gap. Body text never qualifies
+unless it also repeats at one place across pages, which body text does not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from codemill.extract.pdf.lines import Line
+
+EDGE_SHARE = 0.2  # top/bottom share of the page height where furniture can sit
+EDGE_LINES = 3  # how many outermost lines per edge are candidates
+_DIGITS = re.compile(r"\d+")
+_ROMAN = re.compile(r"\b[ivxlcdm]+\b")
+_PAGE_NUMBER = re.compile(
+    r"^[\W_]*(?:page\s*)?(?:\d{1,4}|[ivxlcdm]{1,7})(?:\s*(?:/|of)\s*\d{1,4})?[\W_]*$", re.IGNORECASE
+)
+
+
+def _mask(text: str) -> str:
+    return _ROMAN.sub("#", _DIGITS.sub("#", " ".join(text.lower().split())))
+
+
+def _candidates(lines: list[Line], height: float) -> list[tuple[str, Line]]:
+    """(edge, line) for the outermost lines near the top and bottom of one page."""
+    by_y = sorted(lines, key=lambda line: line.y0)
+    top = [("top", line) for line in by_y[:EDGE_LINES] if line.y1 <= height * EDGE_SHARE]
+    bottom = [("bottom", line) for line in by_y[-EDGE_LINES:] if line.y0 >= height * (1 - EDGE_SHARE)]
+    return top + bottom
+
+
+def _is_isolated(line: Line, page: list[Line]) -> bool:
+    """Set apart from every other line of its page by at least half its size vertically."""
+    gap = 0.5 * line.size
+    return all(other is line or other.y0 >= line.y1 + gap or other.y1 <= line.y0 - gap or _same_row(other, line) for other in page)
+
+
+def _same_row(a: Line, b: Line) -> bool:
+    return abs(a.baseline - b.baseline) < 0.35 * max(a.size, b.size)
+
+
+def mark_furniture(pages: list[list[Line]], heights: list[float]) -> int:
+    """Set `kind = "furniture"` on running heads, footers and page numbers; return how many."""
+    min_repeats = 2 if len(pages) < 6 else 3
+    by_text: dict[tuple, set[int]] = defaultdict(set)
+    cands = [_candidates(lines, h) for lines, h in zip(pages, heights)]
+    for page_index, page in enumerate(cands):
+        for edge, line in page:
+            by_text[(edge, _mask(line.text), round(line.y0 / 4))].add(page_index)
+    slots: set[tuple] = set()
+    marked = 0
+    for page_index, page in enumerate(cands):
+        for edge, line in page:
+            key = (edge, _mask(line.text), round(line.y0 / 4))
+            repeats = len(by_text[key]) >= min_repeats
+            if repeats and re.search(r"\w", line.text) and _is_isolated(line, pages[page_index]):
+                line.kind = "furniture"
+                slots.add(_slot(edge, line))
+                marked += 1
+    for page_index, page in enumerate(cands):
+        for edge, line in page:
+            if line.kind == "furniture" or not _is_isolated(line, pages[page_index]):
+                continue
+            if _slot(edge, line) in slots or _PAGE_NUMBER.match(line.text.strip()):
+                if _is_outermost(line, pages[page_index], edge):
+                    line.kind = "furniture"
+                    marked += 1
+    return marked
+
+
+def _slot(edge: str, line: Line) -> tuple:
+    span = line.spans[0]
+    return (edge, round(line.y0 / 4), span.font, span.size)
+
+
+def _is_outermost(line: Line, page: list[Line], edge: str) -> bool:
+    """No body line lies between this line and the page edge."""
+    if edge == "top":
+        return all(o.kind == "furniture" or o is line or o.y0 >= line.y0 - 0.5 or _same_row(o, line) for o in page)
+    return all(o.kind == "furniture" or o is line or o.y1 <= line.y1 + 0.5 or _same_row(o, line) for o in page)

@@ -1,0 +1,125 @@
+"""Group a page's spans into lines: same baseline, split at column gutters and wide gaps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from codemill.extract.pdf.spans import Span
+
+
+@dataclass(slots=True)
+class Line:
+    """One visual line of one column: spans left to right, plus where it sits in the document."""
+
+    spans: list[Span]
+    page: int
+    column: int = 0
+    section: int = 0
+    left_edge: float = 0.0  # left edge of the column this line belongs to
+    right_edge: float = 0.0
+    kind: str = "text"  # text | code | heading | furniture | image
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def x0(self) -> float:
+        return self.spans[0].x0
+
+    @property
+    def x1(self) -> float:
+        return max(s.x1 for s in self.spans)
+
+    @property
+    def y0(self) -> float:
+        return min(s.y0 for s in self.spans)
+
+    @property
+    def y1(self) -> float:
+        return max(s.y1 for s in self.spans)
+
+    @property
+    def baseline(self) -> float:
+        return max(self.spans, key=lambda s: len(s.text)).baseline
+
+    @property
+    def size(self) -> float:
+        """The size that carries most of the line's characters."""
+        weights: dict[float, int] = {}
+        for s in self.spans:
+            weights[s.size] = weights.get(s.size, 0) + len(s.text.strip())
+        return max(weights, key=weights.get)
+
+    @property
+    def text(self) -> str:
+        return join_spans(self.spans)
+
+    def share(self, attribute: str) -> float:
+        """Fraction of the line's visible characters whose span has `attribute` set."""
+        total = hit = 0
+        for s in self.spans:
+            n = len(s.text) - s.text.count(" ")
+            total += n
+            if getattr(s, attribute):
+                hit += n
+        return hit / total if total else 0.0
+
+
+def needs_space(left: Span, right: Span) -> bool:
+    """A space goes between two spans when the gap between them is wider than a thin space."""
+    if left.text.endswith(" ") or right.text.startswith(" "):
+        return False
+    return right.x0 - left.x1 > 0.15 * min(left.size, right.size)
+
+
+def join_spans(spans: list[Span]) -> str:
+    parts = []
+    for i, span in enumerate(spans):
+        if i and needs_space(spans[i - 1], span):
+            parts.append(" ")
+        parts.append(span.text)
+    return "".join(parts)
+
+
+def group_rows(spans: list[Span]) -> list[list[Span]]:
+    """Spans that share a baseline (within a fraction of their size), each row sorted by x."""
+    rows: list[list[Span]] = []
+    for span in sorted(spans, key=lambda s: (round(s.baseline, 1), s.x0)):
+        row = rows[-1] if rows else None
+        if row is not None and abs(span.baseline - row[0].baseline) <= 0.35 * max(span.size, row[0].size):
+            row.append(span)
+        else:
+            rows.append([span])
+    return [_drop_overprint(sorted(row, key=lambda s: s.x0)) for row in rows]
+
+
+def _drop_overprint(row: list[Span]) -> list[Span]:
+    """Remove spans printed twice at (almost) the same place, a common trick for fake bold."""
+    kept: list[Span] = []
+    for span in row:
+        if kept and span.text == kept[-1].text and abs(span.x0 - kept[-1].x0) < 0.2 * span.size:
+            continue
+        kept.append(span)
+    return kept
+
+
+def split_row(row: list[Span], gutters: list[float]) -> list[list[Span]]:
+    """Cut a row at column gutters, and at gaps wider than three ems unless both sides are monospace."""
+    pieces: list[list[Span]] = [[row[0]]]
+    for span in row[1:]:
+        prev = pieces[-1][-1]
+        crosses_gutter = any(prev.x1 <= g <= span.x0 for g in gutters)
+        wide_gap = span.x0 - prev.x1 > 3 * max(span.size, prev.size) and not (span.mono and prev.mono)
+        if crosses_gutter or wide_gap:
+            pieces.append([span])
+        else:
+            pieces[-1].append(span)
+    return [_trim(p) for p in pieces if any(s.text.strip() for s in p)]
+
+
+def _trim(spans: list[Span]) -> list[Span]:
+    """Drop whitespace-only spans at either end of a piece so its box is its ink."""
+    start, end = 0, len(spans)
+    while start < end and not spans[start].text.strip():
+        start += 1
+    while end > start and not spans[end - 1].text.strip():
+        end -= 1
+    return spans[start:end]

@@ -1,0 +1,48 @@
+"""One page -> its lines in reading order, each tagged with its column and the column's edges."""
+
+from __future__ import annotations
+
+import pymupdf
+
+from codemill.extract.pdf.columns import find_gutter, reading_order
+from codemill.extract.pdf.lines import Line, group_rows, split_row
+from codemill.extract.pdf.spans import Span, read_spans
+
+
+def page_lines(page: pymupdf.Page, page_no: int) -> list[Line]:
+    """Read, group and order one page's text; an empty list means the page has no text layer."""
+    return lines_from_spans(read_spans(page), page_no)
+
+
+def lines_from_spans(spans: list[Span], page_no: int) -> list[Line]:
+    rows = group_rows([s for s in spans if s.text])
+    rows = [row for row in rows if any(s.text.strip() for s in row)]
+    if not rows:
+        return []
+    gutter = find_gutter(rows)
+    lines = []
+    for section, column, row in reading_order(rows, gutter):
+        for piece in split_row(row, [gutter] if gutter is not None else []):
+            lines.append(Line(spans=piece, page=page_no, column=column, section=section))
+    set_column_edges(lines)
+    return lines
+
+
+def set_column_edges(lines: list[Line]) -> None:
+    """Each line learns its column's left edge (the leftmost x shared by two lines) and right edge."""
+    starts: dict[int, list[float]] = {}
+    ends: dict[int, float] = {}
+    for line in lines:
+        if line.kind == "furniture":
+            continue
+        starts.setdefault(line.column, []).append(round(line.x0))
+        ends[line.column] = max(ends.get(line.column, line.x1), line.x1)
+    lefts = {column: _shared_minimum(xs) for column, xs in starts.items()}
+    for line in lines:
+        line.left_edge = lefts.get(line.column, line.x0)
+        line.right_edge = ends.get(line.column, line.x1)
+
+
+def _shared_minimum(xs: list[float]) -> float:
+    repeated = [x for x in set(xs) if xs.count(x) >= 2]
+    return float(min(repeated or xs))

@@ -1,0 +1,82 @@
+"""Blocks -> markdown text in pandoc's gfm conventions (ATX headings, fenced code, one paragraph a line)."""
+
+from __future__ import annotations
+
+from codemill.extract.pdf.blocks import LIST_MARKER, Block
+from codemill.extract.pdf.code import code_lines, guess_language
+from codemill.extract.pdf.inline import paragraph_markdown
+from codemill.extract.pdf.styles import DocumentStyle, heading_style
+
+
+def render(blocks: list[Block], style: DocumentStyle, vocabulary: set[str], language: str | None) -> str:
+    """The whole document as markdown, blocks separated by one blank line."""
+    nesting = _list_nesting(blocks)
+    parts = []
+    for index, block in enumerate(blocks):
+        text = _render_block(block, style, vocabulary, language, nesting.get(index, 0))
+        if text.strip():
+            parts.append(text)
+    return "\n\n".join(parts) + "\n" if parts else ""
+
+
+def _render_block(block: Block, style: DocumentStyle, vocabulary: set[str], language: str | None, depth: int) -> str:
+    if block.kind == "heading":
+        level = style.heading_levels.get(heading_style(block.first), 6)
+        return "#" * level + " " + paragraph_markdown(block.lines, vocabulary, plain=True)
+    if block.kind == "code":
+        lines = code_lines(block, style)
+        while lines and not lines[-1].strip():
+            lines.pop()
+        tag = guess_language(lines, language)
+        fence = "````" if any(t.lstrip().startswith("```") for t in lines) else "```"
+        return f"{fence}{' ' + tag if tag else ''}\n" + "\n".join(lines) + f"\n{fence}"
+    if block.kind == "image":
+        return block.first.extra.get("markdown", "")
+    text = paragraph_markdown(block.lines, vocabulary)
+    if block.kind == "list_item":
+        return _list_item(text, depth)
+    return text
+
+
+def _list_item(text: str, depth: int) -> str:
+    """`-   item` or `1.  item`, indented four spaces per nesting level."""
+    match = LIST_MARKER.match(text.replace("\\*", "*", 1))
+    marker = match.group(0) if match else "-"
+    body = text[len(marker) + (1 if text.startswith("\\*") else 0) :].strip() if match else text
+    bullet = marker if marker[:1].isalnum() or marker[:1] == "(" else "-"
+    if bullet != "-":
+        bullet = bullet.strip("()").rstrip(".)") + "."
+    return " " * 4 * depth + f"{bullet:<4}{body}"
+
+
+def _list_nesting(blocks: list[Block]) -> dict[int, int]:
+    """Nesting depth of each list item, from the distinct left positions within a run of list items."""
+    depths: dict[int, int] = {}
+    run: list[int] = []
+    for index, block in enumerate(blocks + [Block("end")]):
+        if block.kind == "list_item":
+            run.append(index)
+            continue
+        if run:
+            lefts = sorted({round(blocks[i].first.x0 - blocks[i].first.left_edge) for i in run})
+            levels = _cluster(lefts, tolerance=0.6 * style_size(blocks[run[0]]))
+            for i in run:
+                depths[i] = levels[round(blocks[i].first.x0 - blocks[i].first.left_edge)]
+            run = []
+    return depths
+
+
+def style_size(block: Block) -> float:
+    return block.first.size
+
+
+def _cluster(values: list[int], tolerance: float) -> dict[int, int]:
+    """Map sorted positions to levels, treating positions closer than `tolerance` as one level."""
+    levels: dict[int, int] = {}
+    level, last = -1, None
+    for value in values:
+        if last is None or value - last > tolerance:
+            level += 1
+            last = value
+        levels[value] = min(level, 3)
+    return levels

@@ -1,0 +1,90 @@
+"""Read a page's text spans with the style facts the rest of the extractor decides from."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pymupdf
+
+_MONO_NAME = re.compile(
+    r"mono|courier|consol|(?<!uni)code|typewriter|menlo|monaco|inconsolata|fixed|andale"
+    r"|(?:^|[^a-z])(?:cm|sf|lm|ec|tc|lmv|cmv)tt|tt\d|^txtt|letter ?gothic|dejavusansm",
+    re.IGNORECASE,
+)
+_BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
+_ITALIC_NAME = re.compile(r"italic|oblique|slant|(?:^|[^a-z])(?:cmti|cmsl|lmri)", re.IGNORECASE)
+_ODD_SPACES = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000\t]")
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]")
+_LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"}
+
+TEXT_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
+
+
+def is_monospace(font: str, flags: int) -> bool:
+    """Monospace by the font's flag or, since many fonts do not set it, by its name."""
+    return bool(flags & pymupdf.TEXT_FONT_MONOSPACED) or bool(_MONO_NAME.search(font.split("+")[-1]))
+
+
+def normalise_text(text: str) -> str:
+    """Expand ligatures, turn odd spaces into plain ones and drop invisible characters."""
+    text = _INVISIBLE.sub("", _ODD_SPACES.sub(" ", text))
+    if any(ch in _LIGATURES for ch in text):
+        text = "".join(_LIGATURES.get(ch, ch) for ch in text)
+    return text
+
+
+@dataclass(slots=True)
+class Span:
+    """A run of text in one font: its text, style and box (PDF points, y grows downwards)."""
+
+    text: str
+    font: str
+    size: float
+    mono: bool
+    bold: bool
+    italic: bool
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    baseline: float
+
+    @property
+    def char_width(self) -> float:
+        return (self.x1 - self.x0) / max(len(self.text), 1)
+
+
+def _span_from_dict(raw: dict) -> Span | None:
+    text = normalise_text(raw["text"])
+    if not text:
+        return None
+    font, flags = raw["font"], raw["flags"]
+    x0, y0, x1, y1 = raw["bbox"]
+    return Span(
+        text=text,
+        font=font,
+        size=round(raw["size"], 1),
+        mono=is_monospace(font, flags),
+        bold=bool(flags & pymupdf.TEXT_FONT_BOLD) or bool(_BOLD_NAME.search(font)),
+        italic=bool(flags & pymupdf.TEXT_FONT_ITALIC) or bool(_ITALIC_NAME.search(font)),
+        x0=x0,
+        y0=y0,
+        x1=x1,
+        y1=y1,
+        baseline=raw["origin"][1],
+    )
+
+
+def read_spans(page: pymupdf.Page) -> list[Span]:
+    """Every non-empty text span of the page that lies inside it, in content order."""
+    spans = []
+    for block in page.get_text("dict", flags=TEXT_FLAGS)["blocks"]:
+        for line in block.get("lines", ()):
+            if line["dir"][1] != 0:
+                continue  # rotated text (margin notes, watermarks) is not part of the flow
+            for raw in line["spans"]:
+                span = _span_from_dict(raw)
+                if span is not None:
+                    spans.append(span)
+    return spans

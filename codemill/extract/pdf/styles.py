@@ -1,0 +1,77 @@
+"""Whole-document font statistics: the body size, code metrics and the ranked heading styles."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from statistics import median
+
+from codemill.extract.pdf.lines import Line
+
+HEADING_SIZE_RATIO = 1.12  # a line this much larger than the body text can be a heading
+CODE_SHARE = 0.85  # share of monospace characters that makes a line a code line
+
+
+@dataclass
+class DocumentStyle:
+    """What the body text looks like, so that headings and code can be told apart from it."""
+
+    body_size: float = 10.0
+    body_pitch: float = 12.0
+    code_pitch: float = 12.0
+    mono_width: dict[float, float] = field(default_factory=dict)  # size -> character width
+    heading_levels: dict[tuple, int] = field(default_factory=dict)  # heading style -> level
+
+    def char_width(self, size: float) -> float:
+        if size in self.mono_width:
+            return self.mono_width[size]
+        return 0.6 * size  # the usual advance of a monospace glyph, in ems
+
+
+def heading_style(line: Line) -> tuple[float, bool]:
+    """The style a heading's level is decided from: its size (to half a point) and boldness."""
+    return (round(line.size * 2) / 2, line.share("bold") > 0.5)
+
+
+def measure(lines: list[Line]) -> DocumentStyle:
+    """Body size from the most common size of prose characters; pitches and monospace widths."""
+    prose_sizes: Counter = Counter()
+    widths: dict[float, list[float]] = {}
+    for line in lines:
+        for span in line.spans:
+            visible = len(span.text.strip())
+            if span.mono and visible >= 2:
+                widths.setdefault(span.size, []).append(span.char_width)
+            elif not span.mono:
+                prose_sizes[span.size] += visible
+    style = DocumentStyle()
+    if prose_sizes:
+        style.body_size = prose_sizes.most_common(1)[0][0]
+    elif widths:
+        style.body_size = max(widths, key=lambda size: len(widths[size]))
+    style.mono_width = {size: median(ws) for size, ws in widths.items()}
+    style.body_pitch = _pitch(lines, style, code=False)
+    style.code_pitch = _pitch(lines, style, code=True)
+    return style
+
+
+def _pitch(lines: list[Line], style: DocumentStyle, code: bool) -> float:
+    """The most common distance between consecutive baselines of body-size lines of one kind."""
+    steps: Counter = Counter()
+    for prev, line in zip(lines, lines[1:]):
+        same_place = prev.page == line.page and prev.column == line.column and prev.section == line.section
+        is_code = line.share("mono") >= CODE_SHARE and prev.share("mono") >= CODE_SHARE
+        if not same_place or is_code != code or abs(line.size - style.body_size) > 1.5:
+            continue
+        step = round(line.baseline - prev.baseline, 1)
+        if 0.9 * line.size < step < 2.0 * line.size:
+            steps[step] += 1
+    if not steps:
+        return 1.2 * style.body_size
+    return steps.most_common(1)[0][0]
+
+
+def rank_headings(candidates: list[Line], body_size: float) -> dict[tuple, int]:
+    """Rank the distinct heading styles, largest first (bold before regular), into levels 1..6."""
+    styles = sorted({heading_style(line) for line in candidates}, key=lambda s: (-s[0], not s[1]))
+    return {style: min(level + 1, 6) for level, style in enumerate(styles)}
