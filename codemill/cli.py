@@ -28,6 +28,19 @@ def _root(
     """codemill: one pipeline from source page to eval score."""
 
 
+@app.command("report")
+def _report(run_dir: str = typer.Argument(..., help="A run folder, e.g. runs/<name>.")) -> None:
+    """Write RUN_DIR/report.html: one self-contained page with the data, training curves and eval changes."""
+    from codemill.common.console import fail
+    from codemill.pipeline.report import write_report
+    from codemill.pipeline.report_inputs import ReportInputError
+
+    try:
+        typer.echo(write_report(run_dir))
+    except ReportInputError as error:
+        raise fail(str(error)) from None
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,166 @@
+"""The report's evaluation part: pass rates with intervals, and the problems the fine-tune fixed or broke."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from codemill.pipeline.report_charts import pass_rate_chart
+from codemill.pipeline.report_dataset import shorten
+from codemill.pipeline.report_inputs import ReportInputError, as_number, flatten, read_json, read_jsonl
+
+BASE, TUNED = "base", "finetuned"
+MAX_PROBLEMS = 200
+MAX_CODE = 6000
+
+Scores = dict[str, dict[str, tuple[float, float | None, float | None]]]
+
+
+def _interval(entry: dict) -> tuple[float | None, float | None]:
+    bounds = entry.get("ci95")
+    if isinstance(bounds, (list, tuple)) and len(bounds) == 2:
+        return as_number(bounds[0]), as_number(bounds[1])
+    return None, None
+
+
+def scores_from_compare(compare: Any, path: Path) -> Scores:
+    """`compare.json`'s benchmarks as {benchmark: {run: (pass@1, low, high)}}."""
+    benchmarks = compare.get("benchmarks") if isinstance(compare, dict) else None
+    if not isinstance(benchmarks, dict):
+        raise ReportInputError(f"{path}: 'benchmarks' must be an object of {{benchmark: {{run: scores}}}}")
+    scores: Scores = {}
+    for benchmark, by_run in benchmarks.items():
+        if not isinstance(by_run, dict):
+            raise ReportInputError(f"{path}: benchmarks.{benchmark} must be an object of {{run: scores}}")
+        for run, entry in by_run.items():
+            value = as_number(entry.get("pass@1")) if isinstance(entry, dict) else None
+            if value is not None:
+                scores.setdefault(str(benchmark), {})[str(run)] = (value, *_interval(entry))
+    return scores
+
+
+def scores_from_results(eval_dir: Path) -> Scores:
+    """pass@1 from each `eval/<run>/<benchmark>/results.json`, without intervals (compare has not run)."""
+    scores: Scores = {}
+    for path in sorted(eval_dir.glob("*/*/results.json")):
+        results = read_json(path)
+        pass_at_k = results.get("pass_at_k") if isinstance(results, dict) else None
+        value = as_number(pass_at_k.get("pass@1")) if isinstance(pass_at_k, dict) else None
+        if value is None:
+            raise ReportInputError(f"{path}: no numeric pass_at_k['pass@1']")
+        scores.setdefault(path.parent.name, {})[path.parent.parent.name] = (value, None, None)
+    return scores
+
+
+def _score_rows(scores: Scores) -> list[dict]:
+    rows = []
+    for benchmark, by_run in scores.items():
+        first = next(iter(by_run.values()))[0]
+        for position, (run, (value, low, high)) in enumerate(by_run.items()):
+            rows.append({
+                "benchmark": benchmark,
+                "run": run,
+                "pass1": f"{100 * value:.1f}%",
+                "interval": f"{100 * low:.1f} – {100 * high:.1f}%" if low is not None and high is not None else "—",
+                "change": f"{100 * (value - first):+.1f} pts" if position else "",
+            })
+    return rows
+
+
+def eval_section(run_dir: Path, compare: Any) -> dict | None:
+    """Pass rates per benchmark and run, from compare.json or, failing that, the raw eval results."""
+    path = run_dir / "compare" / "compare.json"
+    scores = scores_from_compare(compare, path) if compare is not None else scores_from_results(run_dir / "eval")
+    if not scores:
+        return None
+    return {
+        "from_compare": compare is not None,
+        "rows": _score_rows(scores),
+        "chart": pass_rate_chart(scores),
+        "paired": flatten(compare.get("paired_test")) if compare is not None and compare.get("paired_test") else [],
+    }
+
+
+def _tasks(path: Path) -> tuple[dict[str, dict], int]:
+    """Per task: passes, samples, and the lowest-index sample (shown as the model's answer)."""
+    records, skipped = read_jsonl(path)
+    tasks: dict[str, dict] = {}
+    for record in records:
+        task = tasks.setdefault(str(record.get("task_id")), {"passed": 0, "n": 0, "first": None})
+        task["n"] += 1
+        task["passed"] += record.get("status") == "pass"
+        index = record.get("sample_index", 0)
+        if task["first"] is None or (isinstance(index, int) and index < task["first"].get("sample_index", 0)):
+            task["first"] = record
+    return tasks, skipped
+
+
+def _side(task: dict | None) -> dict | None:
+    if task is None:
+        return None
+    first = task["first"]
+    return {
+        "passed": task["passed"],
+        "n": task["n"],
+        "status": str(first.get("status", "?")),
+        "error": shorten(str(first.get("error") or ""), 600),
+        "code": shorten(str(first.get("completion", "")), MAX_CODE),
+    }
+
+
+def _derived(base: dict, tuned: dict, fixed: bool) -> list[str]:
+    """Tasks no base sample passed but some fine-tuned one did (fixed), or the other way (broken)."""
+    before, after = (base, tuned) if fixed else (tuned, base)
+    return [task for task in before if task in after and before[task]["passed"] == 0 and after[task]["passed"] > 0]
+
+
+def _listed(compare: Any, key: str) -> list[tuple[str | None, str]] | None:
+    """compare.json's fixed/broken list as (benchmark or None, task id) pairs; None when absent."""
+    items = compare.get(key) if isinstance(compare, dict) else None
+    if not isinstance(items, list):
+        return None
+    pairs = []
+    for item in items:
+        if isinstance(item, dict):
+            pairs.append((item.get("benchmark"), str(item.get("task_id"))))
+        else:
+            pairs.append((None, str(item)))
+    return pairs
+
+
+def problems_section(run_dir: Path, compare: Any) -> dict | None:
+    """Fixed and broken problems with base and fine-tuned code side by side."""
+    eval_dir = run_dir / "eval"
+    names = sorted(p.parent.name for p in (eval_dir / BASE).glob("*/samples.jsonl")
+                   if (eval_dir / TUNED / p.parent.name / "samples.jsonl").is_file())
+    if not names:
+        return None
+    loaded, skipped = {}, []
+    for name in names:
+        base, base_bad = _tasks(eval_dir / BASE / name / "samples.jsonl")
+        tuned, tuned_bad = _tasks(eval_dir / TUNED / name / "samples.jsonl")
+        loaded[name] = (base, tuned)
+        skipped += [f"eval/{run}/{name}/samples.jsonl: {n} unreadable lines skipped"
+                    for run, n in ((BASE, base_bad), (TUNED, tuned_bad)) if n]
+    section = {"benchmarks": names, "skipped": skipped, "from_compare": False}
+    for key in ("fixed", "broken"):
+        listed = _listed(compare, key)
+        if listed is None:
+            listed = [(name, task) for name, (base, tuned) in loaded.items()
+                      for task in _derived(base, tuned, key == "fixed")]
+        else:
+            section["from_compare"] = True
+        section[key] = _problems(listed, loaded)
+    return section
+
+
+def _problems(listed: list[tuple[str | None, str]], loaded: dict) -> dict:
+    """Each listed task with both sides' first sample; a task with no samples is still listed."""
+    entries = []
+    for benchmark, task in listed:
+        names = [benchmark] if benchmark in loaded else [n for n, runs in loaded.items() if any(task in r for r in runs)]
+        for name in names or [benchmark or "?"]:
+            base, tuned = loaded.get(name, ({}, {}))
+            entries.append({"benchmark": name, "task_id": task,
+                            "base": _side(base.get(task)), "finetuned": _side(tuned.get(task))})
+    return {"total": len(entries), "shown": entries[:MAX_PROBLEMS]}
