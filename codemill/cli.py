@@ -41,6 +41,13 @@ def _report(run_dir: str = typer.Argument(..., help="A run folder, e.g. runs/<na
         raise fail(str(error)) from None
 
 
+from codemill.evals.cli import compare_command as _compare_command  # noqa: E402
+from codemill.evals.cli import eval_command as _eval_command  # noqa: E402
+
+app.command("eval")(_eval_command)
+app.command("compare")(_compare_command)
+
+
 def main() -> None:
     app()
 

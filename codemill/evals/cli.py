@@ -1,0 +1,66 @@
+"""The `codemill eval` and `codemill compare` commands (registered in codemill/cli.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from codemill.common.console import console, fail
+
+
+def eval_command(
+    out_dir: Path = typer.Option(..., "-o", "--out", help="Output folder (samples.jsonl, results.json)."),
+    benchmark: str = typer.Option("humaneval", "--benchmark", "-b", help="humaneval or mbpp."),
+    model: Optional[str] = typer.Option(None, "--model", help="Hub id or local path of a causal LM."),
+    adapter: Optional[Path] = typer.Option(None, "--adapter", help="A peft adapter folder to load on top."),
+    samples: Optional[Path] = typer.Option(None, "--samples", help="Score a JSONL of completions made elsewhere."),
+    data_file: Optional[Path] = typer.Option(None, "--data-file", help="Local benchmark file instead of the hub."),
+    n_samples: int = typer.Option(1, "--n-samples", min=1),
+    temperature: float = typer.Option(0.0, "--temperature", min=0.0),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first K problems."),
+    max_new_tokens: int = typer.Option(512, "--max-new-tokens", min=1),
+    batch_size: int = typer.Option(8, "--batch-size", min=1),
+    prompt_format: str = typer.Option("auto", "--prompt-format", help="auto, completion or chat."),
+    backend: str = typer.Option("auto", "--backend", help="auto, transformers or vllm."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Sandbox workers (default: cores)."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Generate (or read) completions, run them in the sandbox and score pass@k."""
+    from codemill.evals.problems import EvalDataError
+    from codemill.evals.runner import evaluate
+
+    if (model is None) == (samples is None):
+        raise fail("give exactly one of --model or --samples")
+    if benchmark not in ("humaneval", "mbpp"):
+        raise fail(f"--benchmark must be humaneval or mbpp, got {benchmark!r}")
+    if prompt_format not in ("auto", "completion", "chat") or backend not in ("auto", "transformers", "vllm"):
+        raise fail("--prompt-format must be auto|completion|chat and --backend auto|transformers|vllm")
+    for name, path in (("--samples", samples), ("--data-file", data_file), ("--adapter", adapter)):
+        if path is not None and not path.exists():
+            raise fail(f"{name}: {path} does not exist")
+    try:
+        results = evaluate(out_dir, benchmark, model=model, adapter=str(adapter) if adapter else None,
+                           samples_file=samples, data_file=data_file, limit=limit, n_samples=n_samples,
+                           temperature=temperature, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                           prompt_format=prompt_format, backend=backend, seed=seed, workers=workers)
+    except EvalDataError as error:
+        raise fail(str(error)) from None
+    scores = ", ".join(f"{k} {100 * v:.1f}%" for k, v in results["pass_at_k"].items())
+    console.print(f"{benchmark}: {results['num_tasks']} tasks, {scores}; {results['status_counts']} -> {out_dir}")
+
+
+def compare_command(
+    run_dirs: List[Path] = typer.Argument(..., help="Eval output folders; the first of each benchmark is the baseline."),
+    out_dir: Path = typer.Option(Path("compare"), "-o", "--out", help="Folder for compare.md/json/png."),
+) -> None:
+    """pass@k side by side with 95% bootstrap CIs, a paired test, fixed/broken problems and a chart."""
+    from codemill.evals.compare import compare_runs
+    from codemill.evals.problems import EvalDataError
+
+    try:
+        compare_runs(run_dirs, out_dir)
+    except EvalDataError as error:
+        raise fail(str(error)) from None
+    typer.echo((out_dir / "compare.md").read_text(encoding="utf-8"))

@@ -1,0 +1,286 @@
+"""A fork-server that runs untrusted programs, one forked child per request, inside the sandbox.
+
+Started by `codemill.evals.sandbox.pool` under bubblewrap/unshare; standard library only, because it
+runs with `python -I` from a read-only view of the interpreter. Requests and answers are JSON lines
+on stdin/stdout. Each child: new session, rlimits, its own empty working directory, an unprivileged
+uid when the server is root, output on a capped pipe and a verdict on a private pipe carrying a nonce.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import sys
+import time
+import traceback
+
+PRELOADED = ("math", "re", "collections", "itertools", "functools", "heapq", "string", "typing", "bisect",
+             "hashlib", "statistics", "fractions", "decimal", "random", "copy", "operator", "datetime")
+OUTPUT_KEEP = 4096
+RESULT_FD = 3
+
+
+def _preload() -> None:
+    """Import the modules samples use most, once, so forked children get them for free."""
+    for name in PRELOADED:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+
+
+def _become_subreaper() -> None:
+    """Adopt orphaned grandchildren so they are reaped here and never linger as zombies."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+def _set_limits(limits: dict) -> None:
+    memory = limits["memory_mb"] * 1024 * 1024
+    cpu = int(limits["cpu_s"]) + 1
+    for kind, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_CPU, cpu),
+                        (resource.RLIMIT_FSIZE, limits["file_mb"] * 1024 * 1024),
+                        (resource.RLIMIT_NOFILE, 256), (resource.RLIMIT_CORE, 0),
+                        (resource.RLIMIT_NPROC, limits["max_processes"])):
+        resource.setrlimit(kind, (value, value))
+
+
+def _drop_privileges(uid: int | None) -> None:
+    if uid is None:
+        return
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+
+
+def _install_seccomp(program_hex: str | None) -> None:
+    """Load the seccomp-BPF filter sent by the pool; raises if the kernel refuses it (fail closed)."""
+    if not program_hex:
+        return
+    program = bytes.fromhex(program_hex)
+    buffer = ctypes.create_string_buffer(program, len(program))
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    fprog = SockFprog(len(program) // 8, ctypes.addressof(buffer))
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+        raise OSError(ctypes.get_errno(), "PR_SET_NO_NEW_PRIVS failed")
+    if libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
+        raise OSError(ctypes.get_errno(), "seccomp filter refused")
+
+
+def _run_child(request: dict, workdir: str, out_w: int, result_w: int, uid: int | None) -> None:
+    """In the forked child: isolate, run the program, report a verdict with the nonce, exit."""
+    nonce = request["nonce"]
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(out_w, 1)
+    os.dup2(out_w, 2)
+    os.dup2(result_w, RESULT_FD)
+    os.closerange(RESULT_FD + 1, 65536)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
+    os.chdir(workdir)
+    os.environ.clear()
+    os.environ.update({"HOME": workdir, "TMPDIR": workdir, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+    _set_limits(request["limits"])
+    _drop_privileges(uid)
+    _install_seccomp(request.get("seccomp"))
+    verdict = {"nonce": nonce, "ok": True}
+    try:
+        code = compile(request["program"], "<sample>", "exec")
+        exec(code, {"__name__": "__main__", "__builtins__": __builtins__})
+    except BaseException as error:  # the sample's failure, whatever it is, is the verdict
+        traceback.print_exc()
+        verdict = {"nonce": nonce, "ok": False, "kind": type(error).__name__, "message": str(error)[:500]}
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        pass
+    try:
+        os.write(RESULT_FD, json.dumps(verdict).encode())
+    except OSError:
+        pass
+    os._exit(0)
+
+
+def _kill_uid(uid: int | None) -> None:
+    """Kill every process still running as the sample's uid (fork-bomb leftovers, daemons)."""
+    if uid is None:
+        return
+    for _ in range(2):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setgid(uid)
+                os.setuid(uid)
+                os.kill(-1, signal.SIGKILL)
+            except OSError:
+                pass
+            os._exit(0)
+        os.waitpid(pid, 0)
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+class _Collector:
+    """Reads a child's output (keeping the head) and its verdict until it exits or time runs out."""
+
+    def __init__(self, out_r: int, result_r: int, flood_bytes: int):
+        self.out_r, self.result_r, self.flood_bytes = out_r, result_r, flood_bytes
+        self.output = bytearray()
+        self.output_total = 0
+        self.verdict = bytearray()
+        self.open = {out_r, result_r}
+
+    def pump(self, wait_s: float) -> None:
+        if not self.open:
+            time.sleep(min(wait_s, 0.01))
+            return
+        ready, _, _ = select.select(list(self.open), [], [], max(wait_s, 0))
+        for fd in ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                self.open.discard(fd)
+            elif fd == self.out_r:
+                self.output_total += len(chunk)
+                if len(self.output) < OUTPUT_KEEP:
+                    self.output += chunk[: OUTPUT_KEEP - len(self.output)]
+            elif len(self.verdict) < 65536:
+                self.verdict += chunk
+
+    @property
+    def flooded(self) -> bool:
+        return self.output_total > self.flood_bytes
+
+
+def _classify(verdict_bytes: bytes, nonce: str, wait_status: int | None) -> tuple[str, str]:
+    try:
+        verdict = json.loads(bytes(verdict_bytes).decode())
+    except (ValueError, UnicodeDecodeError):
+        verdict = None
+    if not isinstance(verdict, dict) or verdict.get("nonce") != nonce:
+        if wait_status is not None and os.WIFSIGNALED(wait_status):
+            sig = os.WTERMSIG(wait_status)
+            if sig == signal.SIGXCPU:
+                return "timeout", "CPU time limit exceeded"
+            return "error", f"killed by signal {signal.Signals(sig).name}"
+        return "error", "the program exited before the tests finished"
+    if verdict["ok"]:
+        return "pass", ""
+    kind, message = verdict.get("kind", "Exception"), verdict.get("message", "")
+    text = f"{kind}: {message}" if message else kind
+    return ("fail" if kind == "AssertionError" else "error"), text
+
+
+def run_one(request: dict, uid: int | None, scratch: str) -> dict:
+    """Fork a child for one program, enforce its wall clock and output cap, and classify the outcome."""
+    limits = request["limits"]
+    workdir = os.path.join(scratch, f"s{request['id']}")
+    os.mkdir(workdir, 0o700)
+    if uid is not None:
+        os.chown(workdir, uid, uid)
+    out_r, out_w = os.pipe()
+    result_r, result_w = os.pipe()
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(out_r)
+            os.close(result_r)
+            _run_child(request, workdir, out_w, result_w, uid)
+        finally:
+            os._exit(70)
+    os.close(out_w)
+    os.close(result_w)
+    collector = _Collector(out_r, result_r, limits["output_bytes"])
+    deadline = start + limits["wall_s"]
+    wait_status, reason = None, None
+    while True:
+        collector.pump(min(0.05, deadline - time.monotonic()))
+        done_pid, status = os.waitpid(pid, os.WNOHANG)
+        if done_pid:
+            wait_status = status
+            collector.pump(0)
+            break
+        if collector.flooded:
+            reason = ("error", f"output limit exceeded ({limits['output_bytes']} bytes)")
+            break
+        if time.monotonic() >= deadline:
+            reason = ("timeout", f"wall time limit exceeded ({limits['wall_s']:.2f} s)")
+            break
+    runtime = time.monotonic() - start
+    _terminate(pid, uid, wait_status is None)
+    while collector.result_r in collector.open and wait_status is not None:
+        collector.pump(0)
+        if not select.select([collector.result_r], [], [], 0)[0]:
+            break
+    os.close(out_r)
+    os.close(result_r)
+    shutil.rmtree(workdir, ignore_errors=True)
+    status, error = reason or _classify(collector.verdict, request["nonce"], wait_status)
+    return {"id": request["id"], "status": status, "error": error, "runtime_s": round(runtime, 4),
+            "output": collector.output.decode("utf-8", "replace")}
+
+
+def _terminate(pid: int, uid: int | None, still_running: bool) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    _kill_uid(uid)
+    if still_running:
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+    _reap()
+
+
+def serve(uid: int | None, scratch: str) -> None:
+    """Answer one JSON request per stdin line with one JSON line, until stdin closes."""
+    answers = os.fdopen(os.dup(1), "w", buffering=1)
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)
+    _preload()
+    _become_subreaper()
+    answers.write(json.dumps({"ready": True, "uid": uid, "pid_ns_pid": os.getpid()}) + "\n")
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            answer = run_one(request, uid, scratch)
+        except Exception as error:  # a server-side fault: report it for this sample and carry on
+            answer = {"id": request.get("id"), "status": "error", "error": f"sandbox fault: {error!r}",
+                      "runtime_s": 0.0, "output": ""}
+        answers.write(json.dumps(answer) + "\n")
+
+
+def main(argv: list[str]) -> None:
+    uid = int(argv[1]) if len(argv) > 1 and argv[1] != "-" else None
+    scratch = argv[2] if len(argv) > 2 else "/tmp"
+    if uid is not None and os.getuid() != 0:
+        uid = None
+    serve(uid, scratch)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
