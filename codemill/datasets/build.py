@@ -1,0 +1,122 @@
+"""`build_dataset(recipe)`: the curation pipeline as a chain of datatrove stages.
+
+prepare (read -> normalise -> format -> filters -> redact -> decontaminate -> shards)
+-> exact dedup (signatures, find, filter) -> MinHash near-dedup (signatures, buckets, clusters, filter)
+-> finalize (split, mix, parquet, stats, card). Each stage's tasks leave datatrove completion markers,
+so a rerun after a kill skips finished tasks; an unfinished task rewrites its own shard from scratch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import yaml
+from datatrove.pipeline.dedup.exact_dedup import ExactDedupFilter, ExactDedupSignature, ExactFindDedups
+from datatrove.pipeline.dedup.minhash import (
+    MinhashDedupBuckets,
+    MinhashDedupCluster,
+    MinhashDedupFilter,
+)
+
+from codemill.common.atomic import atomic_write_text
+from codemill.datasets.benchmarks import load_benchmarks
+from codemill.datasets.decontaminate import BenchmarkIndex, Decontaminate
+from codemill.datasets.dedup import ShingleSignature, exact_config, minhash_config
+from codemill.datasets.executors import make_executor
+from codemill.datasets.filters import ExampleWriter, quality_filters
+from codemill.datasets.finalize import FinalizeDataset
+from codemill.datasets.format import FormatSamples
+from codemill.datasets.normalize import Normalize
+from codemill.datasets.plan import BuildPlan
+from codemill.datasets.read import SourceReader, list_inputs
+from codemill.datasets.redact import Redact
+from codemill.datasets.shards import ShardReader, shard_writer
+
+
+def _plan(recipe) -> BuildPlan:
+    sources = [{"name": s.name, "type": s.type, "weight": s.weight, "license": s.license, "attribution": s.attribution}
+               for s in recipe.sources]
+    resolved = recipe.model_dump(mode="json", include={"name", "sources", "data"})
+    return BuildPlan(run_dir=str(recipe.run_dir), data=recipe.data.model_dump(mode="json"), sources=sources,
+                     recipe_yaml=yaml.safe_dump(resolved, sort_keys=False))
+
+
+def _fingerprint(plan: BuildPlan, inputs) -> str:
+    """Changes when the settings or any input file change; stale work is then discarded."""
+    files = [(item.path, Path(item.path).stat().st_size, Path(item.path).stat().st_mtime_ns) for item in inputs]
+    blob = json.dumps({"data": plan.data, "sources": plan.sources, "files": files}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _reset_stale_work(plan: BuildPlan, fingerprint: str) -> None:
+    marker = plan.work_dir / "fingerprint.txt"
+    if marker.exists() and marker.read_text().strip() == fingerprint:
+        return
+    shutil.rmtree(plan.work_dir, ignore_errors=True)
+    atomic_write_text(marker, fingerprint + "\n")
+
+
+def _prepare_pipeline(recipe, plan: BuildPlan, inputs) -> list:
+    data = recipe.data
+    steps = [
+        SourceReader(inputs, plan.folder("malformed")),
+        Normalize(),
+        FormatSamples(data.format, data.textbook_prompt, data.max_chunk_tokens, data.min_chunk_tokens, data.tokenizer),
+        *quality_filters(data.filters, plan.folder("drops")),
+    ]
+    if data.redact.enabled:
+        steps.append(Redact(data.redact.emails, data.redact.ip_addresses, data.redact.secrets))
+    if data.decontamination.enabled:
+        d = data.decontamination
+        index = BenchmarkIndex.build(load_benchmarks(d), d.ngram_size, d.min_signature_chars, d.min_docstring_chars)
+        steps.append(Decontaminate(index, plan.folder("decont"), ExampleWriter(plan.folder("drops/decontaminate"), data.filters.examples_kept)))
+    return steps + [shard_writer(plan.folder("prepared"))]
+
+
+def _stages(recipe, plan: BuildPlan, inputs) -> list[tuple[str, list, int]]:
+    """(name, pipeline, tasks) for every stage, in run order."""
+    data, tasks = recipe.data, recipe.data.task_count
+    examples = data.filters.examples_kept
+    stages = [("prepare", _prepare_pipeline(recipe, plan, inputs), tasks)]
+    current = plan.folder("prepared")
+    if data.dedup.exact:
+        config = exact_config()
+        stages += [
+            ("exact_signatures", [ShardReader(current), ExactDedupSignature(plan.folder("exact/sigs"), config)], tasks),
+            ("exact_find", [ExactFindDedups(plan.folder("exact/sigs"), plan.folder("exact/dups"), config)], 1),
+            ("exact_filter", [ShardReader(current),
+                              ExactDedupFilter(plan.folder("exact/dups"), config, ExampleWriter(plan.folder("drops/exact_dedup"), examples)),
+                              shard_writer(plan.folder("exact_deduped"))], tasks),
+        ]
+        current = plan.folder("exact_deduped")
+    if data.dedup.near:
+        config = minhash_config(data.dedup)
+        stages += [
+            ("minhash_signatures", [ShardReader(current),
+                                    ShingleSignature(plan.folder("minhash/sigs"), config)], tasks),
+            ("minhash_buckets", [MinhashDedupBuckets(plan.folder("minhash/sigs"), plan.folder("minhash/buckets"), config=config)],
+             config.num_buckets),
+            ("minhash_clusters", [MinhashDedupCluster(plan.folder("minhash/buckets"), plan.folder("minhash/remove"), config=config)], 1),
+            ("minhash_filter", [ShardReader(current),
+                                MinhashDedupFilter(plan.folder("minhash/remove"), ExampleWriter(plan.folder("drops/near_dedup"), examples)),
+                                shard_writer(plan.folder("deduped"))], tasks),
+        ]
+        current = plan.folder("deduped")
+    plan.stages = [name for name, _, _ in stages] + ["finalize"]
+    return stages + [("finalize", [FinalizeDataset(plan, current)], 1)]
+
+
+def build_dataset(recipe) -> Path:
+    """Curate the recipe's extracted sources into `<run_dir>/dataset/`; rerunning resumes unfinished work."""
+    plan = _plan(recipe)
+    inputs = list_inputs(recipe)
+    _reset_stale_work(plan, _fingerprint(plan, inputs))
+    executor = None
+    for name, pipeline, tasks in _stages(recipe, plan, inputs):
+        executor = make_executor(recipe.data, pipeline, tasks, plan.logs(name), depends=executor, job_name=f"codemill-{name}")
+    shutil.rmtree(Path(plan.logs("finalize")) / "completions", ignore_errors=True)  # always rewrite the dataset
+    executor.run()
+    return plan.dataset_dir

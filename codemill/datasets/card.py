@@ -1,0 +1,82 @@
+"""The dataset card (README.md): how to load it, sources and licences, every step's counts, the recipe."""
+
+from __future__ import annotations
+
+from codemill.datasets.plan import BuildPlan
+
+_HEADER = """---
+configs:
+- config_name: default
+  data_files:
+  - split: train
+    path: data/train-*.parquet
+  - split: validation
+    path: data/validation-*.parquet
+---
+"""
+
+
+def _sources_table(plan: BuildPlan) -> list[str]:
+    lines = ["| source | type | weight | licence | attribution |", "|---|---|---|---|---|"]
+    for s in plan.sources:
+        licence = s.get("license") or "as in each record's metadata"
+        attribution = s.get("attribution") or "per record (`metadata.attribution`)"
+        lines.append(f"| {s['name']} | {s['type']} | {s['weight']:g} | {licence} | {attribution} |")
+    return lines
+
+
+def _steps_table(stats: dict) -> list[str]:
+    lines = ["| step | in | out | dropped | details |", "|---|---|---|---|---|"]
+    for name, entry in stats["steps"].items():
+        details = ", ".join(f"{k}: {v}" for k, v in entry.get("reasons", {}).items())
+        if "in" not in entry:
+            details = ", ".join(f"{k}: {v}" for k, v in entry.items())
+        lines.append(f"| {name} | {entry.get('in', '')} | {entry.get('out', '')} | {entry.get('dropped', '')} | {details} |")
+    return lines
+
+
+def render_card(plan: BuildPlan, stats: dict) -> str:
+    data = plan.data
+    body = [
+        _HEADER,
+        f"# Training data built by codemill from `{plan.run_dir}`",
+        "",
+        f"Format: **{data['format']}** ({'`messages` of role/content' if data['format'] == 'chat' else 'plain `text`'}),"
+        " plus `id`, `source`, `group` (the thread or document the record came from; a group never straddles"
+        " train and validation) and `metadata` (a JSON string with licence, attribution, url, heading path).",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        f"dataset = load_dataset({str(plan.dataset_dir)!r})",
+        "```",
+        "",
+        "## Sources, licences and attribution",
+        "",
+        *_sources_table(plan),
+        "",
+        "StackExchange content is CC BY-SA: keep each record's `metadata.attribution` (authors, site, url, licence) "
+        "with anything derived from it. Textbook licences are the source's `license:` key.",
+        "",
+        "## Records and tokens",
+        "",
+        f"- train: {stats['records']['train']} records, {stats['tokens']['train']} tokens",
+        f"- validation: {stats['records']['validation']} records, {stats['tokens']['validation']} tokens",
+        f"- tokens counted with: {stats['token_counter']}",
+        f"- train tokens by source: {stats['train_tokens_by_source']}",
+        f"- malformed input records skipped: {len(stats['malformed'])} (listed in stats.json)",
+        f"- benchmark hits removed by decontamination: {stats['decontamination_hits']} (decontamination.jsonl)",
+        "",
+        "## Steps",
+        "",
+        *_steps_table(stats),
+        "",
+        "A few dropped examples per filter are in `drops/<step>.jsonl`.",
+        "",
+        "## Recipe",
+        "",
+        "```yaml",
+        plan.recipe_yaml.rstrip(),
+        "```",
+        "",
+    ]
+    return "\n".join(body)

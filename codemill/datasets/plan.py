@@ -1,0 +1,31 @@
+"""The folders and settings one dataset build uses, as a plain picklable object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class BuildPlan:
+    """Where each stage reads and writes, plus the settings the final assembly needs."""
+
+    run_dir: str
+    data: dict  # the recipe's `data` section, as plain values
+    sources: list[dict]  # name, type, weight, license, attribution of each source
+    recipe_yaml: str  # the resolved recipe, shown in the dataset card
+    stages: list[str] = field(default_factory=list)  # stage names in run order (their logs hold the counts)
+
+    @property
+    def dataset_dir(self) -> Path:
+        return Path(self.run_dir) / "dataset"
+
+    @property
+    def work_dir(self) -> Path:
+        return Path(self.run_dir) / "dataset.work"
+
+    def folder(self, name: str) -> str:
+        return str(self.work_dir / name)
+
+    def logs(self, stage: str) -> str:
+        return str(self.work_dir / "logs" / stage)
