@@ -72,31 +72,59 @@ def pdf_to_markdown(path: str | Path, options: PdfOptions = PdfOptions()) -> str
     return convert_pdf(path, options).markdown
 
 
-def convert_document(doc: pymupdf.Document, options: PdfOptions, pages: range | None = None) -> Conversion:
-    pages = pages if pages is not None else range(doc.page_count)
-    timings: dict[str, float] = {}
+@dataclass
+class PageBatch:
+    """What reading a range of pages yields; batches of one PDF are concatenated before assembly."""
+
+    reports: list[dict] = field(default_factory=list)
+    lines: list[list[Line]] = field(default_factory=list)
+    heights: list[float] = field(default_factory=list)
+    ocr_text: dict[int, str] = field(default_factory=dict)
+    read_s: float = 0.0
+
+    def extend(self, other: "PageBatch") -> None:
+        self.reports += other.reports
+        self.lines += other.lines
+        self.heights += other.heights
+        self.ocr_text.update(other.ocr_text)
+        self.read_s += other.read_s
+
+
+def read_pages(doc: pymupdf.Document, pages: range, options: PdfOptions) -> PageBatch:
+    """Read the given pages' lines (in reading order) and their report entries."""
     clock = time.perf_counter()
-    page_reports, per_page, heights, ocr_text = [], [], [], {}
+    batch = PageBatch()
     for number in pages:
         report, lines, text = _read_page(doc, number, options)
-        page_reports.append(report)
-        per_page.append(lines)
-        heights.append(doc[number].rect.height)
+        batch.reports.append(report)
+        batch.lines.append(lines)
+        batch.heights.append(doc[number].rect.height)
         if text:
-            ocr_text[number] = text
-    timings["read_s"] = round(time.perf_counter() - clock, 4)
+            batch.ocr_text[number] = text
+    batch.read_s = time.perf_counter() - clock
+    return batch
+
+
+def convert_document(doc: pymupdf.Document, options: PdfOptions, pages: range | None = None) -> Conversion:
+    pages = pages if pages is not None else range(doc.page_count)
+    title = (doc.metadata or {}).get("title") or None
+    return assemble(read_pages(doc, pages, options), options, getattr(doc, "name", ""), title)
+
+
+def assemble(batch: PageBatch, options: PdfOptions, source: str, title: str | None) -> Conversion:
+    """Whole-document decisions (furniture, styles, headings) and rendering over all read pages."""
     clock = time.perf_counter()
-    mark_furniture(per_page, heights)
-    for lines in per_page:
+    mark_furniture(batch.lines, batch.heights)
+    for lines in batch.lines:
         set_column_edges(lines)
-    markdown = _assemble(per_page, ocr_text, options)
-    timings["layout_s"] = round(time.perf_counter() - clock, 4)
+    markdown = _assemble(batch.lines, batch.ocr_text, options)
+    timings = {"read_s": round(batch.read_s, 4), "layout_s": round(time.perf_counter() - clock, 4)}
     report = {
-        "source": getattr(doc, "name", ""),
-        "title": (doc.metadata or {}).get("title") or None,
-        "pages": len(page_reports),
-        "page_reports": page_reports,
-        "warnings": _document_warnings(page_reports),
+        "source": source,
+        "title": title,
+        "pages": len(batch.reports),
+        "page_reports": batch.reports,
+        "warnings": _document_warnings(batch.reports),
         "timings": timings,
     }
     return Conversion(markdown, report)

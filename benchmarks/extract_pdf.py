@@ -1,0 +1,280 @@
+"""PDF -> markdown: codemill against pymupdf4llm (layout mode and legacy mode) and plain get_text().
+
+Every method converts the same ground-truth PDFs in its own subprocess (pymupdf4llm's layout mode
+changes pymupdf's global state), timed over `--repeats` runs; the medians are reported. The markdown
+of the last run is scored here against the ground truth:
+
+  similarity     whole-document normalised Levenshtein similarity (1.0 = identical)
+  head P/R       heading precision / recall on text only; `lvl` also requires the same level
+  code exact     share of ground-truth code blocks found verbatim (ignoring leading spaces) in an output code block
+  code indent    the same, with indentation exact
+  nested indent  `code indent` over the ground-truth blocks that contain indented lines
+  furniture/pg   running-head and page-number lines that survived, per page
+
+Run: .venv/bin/python benchmarks/extract_pdf.py [--data ../shared/data/pdfs/py4e] [--repeats 3] [--wild]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "pdfs" / "py4e"
+WILD = ROOT.parent / "shared" / "data" / "pdfs" / "wild" / "py4e-2024-02-22-interior.pdf"
+METHODS = ["codemill", "pymupdf4llm-layout", "pymupdf4llm-legacy", "get_text"]
+
+
+def convert_with(method: str, pdfs: list[Path], out_dir: Path) -> tuple[float, int]:
+    """Convert every PDF with one method (inside this process); return (seconds, pages)."""
+    import pymupdf
+
+    if method.startswith("pymupdf4llm"):
+        import pymupdf4llm
+
+        pymupdf4llm.use_layout(method == "pymupdf4llm-layout")
+    if method == "codemill":
+        from codemill.extract.pdf import pdf_to_markdown
+    pages = sum(pymupdf.open(p).page_count for p in pdfs)
+    started = time.perf_counter()
+    for pdf in pdfs:
+        if method == "codemill":
+            text = pdf_to_markdown(pdf)
+        elif method.startswith("pymupdf4llm"):
+            text = pymupdf4llm.to_markdown(str(pdf), show_progress=False)
+        else:
+            with pymupdf.open(pdf) as doc:
+                text = "\n".join(page.get_text() for page in doc)
+        (out_dir / f"{pdf.stem}.md").write_text(text, encoding="utf-8")
+    return time.perf_counter() - started, pages
+
+
+def run_method(method: str, pdfs: list[Path], repeats: int, out_dir: Path) -> dict:
+    """Time one method over `repeats` fresh subprocesses; its outputs land in out_dir."""
+    seconds = []
+    for _ in range(repeats):
+        command = [sys.executable, __file__, "--worker", method, "--out", str(out_dir), *map(str, pdfs)]
+        result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+        if result.returncode != 0:
+            raise SystemExit(f"{method} failed:\n{result.stderr[-2000:]}")
+        timing = json.loads(result.stdout.strip().splitlines()[-1])
+        seconds.append(timing["seconds"])
+    pages = timing["pages"]
+    median = statistics.median(seconds)
+    return {"seconds": median, "pages": pages, "pages_per_s": pages / median}
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def _clean(text: str) -> str:
+    text = re.sub(r"[*_`]|\\(?=[^\w\s])", "", text)
+    return " ".join(text.lower().split())
+
+
+def headings(markdown: str) -> list[tuple[int, str]]:
+    found = []
+    in_code = False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith("```"):
+            in_code = not in_code
+        match = None if in_code else re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", line)
+        if match and _clean(match.group(2)):
+            found.append((len(match.group(1)), _clean(match.group(2))))
+    return found
+
+
+def code_blocks(markdown: str) -> list[list[str]]:
+    """Fenced blocks and 4-space indented blocks (pandoc's form for blocks without a language)."""
+    blocks, lines, i = [], markdown.splitlines(), 0
+    while i < len(lines):
+        fence = re.match(r"^\s*(`{3,}|~{3,})", lines[i])
+        if fence:
+            body, i = [], i + 1
+            while i < len(lines) and not lines[i].strip().startswith(fence.group(1)):
+                body.append(lines[i])
+                i += 1
+            blocks.append(body)
+        elif lines[i].startswith("    ") and (i == 0 or not lines[i - 1].strip()) and not re.match(r"^\s*([-*+]|\d+\.)\s", lines[i]):
+            body = []
+            while i < len(lines) and (lines[i].startswith("    ") or not lines[i].strip()):
+                body.append(lines[i][4:])
+                i += 1
+            blocks.append(body)
+            continue
+        i += 1
+    return [_trim_block(b) for b in blocks if any(t.strip() for t in b)]
+
+
+def _trim_block(block: list[str]) -> list[str]:
+    lines = [t.rstrip() for t in block]
+    while lines and not lines[0]:
+        lines.pop(0)
+    while lines and not lines[-1]:
+        lines.pop()
+    indent = min(len(t) - len(t.lstrip()) for t in lines if t)
+    return [t[indent:] for t in lines]
+
+
+def _contains(haystack: list[str], needle: list[str]) -> bool:
+    n = len(needle)
+    return any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+def code_scores(truth: list[list[str]], found: list[list[str]]) -> tuple[int, int, int, int]:
+    """(verbatim-ignoring-indent hits, exact-indent hits, nested blocks, nested exact hits)."""
+    flat_found = [[t.strip() for t in b if t.strip()] for b in found]
+    exact = text = nested = nested_exact = 0
+    for block in truth:
+        is_nested = any(t.startswith(" ") for t in block)
+        ok_text = any(_contains(f, [t.strip() for t in block if t.strip()]) for f in flat_found)
+        ok_exact = any(_contains(f, block) for f in found)
+        text += ok_text
+        exact += ok_exact
+        nested += is_nested
+        nested_exact += is_nested and ok_exact
+    return text, exact, nested, nested_exact
+
+
+def furniture_lines(markdown: str, truth: str) -> int:
+    """Running-head text and bare page numbers in the output beyond what the ground truth has."""
+    title = next((h for level, h in headings(truth) if level == 1), None)
+    heads = ["python for everybody"] + ([title] if title else [])
+    out_plain, truth_plain = _clean(markdown), _clean(truth)
+    surplus = sum(max(0, out_plain.count(h) - truth_plain.count(h)) for h in heads)
+    numbers = lambda md: Counter(t.strip() for t in _outside_code(md) if re.fullmatch(r"\s*\d{1,3}\s*", t))
+    out_numbers, truth_numbers = numbers(markdown), numbers(truth)
+    return surplus + sum(max(0, n - truth_numbers[k]) for k, n in out_numbers.items())
+
+
+def _outside_code(markdown: str) -> list[str]:
+    kept, in_code = [], False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith("```"):
+            in_code = not in_code
+        elif not in_code and not line.startswith("    "):
+            kept.append(line)
+    return kept
+
+
+def score(out_dir: Path, truth_dir: Path, pdfs: list[Path], pages: int) -> dict:
+    from rapidfuzz.distance import Levenshtein
+
+    sims, furniture = [], 0
+    h_tp = h_fp = h_fn = hl_tp = hl_fp = hl_fn = 0
+    code_text = code_exact = nested = nested_exact = code_total = 0
+    for pdf in pdfs:
+        truth = (truth_dir / f"{pdf.stem}.md").read_text(encoding="utf-8")
+        output = (out_dir / f"{pdf.stem}.md").read_text(encoding="utf-8")
+        sims.append(Levenshtein.normalized_similarity(" ".join(output.split()), " ".join(truth.split())))
+        th, oh = headings(truth), headings(output)
+        t_text, o_text = Counter(h for _, h in th), Counter(h for _, h in oh)
+        t_lvl, o_lvl = Counter(th), Counter(oh)
+        h_tp += sum((t_text & o_text).values())
+        h_fp += sum((o_text - t_text).values())
+        h_fn += sum((t_text - o_text).values())
+        hl_tp += sum((t_lvl & o_lvl).values())
+        hl_fp += sum((o_lvl - t_lvl).values())
+        hl_fn += sum((t_lvl - o_lvl).values())
+        truth_code = code_blocks(truth)
+        text_hits, exact_hits, n_nested, n_nested_exact = code_scores(truth_code, code_blocks(output))
+        code_text += text_hits
+        code_exact += exact_hits
+        nested += n_nested
+        nested_exact += n_nested_exact
+        code_total += len(truth_code)
+        furniture += furniture_lines(output, truth)
+    ratio = lambda a, b: a / b if b else 0.0
+    return {
+        "similarity": statistics.mean(sims),
+        "head_p": ratio(h_tp, h_tp + h_fp),
+        "head_r": ratio(h_tp, h_tp + h_fn),
+        "head_lvl_p": ratio(hl_tp, hl_tp + hl_fp),
+        "head_lvl_r": ratio(hl_tp, hl_tp + hl_fn),
+        "code_exact": ratio(code_text, code_total),
+        "code_indent": ratio(code_exact, code_total),
+        "nested_indent": ratio(nested_exact, nested),
+        "furniture_per_page": furniture / pages,
+    }
+
+
+# ---------------------------------------------------------------- report
+
+COLUMNS = [
+    ("similarity", "similarity"),
+    ("head_p", "head P"),
+    ("head_r", "head R"),
+    ("head_lvl_p", "head P lvl"),
+    ("head_lvl_r", "head R lvl"),
+    ("code_exact", "code exact"),
+    ("code_indent", "code indent"),
+    ("nested_indent", "nested indent"),
+    ("furniture_per_page", "furniture/pg"),
+    ("pages_per_s", "pages/s"),
+]
+
+
+def print_table(results: dict[str, dict]) -> None:
+    header = "| method | " + " | ".join(name for _, name in COLUMNS) + " | codemill speed-up |"
+    print(header)
+    print("|" + "---|" * (len(COLUMNS) + 2))
+    ours = results["codemill"]["pages_per_s"]
+    for method, row in results.items():
+        cells = [f"{row[key]:.3f}" if key != "pages_per_s" else f"{row[key]:.1f}" for key, _ in COLUMNS]
+        speedup = "1.0x" if method == "codemill" else f"{ours / row['pages_per_s']:.1f}x"
+        print(f"| {method} | " + " | ".join(cells) + f" | {speedup} |")
+
+
+def wild_speed(repeats: int) -> None:
+    """codemill and plain get_text() on the 245-page book (no ground truth: speed only)."""
+    if not WILD.exists():
+        print(f"(skipping the wild book: {WILD} not found)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        ours = run_method("codemill", [WILD], repeats, Path(tmp))
+        plain = run_method("get_text", [WILD], repeats, Path(tmp))
+    print(f"\nwild book ({ours['pages']} pages), median of {repeats}: codemill {ours['pages_per_s']:.1f} pages/s, "
+          f"get_text {plain['pages_per_s']:.1f} pages/s ({ours['pages_per_s'] / plain['pages_per_s']:.2f}x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("pdfs", nargs="*", type=Path)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of <name>.pdf + <name>.md pairs")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per method (median reported)")
+    parser.add_argument("--slow-repeats", type=int, default=1, help="timed runs for pymupdf4llm's two modes")
+    parser.add_argument("--wild", action="store_true", help="also time codemill on the 245-page wild book")
+    parser.add_argument("--worker", choices=METHODS, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        seconds, pages = convert_with(args.worker, args.pdfs, args.out)
+        print(json.dumps({"seconds": seconds, "pages": pages}))
+        return
+    if not args.data.is_dir():
+        raise SystemExit(f"{args.data}: ground-truth folder not found (see ../shared/data/README.md)")
+    pdfs = sorted(p for p in args.data.glob("*.pdf") if (p.with_suffix(".md")).exists())
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for method in METHODS:
+            out_dir = Path(tmp) / method
+            out_dir.mkdir()
+            repeats = args.slow_repeats if method.startswith("pymupdf4llm") else args.repeats
+            timing = run_method(method, pdfs, repeats, out_dir)
+            results[method] = {**score(out_dir, args.data, pdfs, timing["pages"]), **timing}
+    print(f"{len(pdfs)} documents, {results['codemill']['pages']} pages from {args.data}\n")
+    print_table(results)
+    if args.wild:
+        wild_speed(args.repeats)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""Many PDFs -> `<stem>.md` + `<stem>.json` each, spread over processes by page range, resumable.
+
+A PDF is read in page chunks (in parallel when `workers > 1`); once all of its chunks are in, the
+whole-document decisions are made and both files are written atomically, then the PDF is marked
+done in a manifest. A bad PDF is reported and skipped; the others go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codemill.common.atomic import atomic_write_json, atomic_write_text
+from codemill.common.manifest import JobManifest
+from codemill.common.progress import progress
+from codemill.extract.pdf.config import PdfOptions
+from codemill.extract.pdf.document import PageBatch, PdfError, assemble, open_pdf, read_pages
+
+CHUNK_PAGES = 32
+
+
+@dataclass
+class ExtractSummary:
+    """What one run did: files written, files skipped as already done, and failures with reasons."""
+
+    written: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+    pages: int = 0
+
+
+def find_pdfs(inputs: list[str | os.PathLike]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """PDF files named directly or found (recursively) under folders; missing inputs are failures."""
+    found: list[Path] = []
+    missing: list[tuple[Path, str]] = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            found.extend(sorted(p for p in item.rglob("*") if p.suffix.lower() == ".pdf" and p.is_file()))
+        elif item.is_file():
+            found.append(item)
+        else:
+            missing.append((item, "no such file or folder"))
+    unique = list(dict.fromkeys(p.resolve() for p in found))
+    return unique, missing
+
+
+def output_names(pdfs: list[Path]) -> dict[Path, str]:
+    """`<stem>` for each PDF; stems shared by several PDFs get `-2`, `-3`, ... in input order."""
+    names: dict[Path, str] = {}
+    used: set[str] = set()
+    for pdf in pdfs:
+        name, n = pdf.stem, 1
+        while name.lower() in used:
+            n += 1
+            name = f"{pdf.stem}-{n}"
+        used.add(name.lower())
+        names[pdf] = name
+    return names
+
+
+def _fingerprint(options: PdfOptions) -> str:
+    return hashlib.sha256(options.model_dump_json().encode()).hexdigest()[:16]
+
+
+def _source_stamp(pdf: Path) -> dict:
+    stat = pdf.stat()
+    return {"size": stat.st_size, "mtime": int(stat.st_mtime)}
+
+
+def _read_chunk(pdf: str, start: int, stop: int, options: PdfOptions) -> PageBatch:
+    """Worker task: read one page range of one PDF."""
+    doc = open_pdf(pdf)
+    try:
+        return read_pages(doc, range(start, stop), options)
+    finally:
+        doc.close()
+
+
+class _Job:
+    """One PDF in flight: its chunks as they come back, then assembly and writing."""
+
+    def __init__(self, pdf: Path, name: str, page_count: int, title: str | None):
+        self.pdf, self.name, self.page_count, self.title = pdf, name, page_count, title
+        self.chunks: dict[int, PageBatch | None] = {}
+        self.error: str | None = None
+        self.ranges = [(s, min(s + CHUNK_PAGES, page_count)) for s in range(0, page_count, CHUNK_PAGES)]
+
+    def complete(self) -> bool:
+        return len(self.chunks) == len(self.ranges)
+
+    def batch(self) -> PageBatch:
+        whole = PageBatch()
+        for start, _ in self.ranges:
+            whole.extend(self.chunks[start])
+        return whole
+
+
+def extract_pdfs(
+    inputs: list[str | os.PathLike] | str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    options: PdfOptions = PdfOptions(),
+    workers: int = 1,
+    force: bool = False,
+    show_progress: bool = True,
+) -> ExtractSummary:
+    """Convert every PDF under `inputs` into `out_dir`; skip PDFs already done unless `force`."""
+    inputs = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = ExtractSummary()
+    pdfs, summary.failed = find_pdfs(inputs)
+    manifest = JobManifest(out_dir, "extract-pdf", fingerprint=_fingerprint(options))
+    if force:
+        manifest.reset()
+    names = output_names(pdfs)
+    jobs = []
+    for pdf in pdfs:
+        job = _plan(pdf, names[pdf], out_dir, manifest, summary)
+        if job is not None:
+            jobs.append(job)
+    total = sum(job.page_count for job in jobs)
+    with progress("extract pdf (pages)", total=total, enabled=show_progress) as bar:
+        if workers > 1 and jobs:
+            _run_parallel(jobs, options, workers, out_dir, manifest, summary, bar)
+        else:
+            for job in jobs:
+                for start, stop in job.ranges:
+                    _collect(job, start, lambda: _read_chunk(str(job.pdf), start, stop, options), bar)
+                _finish(job, options, out_dir, manifest, summary)
+    return summary
+
+
+def _plan(pdf: Path, name: str, out_dir: Path, manifest: JobManifest, summary: ExtractSummary) -> _Job | None:
+    """Open the PDF to count its pages; None when it is already done or cannot be read."""
+    key = str(pdf)
+    done = manifest.done.get(key)
+    outputs_exist = (out_dir / f"{name}.md").exists() and (out_dir / f"{name}.json").exists()
+    try:
+        if done is not None and done.get("source") == _source_stamp(pdf) and outputs_exist:
+            summary.skipped.append(pdf)
+            return None
+        doc = open_pdf(pdf)
+    except (PdfError, OSError) as error:
+        summary.failed.append((pdf, _reason(pdf, error)))
+        return None
+    try:
+        return _Job(pdf, name, doc.page_count, (doc.metadata or {}).get("title") or None)
+    finally:
+        doc.close()
+
+
+def _reason(pdf: Path, error: Exception) -> str:
+    """The error's message without the file name in front (the summary prints the path itself)."""
+    text = str(error)
+    prefix = f"{pdf}: "
+    return text[len(prefix) :] if text.startswith(prefix) else text
+
+
+def _collect(job: _Job, start: int, read, bar) -> None:
+    """Store one chunk's pages; a chunk that fails marks its PDF failed (the others go on)."""
+    try:
+        job.chunks[start] = read()
+    except Exception as error:
+        job.chunks[start] = None
+        job.error = job.error or _reason(job.pdf, error)
+    bar.advance(next(stop - s for s, stop in job.ranges if s == start))
+
+
+def _finish(job: _Job, options: PdfOptions, out_dir: Path, manifest: JobManifest, summary: ExtractSummary) -> None:
+    """Assemble and write one PDF's outputs atomically, then mark it done."""
+    error = job.error
+    if error is None:
+        try:
+            conversion = assemble(job.batch(), options, str(job.pdf), job.title)
+            atomic_write_text(out_dir / f"{job.name}.md", conversion.markdown)
+            atomic_write_json(out_dir / f"{job.name}.json", conversion.report)
+        except Exception as failure:  # never let one book stop the others
+            error = f"conversion failed: {type(failure).__name__}: {failure}"
+    if error is not None:
+        summary.failed.append((job.pdf, error))
+        return
+    manifest.mark_done(str(job.pdf), {"source": _source_stamp(job.pdf), "name": job.name})
+    summary.written.append(out_dir / f"{job.name}.md")
+    summary.pages += job.page_count
+
+
+def _run_parallel(jobs, options, workers, out_dir, manifest, summary, bar) -> None:
+    """Submit every chunk of every PDF; finish each PDF as soon as its last chunk is back."""
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: dict[Future, tuple[_Job, int]] = {}
+        for job in jobs:
+            for start, stop in job.ranges:
+                pending[pool.submit(_read_chunk, str(job.pdf), start, stop, options)] = (job, start)
+        for future, (job, start) in pending.items():
+            _collect(job, start, future.result, bar)
+            if job.complete():
+                _finish(job, options, out_dir, manifest, summary)
