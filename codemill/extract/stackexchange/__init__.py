@@ -1,1 +1,8 @@
-"""StackExchange data dump -> Q&A threads in markdown."""
+"""StackExchange data dump -> Q&A threads in markdown, streamed, with attribution."""
+
+from codemill.extract.stackexchange.config import StackExchangeOptions
+from codemill.extract.stackexchange.extract import extract_stackexchange
+from codemill.extract.stackexchange.html_markdown import html_to_markdown
+from codemill.extract.stackexchange.summary import StackExchangeSummary
+
+__all__ = ["StackExchangeOptions", "StackExchangeSummary", "extract_stackexchange", "html_to_markdown"]

@@ -1,0 +1,106 @@
+"""The scan: one pass over Users.xml and Posts.xml, filtering rows and spilling the kept ones to SQLite.
+
+Row-level filters (score, tags, closed, deleted, empty) run here so that the store only holds what can
+end up in a thread; malformed rows are counted by reason with their first ids.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from codemill.extract.stackexchange.config import StackExchangeOptions
+from codemill.extract.stackexchange.licenses import post_license
+from codemill.extract.stackexchange.spill import SpillWriter
+from codemill.extract.stackexchange.summary import SkipLog
+
+_ANGLE_TAGS = re.compile(r"<([^<>]+)>")
+
+
+def parse_tags(raw: str | None) -> list[str]:
+    """Tags as stored by either dump format: `<a><b>` (older) or `|a|b|` (newer)."""
+    if not raw:
+        return []
+    if raw.startswith("<"):
+        return _ANGLE_TAGS.findall(raw)
+    return [tag for tag in raw.split("|") if tag]
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value not in (None, "") else None
+
+
+class Scanner:
+    """Row handlers for Users.xml and Posts.xml that fill a SpillWriter and a SkipLog."""
+
+    def __init__(self, spill: SpillWriter, options: StackExchangeOptions, skips: SkipLog):
+        self.spill, self.options, self.skips = spill, options, skips
+        self.include = set(options.include_tags)
+        self.exclude = set(options.exclude_tags)
+        self.counts = {"users": 0, "posts": 0, "questions_kept": 0, "answers_kept": 0}
+
+    def on_user(self, row: dict) -> None:
+        self.counts["users"] += 1
+        try:
+            self.spill.add("users", (int(row["Id"]), row.get("DisplayName")))
+        except (KeyError, ValueError):
+            self.skips.add("malformed_user_row", row.get("Id"))
+
+    def on_post(self, row: dict) -> None:
+        self.counts["posts"] += 1
+        try:
+            post_id, kind = int(row["Id"]), int(row["PostTypeId"])
+            score = int(row.get("Score") or 0)
+            owner = _int(row.get("OwnerUserId"))
+            parent = _int(row.get("ParentId"))
+            accepted = _int(row.get("AcceptedAnswerId"))
+        except (KeyError, ValueError):
+            self.skips.add("malformed_row", row.get("Id"))
+            return
+        if kind == 1:
+            self._question(post_id, score, owner, accepted, row)
+        elif kind == 2:
+            self._answer(post_id, score, owner, parent, row)
+        else:
+            self.skips.add("not_a_question_or_answer", post_id)
+
+    def _dropped(self, post_id: int, row: dict, prefix: str) -> bool:
+        options = self.options
+        if options.drop_deleted and row.get("DeletionDate"):
+            self.skips.add(f"{prefix}deleted", post_id)
+        elif options.drop_empty and not (row.get("Body") or "").strip():
+            self.skips.add(f"{prefix}empty", post_id)
+        else:
+            return False
+        return True
+
+    def _question(self, post_id: int, score: int, owner: int | None, accepted: int | None, row: dict) -> None:
+        options, tags = self.options, parse_tags(row.get("Tags"))
+        if self._dropped(post_id, row, ""):
+            return
+        if options.drop_closed and row.get("ClosedDate"):
+            return self.skips.add("closed", post_id)
+        if options.min_question_score is not None and score < options.min_question_score:
+            return self.skips.add("question_score_below_minimum", post_id)
+        if self.include and not self.include.intersection(tags):
+            return self.skips.add("no_included_tag", post_id)
+        if self.exclude.intersection(tags):
+            return self.skips.add("excluded_tag", post_id)
+        license_name = post_license(row.get("ContentLicense"), row.get("CreationDate"), row.get("LastEditDate"))
+        self.spill.add("questions", (
+            post_id, accepted, score, row.get("Title") or "", json.dumps(tags), row.get("CreationDate"),
+            row.get("LastActivityDate"), license_name, owner, row.get("OwnerDisplayName"), row.get("Body") or ""))
+        self.counts["questions_kept"] += 1
+
+    def _answer(self, post_id: int, score: int, owner: int | None, parent: int | None, row: dict) -> None:
+        if parent is None:
+            return self.skips.add("answer_without_question", post_id)
+        if self._dropped(post_id, row, "answer_"):
+            return
+        if self.options.min_answer_score is not None and score < self.options.min_answer_score:
+            return self.skips.add("answer_score_below_minimum", post_id)
+        license_name = post_license(row.get("ContentLicense"), row.get("CreationDate"), row.get("LastEditDate"))
+        self.spill.add("answers", (
+            post_id, parent, score, row.get("CreationDate"), license_name, owner, row.get("OwnerDisplayName"),
+            row.get("Body") or ""))
+        self.counts["answers_kept"] += 1
