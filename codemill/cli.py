@@ -47,6 +47,10 @@ from codemill.evals.cli import eval_command as _eval_command  # noqa: E402
 app.command("eval")(_eval_command)
 app.command("compare")(_compare_command)
 
+from codemill.datasets.cli import data_app as _data_app  # noqa: E402
+
+app.add_typer(_data_app, name="data")
+
 
 def main() -> None:
     app()

@@ -10,6 +10,12 @@ from pathlib import Path
 _STEP_NAMES = {"🎯 MinHash stage 4": "near_dedup", "💥 exact-deduplication stage 3": "exact_dedup"}
 
 
+def _step_name(label: str) -> str:
+    """`"🔻 - FILTER: length"` -> `"length"`; dedup stages get short names."""
+    name = label.split(": ", 1)[-1]
+    return _STEP_NAMES.get(name, name)
+
+
 def _value(metric) -> float:
     return metric.get("total", 0) if isinstance(metric, dict) else metric
 

@@ -1,0 +1,38 @@
+"""`codemill data build RECIPE`: curate a recipe's extracted sources into a training set."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import typer
+
+data_app = typer.Typer(help="Curate extracted documents into a training set.", no_args_is_help=True)
+
+
+@data_app.command("build")
+def build_command(
+    recipe_path: Path = typer.Argument(..., help="Recipe YAML with `sources` and a `data` section."),
+    force: bool = typer.Option(False, "--force", help="Discard unfinished or finished work and start over."),
+) -> None:
+    """Write <run_dir>/dataset/: parquet train/validation splits, stats, drop examples, decontamination hits, card."""
+    from codemill.common.console import console, fail
+    from codemill.config import RecipeError
+    from codemill.datasets.build import build_dataset
+    from codemill.recipe import load_recipe
+
+    try:
+        recipe = load_recipe(recipe_path)
+        if force:
+            shutil.rmtree(Path(recipe.run_dir) / "dataset.work", ignore_errors=True)
+        dataset_dir = build_dataset(recipe)
+    except (RecipeError, FileNotFoundError, ValueError) as error:
+        raise fail(str(error)) from None
+    stats = json.loads((dataset_dir / "stats.json").read_text(encoding="utf-8"))
+    console.print(
+        f"dataset: {dataset_dir}  train {stats['records']['train']} / validation {stats['records']['validation']} records,"
+        f" {stats['tokens']['train']} train tokens; {stats['decontamination_hits']} benchmark hits,"
+        f" {len(stats['malformed'])} malformed input records skipped"
+    )
+    typer.echo(str(dataset_dir))
