@@ -47,9 +47,20 @@ from codemill.evals.cli import eval_command as _eval_command  # noqa: E402
 app.command("eval")(_eval_command)
 app.command("compare")(_compare_command)
 
+from codemill.pipeline.run import run_command as _run_command  # noqa: E402
+
+app.command("run")(_run_command)
+
 from codemill.datasets.cli import data_app as _data_app  # noqa: E402
 
 app.add_typer(_data_app, name="data")
+
+extract_app = typer.Typer(help="Stage 1: raw sources (PDFs, StackExchange dumps) -> clean markdown.", no_args_is_help=True)
+app.add_typer(extract_app, name="extract")
+
+from codemill.extract.stackexchange.cli import stackexchange_command as _stackexchange_command  # noqa: E402
+
+extract_app.command("stackexchange")(_stackexchange_command)
 
 
 def main() -> None:
