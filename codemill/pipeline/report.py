@@ -67,18 +67,17 @@ def training_section(run_dir: Path) -> dict | None:
 
 
 def _stage_rows(manifest: Any) -> list[dict]:
-    """Each stage in manifest.json with its status and any timing fields."""
+    """Each stage in manifest.json (written by `codemill run`) with its status, time and any error."""
     stages = manifest.get("stages") if isinstance(manifest, dict) else None
-    if isinstance(stages, list):
-        stages = {str(stage.get("name", index)): stage for index, stage in enumerate(stages) if isinstance(stage, dict)}
     if not isinstance(stages, dict):
         return []
     rows = []
     for name, stage in stages.items():
         stage = stage if isinstance(stage, dict) else {"status": stage}
-        timings = [f"{key} {value:.1f}" for key, value in stage.items()
-                   if as_number(value) is not None and (key.endswith("_s") or key == "seconds")]
-        rows.append({"name": name, "status": str(stage.get("status", "?")), "timings": ", ".join(timings)})
+        duration = as_number(stage.get("duration_s"))
+        rows.append({"name": name, "status": str(stage.get("status", "?")),
+                     "duration": f"{duration:.1f} s" if duration is not None else "",
+                     "finished": str(stage.get("finished") or ""), "error": str(stage.get("error") or "")})
     return rows
 
 

@@ -31,20 +31,29 @@ def render_card(markdown: str) -> tuple[str | None, str]:
     return front, renderer.render(markdown)
 
 
-def _step_rows(stats: dict) -> tuple[list[dict], list[tuple[str, str]]]:
-    """Steps with in/out/dropped counts, and every other top-level figure as (name, value)."""
-    steps, totals = [], []
+def _step(name: str, entry: dict) -> dict:
+    """One step's in/out/dropped, and its drop reasons or other counters as a details line."""
+    count_in, count_out, dropped = (as_number(entry.get(key)) for key in ("in", "out", "dropped"))
+    if dropped is None and count_in is not None and count_out is not None:
+        dropped = count_in - count_out
+    share = 100 * dropped / count_in if dropped is not None and count_in else None
+    reasons = entry.get("reasons") if isinstance(entry.get("reasons"), dict) else {}
+    others = {key: value for key, value in entry.items() if key not in ("in", "out", "dropped", "reasons")}
+    details = ", ".join(f"{key}: {value}" for key, value in {**reasons, **others}.items())
+    return {"name": name, "in": count_in, "out": count_out, "dropped": dropped, "share": share, "details": details}
+
+
+def _step_rows(stats: dict) -> tuple[list[dict], list[tuple[str, Any]]]:
+    """Steps (from `stats["steps"]`, or the top level in the older flat layout) and the other figures."""
+    nested = isinstance(stats.get("steps"), dict)
+    steps = stats["steps"] if nested else {k: v for k, v in stats.items() if isinstance(v, dict) and ("in" in v or "out" in v)}
+    rows = [_step(str(name), entry if isinstance(entry, dict) else {"value": entry}) for name, entry in steps.items()]
+    totals = []
     for name, value in stats.items():
-        if isinstance(value, dict) and ("in" in value or "out" in value):
-            count_in, count_out = as_number(value.get("in")), as_number(value.get("out"))
-            dropped = as_number(value.get("dropped"))
-            if dropped is None and count_in is not None and count_out is not None:
-                dropped = count_in - count_out
-            share = 100 * dropped / count_in if dropped is not None and count_in else None
-            steps.append({"name": name, "in": count_in, "out": count_out, "dropped": dropped, "share": share})
-        else:
-            totals += flatten(value, str(name))
-    return steps, totals
+        if (nested and name == "steps") or (not nested and name in steps):
+            continue
+        totals += [(key, shorten(item, 300) if isinstance(item, str) else item) for key, item in flatten(value, str(name))]
+    return rows, totals
 
 
 def _messages_text(messages: Any) -> str:
@@ -60,13 +69,19 @@ def _messages_text(messages: Any) -> str:
 
 
 def drop_example(record: dict) -> dict:
-    """A dropped record as short metadata pairs plus one body text."""
-    body_key = next((key for key in _BODY_KEYS if key in record), None)
-    body = record.get(body_key) if body_key else None
+    """A dropped record as short metadata pairs (its filter reason first) plus one body text."""
+    fields = dict(record)
+    metadata = fields.pop("metadata", None)
+    if isinstance(metadata, dict):
+        fields.update({key: value for key, value in metadata.items() if key not in fields})
+    body_key = next((key for key in _BODY_KEYS if key in fields), None)
+    body = fields.pop(body_key, None) if body_key else None
     body_text = _messages_text(body) if body_key == "messages" else (body if isinstance(body, str) else json.dumps(body))
+    first = [key for key in ("filter_reason", "reason") if key in fields]
     meta = []
-    for key, value in record.items():
-        if key == body_key:
+    for key in first + [key for key in fields if key not in first]:
+        value = fields[key]
+        if value in (None, "", [], {}):
             continue
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
         meta.append((key, shorten(shown, 300)))

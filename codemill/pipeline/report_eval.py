@@ -17,10 +17,21 @@ Scores = dict[str, dict[str, tuple[float, float | None, float | None]]]
 
 
 def _interval(entry: dict) -> tuple[float | None, float | None]:
-    bounds = entry.get("ci95")
+    bounds = entry.get("ci95") or entry.get("ci95@1")
     if isinstance(bounds, (list, tuple)) and len(bounds) == 2:
         return as_number(bounds[0]), as_number(bounds[1])
     return None, None
+
+
+def short_names(compare: dict) -> dict[str, str]:
+    """System label -> the eval folder it came from ('base', 'finetuned'), when compare.json says so."""
+    names = {}
+    for run in compare.get("runs") or []:
+        if isinstance(run, dict) and isinstance(run.get("dir"), str) and run.get("system") is not None:
+            parts = Path(run["dir"]).parts
+            if "eval" in parts[:-1]:
+                names[str(run["system"])] = parts[parts.index("eval") + 1]
+    return names
 
 
 def scores_from_compare(compare: Any, path: Path) -> Scores:
@@ -29,13 +40,14 @@ def scores_from_compare(compare: Any, path: Path) -> Scores:
     if not isinstance(benchmarks, dict):
         raise ReportInputError(f"{path}: 'benchmarks' must be an object of {{benchmark: {{run: scores}}}}")
     scores: Scores = {}
+    names = short_names(compare)
     for benchmark, by_run in benchmarks.items():
         if not isinstance(by_run, dict):
             raise ReportInputError(f"{path}: benchmarks.{benchmark} must be an object of {{run: scores}}")
         for run, entry in by_run.items():
             value = as_number(entry.get("pass@1")) if isinstance(entry, dict) else None
             if value is not None:
-                scores.setdefault(str(benchmark), {})[str(run)] = (value, *_interval(entry))
+                scores.setdefault(str(benchmark), {})[names.get(str(run), str(run))] = (value, *_interval(entry))
     return scores
 
 
@@ -67,17 +79,47 @@ def _score_rows(scores: Scores) -> list[dict]:
     return rows
 
 
+def _percent(value: Any, signed: bool = False) -> str:
+    number = as_number(value)
+    return "—" if number is None else (f"{100 * number:+.1f}" if signed else f"{100 * number:.1f}")
+
+
+def paired_rows(paired: Any, names: dict[str, str]) -> list[dict]:
+    """compare.json's paired tests, one row per (benchmark, candidate vs baseline)."""
+    rows = []
+    for benchmark, tests in (paired.items() if isinstance(paired, dict) else []):
+        for test in tests if isinstance(tests, list) else [tests]:
+            if not isinstance(test, dict) or "p_value" not in test:
+                continue
+            low, high = (test.get("diff_ci95") or [None, None])[:2]
+            p_value = as_number(test.get("p_value"))
+            rows.append({
+                "benchmark": benchmark,
+                "pair": f"{names.get(str(test.get('candidate')), test.get('candidate'))} vs "
+                        f"{names.get(str(test.get('baseline')), test.get('baseline'))}",
+                "change": f"{_percent(test.get('diff_pass@1'), True)} pts ({_percent(low, True)} to {_percent(high, True)})",
+                "fixed_broken": f"{test.get('fixed_count', '?')} / {test.get('broken_count', '?')}",
+                "p_value": "—" if p_value is None else f"{p_value:.3g}",
+                "verdict": "" if p_value is None else ("significant at 5%" if p_value < 0.05 else "not significant at 5%"),
+                "test": str(test.get("test", "")),
+            })
+    return rows
+
+
 def eval_section(run_dir: Path, compare: Any) -> dict | None:
     """Pass rates per benchmark and run, from compare.json or, failing that, the raw eval results."""
     path = run_dir / "compare" / "compare.json"
     scores = scores_from_compare(compare, path) if compare is not None else scores_from_results(run_dir / "eval")
     if not scores:
         return None
+    paired = compare.get("paired_test") if compare is not None else None
+    rows = paired_rows(paired, short_names(compare)) if paired else []
     return {
         "from_compare": compare is not None,
         "rows": _score_rows(scores),
         "chart": pass_rate_chart(scores),
-        "paired": flatten(compare.get("paired_test")) if compare is not None and compare.get("paired_test") else [],
+        "paired": rows,
+        "paired_other": flatten(paired) if paired and not rows else [],
     }
 
 

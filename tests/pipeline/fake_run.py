@@ -49,15 +49,24 @@ def write_dataset(run: Path) -> None:
     pq.write_table(_records("train", 12), folder / "data" / "train-00000-of-00001.parquet")
     pq.write_table(_records("validation", 2), folder / "data" / "validation-00000-of-00001.parquet")
     _json(folder / "stats.json", {
-        "read": {"in": 1200, "out": 1200, "dropped": 0},
-        "quality": {"in": 1200, "out": 1010, "dropped": 190},
-        "dedup": {"in": 1010, "out": 960, "dropped": 50},
-        "decontaminate": {"in": 960, "out": 957, "dropped": 3},
+        "steps": {
+            "read": {"documents": 1200},
+            "length": {"in": 1200, "out": 1010, "dropped": 190, "reasons": {"too_short": 180, "too_long": 10}},
+            "exact_dedup": {"in": 1010, "out": 960, "dropped": 50},
+            "decontaminate": {"in": 960, "out": 957, "dropped": 3},
+            "split": {"in": 957, "train": 945, "validation": 12},
+        },
+        "records": {"train": 12, "validation": 2},
         "tokens": {"train": 412345, "validation": 20480},
+        "decontamination_hits": 1,
+        "malformed": [],
     })
-    _jsonl(folder / "drops" / "quality.jsonl", [
-        {"id": f"cardano-{i}", "reason": "too short", "text": f"thanks! {IMG_PAYLOAD}"} for i in range(5)])
-    _jsonl(folder / "drops" / "dedup.jsonl", [{"id": "py4e-7", "reason": "near duplicate of py4e-3", "text": "A list is a sequence."}])
+    _jsonl(folder / "drops" / "length.jsonl", [
+        {"text": f"thanks! {IMG_PAYLOAD}", "id": f"cardano-{i}", "media": [],
+         "metadata": {"source": "cardano", "filter_reason": "too_short", "url": "https://example.org/q/1"}}
+        for i in range(5)])
+    _jsonl(folder / "drops" / "exact_dedup.jsonl", [
+        {"text": "A list is a sequence.", "id": "py4e-7", "metadata": {"source": "py4e", "duplicate_of": "py4e-3"}}])
     _jsonl(folder / "decontamination.jsonl", [{"id": "se-9", "task_id": "HumanEval/3", "ngram": "def below_zero"}])
     (folder / "README.md").write_text(
         "---\nlicense: cc-by-sa-4.0\npretty_name: demo\n---\n# Demo dataset\n\n"
@@ -90,23 +99,33 @@ def write_eval(run: Path, with_compare: bool = True) -> None:
         folder = run / "eval" / run_name / "humaneval"
         _jsonl(folder / "samples.jsonl", _samples(passing, code))
         _json(folder / "results.json", {
-            "benchmark": "humaneval", "model": "tiny", "adapter": None, "num_tasks": len(TASKS), "n_samples": 1,
+            "benchmark": "humaneval", "model": "tiny", "num_tasks": len(TASKS), "n_samples": 1,
+            "adapter": "finetune/adapter" if run_name == "finetuned" else None,
             "pass_at_k": {"pass@1": len(passing) / len(TASKS)},
             "per_task": {task: {"passed": int(task in passing), "n": 1} for task in TASKS}, "settings": {}})
     if with_compare:
+        base_label, tuned_label = "tiny", "tiny + finetune/adapter"
         _json(run / "compare" / "compare.json", {
-            "runs": ["base", "finetuned"],
-            "benchmarks": {"humaneval": {"base": {"pass@1": 2 / 6, "ci95": [0.1, 0.7]},
-                                         "finetuned": {"pass@1": 3 / 6, "ci95": [0.19, 0.81]}}},
-            "paired_test": {"humaneval": {"method": "exact McNemar", "p_value": 1.0, "discordant": 2}},
-            "fixed": [FIXED], "broken": [BROKEN]})
+            "runs": [{"dir": str(run / "eval" / "base" / "humaneval"), "system": base_label, "benchmark": "humaneval"},
+                     {"dir": str(run / "eval" / "finetuned" / "humaneval"), "system": tuned_label, "benchmark": "humaneval"}],
+            "benchmarks": {"humaneval": {
+                base_label: {"pass@1": 2 / 6, "ci95@1": [0.1, 0.7], "ci95": [0.1, 0.7], "num_tasks": 6},
+                tuned_label: {"pass@1": 3 / 6, "ci95@1": [0.19, 0.81], "ci95": [0.19, 0.81], "num_tasks": 6}}},
+            "paired_test": {"humaneval": [{
+                "baseline": base_label, "candidate": tuned_label, "shared_tasks": 6,
+                "test": "exact McNemar on per-problem solved/unsolved", "fixed_count": 2, "broken_count": 1,
+                "p_value": 1.0, "diff_pass@1": 1 / 6, "diff_ci95": [-0.17, 0.5],
+                "fixed": [FIXED, "HumanEval/4"], "broken": [BROKEN]}]},
+            "fixed": [FIXED, "HumanEval/4"], "broken": [BROKEN],
+            "method": {"ci": "percentile bootstrap", "baseline": "the first run of each benchmark"}})
 
 
 def write_full_run(run: Path) -> Path:
     """Every stage's outputs, as `codemill run` would leave them."""
     run.mkdir(parents=True, exist_ok=True)
-    _json(run / "manifest.json", {"stages": {"extract": {"status": "done", "wall_s": 3.2},
-                                             "finetune": {"status": "done", "wall_s": 41.5}}})
+    _json(run / "manifest.json", {"codemill_version": "0.1.0", "recipe": "recipes/demo.yaml", "stages": {
+        "extract:textbook": {"status": "done", "duration_s": 3.2, "started": "2026-01-01T00:00:00+00:00"},
+        "finetune": {"status": "done", "duration_s": 41.5, "started": "2026-01-01T00:01:00+00:00"}}})
     write_dataset(run)
     write_training(run)
     write_eval(run)

@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from codemill.cli import app
+from codemill.evals import compare_runs
 from codemill.pipeline.report import write_report
 from codemill.pipeline.report_inputs import ReportInputError
 from tests.pipeline import fake_run
@@ -53,24 +54,36 @@ def full_run(tmp_path: Path) -> Path:
 def test_full_run_shows_every_part(full_run):
     html = write_report(full_run).read_text(encoding="utf-8")
     assert "Not run" not in html and "Could not read" not in html
+    assert "extract:textbook" in html and "41.5 s" in html
     dataset = _section(html, "dataset")
-    assert "190 (15.8%)" in dataset and "quality" in dataset and "tokens.train" in dataset
+    assert "190 (15.8%)" in dataset and "too_short: 180" in dataset and "documents: 1200" in dataset
+    assert "tokens.train" in dataset and "412,345" in dataset
     assert "cardano-train-0" in dataset and "12 records" in dataset and "HumanEval/3" in dataset
-    assert "near duplicate of py4e-3" in dataset
+    assert "duplicate_of</b>: py4e-3" in dataset and "filter_reason</b>: too_short" in dataset
     assert "best validation loss" in _section(html, "training") and "2.2000 at step 20" in html
     evaluation = _section(html, "evaluation")
+    assert "<td>base</td>" in evaluation and "<td>finetuned</td>" in evaluation
     assert "33.3%" in evaluation and "50.0%" in evaluation and "19.0 – 81.0%" in evaluation and "+16.7 pts" in evaluation
-    assert "exact McNemar" in evaluation
+    assert "finetuned vs base" in evaluation and "+16.7 pts (-17.0 to +50.0)" in evaluation and "2 / 1" in evaluation
+    assert "not significant at 5%" in evaluation
     assert "tiny model" in html
+
+
+def test_flat_stats_layout_from_the_architecture_doc(tmp_path):
+    (tmp_path / "dataset").mkdir()
+    (tmp_path / "dataset" / "stats.json").write_text(json.dumps(
+        {"quality": {"in": 10, "out": 4}, "total_tokens": 99}))
+    dataset = _section(write_report(tmp_path).read_text(encoding="utf-8"), "dataset")
+    assert "6 (60.0%)" in dataset and "total_tokens" in dataset
 
 
 def test_fixed_and_broken_lists_pair_base_and_finetuned_code(full_run):
     html = _section(write_report(full_run).read_text(encoding="utf-8"), "problems")
     fixed, broken = html.split('id="broken"')
-    assert fake_run.FIXED in fixed and fake_run.BROKEN not in fixed
+    assert fake_run.FIXED in fixed and "HumanEval/4" in fixed and fake_run.BROKEN not in fixed
     assert fake_run.BROKEN in broken and fake_run.FIXED not in broken
     assert "return sorted(x)" in fixed and "return x[::-1]" in broken
-    assert fixed.count('class="side"') == 2
+    assert fixed.count('class="side"') == 4 and broken.count('class="side"') == 2
 
 
 def test_untrusted_text_is_escaped(full_run):
@@ -122,6 +135,18 @@ def test_without_compare_uses_raw_results_and_derives_the_lists(tmp_path):
     assert "derived from the samples" in problems
     assert fake_run.FIXED in fixed and "HumanEval/4" in fixed and fake_run.BROKEN in broken
     assert "Not run" in _section(html, "dataset")
+
+
+def test_reads_what_the_real_compare_writes(tmp_path):
+    run = tmp_path / "run"
+    fake_run.write_eval(run, with_compare=False)
+    compare_runs([run / "eval" / "base" / "humaneval", run / "eval" / "finetuned" / "humaneval"], run / "compare")
+    html = write_report(run).read_text(encoding="utf-8")
+    evaluation = _section(html, "evaluation")
+    assert "<td>base</td>" in evaluation and "<td>finetuned</td>" in evaluation and "finetuned vs base" in evaluation
+    assert "33.3%" in evaluation and "50.0%" in evaluation and " – " in evaluation
+    fixed, broken = _section(html, "problems").split('id="broken"')
+    assert "Lists from compare/compare.json" in fixed and fake_run.FIXED in fixed and fake_run.BROKEN in broken
 
 
 def test_eval_results_without_pass_at_1_are_named(tmp_path):
