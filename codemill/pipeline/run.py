@@ -6,9 +6,9 @@ from pathlib import Path
 
 import typer
 
-from codemill.common.console import console, fail
+from codemill.common.console import fail
 from codemill.config import RecipeError
-from codemill.pipeline.runner import PipelineError, StageOutcome, run_stages
+from codemill.pipeline.runner import PipelineError, StageOutcome, run_stages, say
 from codemill.pipeline.stages import plan_stages
 from codemill.pipeline.state import RunState
 from codemill.recipe import load_recipe
@@ -24,10 +24,10 @@ def run_recipe(path: str | Path, force: bool = False) -> list[StageOutcome]:
     run_dir = recipe.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     stages = plan_stages(recipe)
-    console.print(f"codemill run: {recipe.name}, {len(stages)} stages, run folder {run_dir}")
+    say(f"codemill run: {recipe.name}, {len(stages)} stages, run folder {run_dir}")
     outcomes = run_stages(stages, RunState(run_dir, Path(path)), force=force)
     ran = sum(outcome.status == "ran" for outcome in outcomes)
-    console.print(f"codemill run: finished, {ran} stage(s) ran, {len(outcomes) - ran} up to date; see {run_dir}")
+    say(f"codemill run: finished, {ran} stage(s) ran, {len(outcomes) - ran} up to date; see {run_dir}")
     return outcomes
 
 

@@ -56,6 +56,11 @@ class StageOutcome:
     duration_s: float
 
 
+def say(text: str) -> None:
+    """A progress line, printed as is (stage keys such as `extract:book:` are not emoji codes)."""
+    console.print(text, markup=False, emoji=False, highlight=False, soft_wrap=True)
+
+
 def _fingerprint(stage: Stage, hasher: ContentHasher) -> tuple[str, str, dict[str, str]]:
     settings_digest = digest_value(stage.settings)
     inputs = {str(path): hasher.tree(path) for path in stage.inputs}
@@ -109,12 +114,12 @@ def run_stage(stage: Stage, state: RunState, hasher: ContentHasher, force: bool,
     fingerprint, settings_digest, inputs = _fingerprint(stage, hasher)
     record = state.record(stage.key)
     if not force and _is_up_to_date(record, fingerprint, _outputs_digest(stage, hasher)):
-        console.print(f"{label} {stage.key}: up to date, skipped")
+        say(f"{label} {stage.key}: up to date, skipped")
         return StageOutcome(stage.key, "skipped", "up to date", 0.0)
     reason = "--force" if force else _why_run(record, fingerprint, settings_digest, inputs)
     resumable = record is not None and record.get("fingerprint") == fingerprint and record.get("status") != "done"
     fresh = force or not resumable
-    console.print(f"{label} {stage.key}: running ({reason})")
+    say(f"{label} {stage.key}: running ({reason})")
     attempts = (record or {}).get("attempts", 0) + 1
     state.update(
         stage.key, status="running", fingerprint=fingerprint, settings_digest=settings_digest, inputs=inputs,
@@ -126,7 +131,7 @@ def run_stage(stage: Stage, state: RunState, hasher: ContentHasher, force: bool,
     state.update(
         stage.key, status="done", finished=now_iso(), duration_s=duration, outputs_digest=_outputs_digest(stage, hasher)
     )
-    console.print(f"{label} {stage.key}: done in {duration:.1f}s")
+    say(f"{label} {stage.key}: done in {duration:.1f}s")
     return StageOutcome(stage.key, "ran", reason, duration)
 
 

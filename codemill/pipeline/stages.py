@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import shutil
 from pathlib import Path
 from typing import Any
 
 from codemill.extract.config import SourceConfig
-from codemill.pipeline.runner import Stage, StageFailure
+from codemill.pipeline.runner import Stage, StageFailure, say
 from codemill.recipe import Recipe
 
 EVAL_MODELS = ("base", "finetuned")
@@ -25,6 +26,15 @@ def _dump(section: Any) -> Any:
 def _existing(*paths: Path | str | None) -> list[Path]:
     """The paths among `paths` that are set and exist locally (hub ids are settings, not inputs)."""
     return [Path(path) for path in paths if path is not None and Path(path).exists()]
+
+
+def set_aside(path: Path) -> None:
+    """Move a stale output to `<path>.previous` (replacing an older one) instead of deleting it outright."""
+    if path.exists():
+        previous = path.with_name(path.name + ".previous")
+        shutil.rmtree(previous, ignore_errors=True)
+        path.rename(previous)
+        say(f"  earlier {path} moved to {previous}")
 
 
 def _check_summary(summary: Any) -> None:
@@ -62,6 +72,8 @@ def data_stage(recipe: Recipe) -> Stage:
     inputs += _existing(decont.humaneval_path, decont.mbpp_path, recipe.data.tokenizer)
 
     def action(fresh: bool) -> None:
+        if fresh:
+            shutil.rmtree(run_dir / "dataset.work", ignore_errors=True)  # the build's own resume state
         importlib.import_module("codemill.datasets").build_dataset(recipe)
 
     settings = {"data": _dump(recipe.data), "sources": [_dump(source) for source in recipe.sources]}
@@ -80,6 +92,9 @@ def finetune_stage(recipe: Recipe) -> Stage:
     outputs = [run_dir / "finetune"] + ([run_dir / "base_model"] if recipe.model.tiny is not None else [])
 
     def action(fresh: bool) -> None:
+        if fresh:
+            for path in outputs:
+                set_aside(path)
         importlib.import_module("codemill.finetune").finetune(recipe, resume=not fresh)
 
     settings = {"model": _dump(recipe.model), "finetune": _dump(recipe.finetune)}
@@ -94,11 +109,18 @@ def benchmark_name(spec: Any) -> str:
 def eval_stage(recipe: Recipe, spec: Any, which: str) -> Stage:
     run_dir = recipe.run_dir
     out_dir = run_dir / "eval" / which / benchmark_name(spec)
-    adapter = run_dir / "finetune" if which == "finetuned" else None
+    adapter = run_dir / "finetune" / "adapter" if which == "finetuned" else None
 
     def action(fresh: bool) -> None:
-        evaluate = importlib.import_module("codemill.evals").evaluate
-        evaluate(recipe, spec, out_dir, adapter=adapter, resume=not fresh)
+        if fresh:  # the evaluator resumes by model path, which stays the same when the weights change
+            shutil.rmtree(out_dir, ignore_errors=True)
+        model = importlib.import_module("codemill.finetune").resolve_base_model(recipe)
+        settings = recipe.eval
+        importlib.import_module("codemill.evals").evaluate(
+            out_dir, spec.name, model=model, adapter=str(adapter) if adapter else None, data_file=spec.data_file,
+            limit=spec.limit, n_samples=settings.n_samples, temperature=settings.temperature,
+            max_new_tokens=settings.max_new_tokens, batch_size=settings.batch_size,
+        )
 
     eval_settings = _dump(recipe.eval) | {"benchmarks": None}
     settings = {"model": _dump(recipe.model), "eval": eval_settings, "benchmark": _dump(spec)}
@@ -109,7 +131,7 @@ def eval_stage(recipe: Recipe, spec: Any, which: str) -> Stage:
 
 def compare_stage(recipe: Recipe) -> Stage:
     run_dir = recipe.run_dir
-    eval_dirs = [run_dir / "eval" / which for which in EVAL_MODELS]
+    eval_dirs = [run_dir / "eval" / which / benchmark_name(spec) for which in EVAL_MODELS for spec in recipe.eval.benchmarks]
 
     def action(fresh: bool) -> None:
         importlib.import_module("codemill.evals").compare_runs(eval_dirs, run_dir / "compare")

@@ -1,0 +1,262 @@
+"""`codemill run`: stage order, skipping, reruns after edits, failures and resume, with stand-in stages.
+
+Every stage function is replaced by a stand-in that records its call and writes small outputs, so
+these tests exercise the orchestration only; tests/pipeline/test_demo.py runs the real stages.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import codemill.datasets
+import codemill.evals
+import codemill.extract.pdf
+import codemill.extract.stackexchange
+import codemill.finetune
+import codemill.pipeline.report
+from codemill.cli import app
+from codemill.pipeline.run import run_recipe
+from codemill.pipeline.runner import PipelineError
+
+
+class Summary:
+    def __init__(self, failed=()):
+        self.failed = list(failed)
+
+
+class Stages:
+    """Stand-ins for every stage entry point; `calls` lists (stage, detail) in call order."""
+
+    def __init__(self, monkeypatch):
+        self.calls: list[tuple[str, object]] = []
+        self.failing_pdfs: list[tuple[str, str]] = []
+        self.finetune_error: Exception | None = None
+        patch = monkeypatch.setattr
+        patch(codemill.extract.pdf, "extract_pdfs", self.extract_pdfs, raising=False)
+        patch(codemill.extract.stackexchange, "extract_stackexchange", self.extract_stackexchange, raising=False)
+        patch(codemill.datasets, "build_dataset", self.build_dataset)
+        patch(codemill.finetune, "finetune", self.finetune, raising=False)
+        patch(codemill.finetune, "resolve_base_model", self.resolve_base_model, raising=False)
+        patch(codemill.evals, "evaluate", self.evaluate)
+        patch(codemill.evals, "compare_runs", self.compare_runs)
+        patch(codemill.pipeline.report, "write_report", self.write_report)
+
+    def names(self):
+        return [name for name, _ in self.calls]
+
+    def extract_pdfs(self, inputs, out_dir, *, options, force):
+        self.calls.append(("extract_pdfs", force))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for folder in inputs:
+            for pdf in sorted(Path(folder).glob("*.pdf")):
+                if str(pdf) not in dict(self.failing_pdfs):
+                    (out_dir / f"{pdf.stem}.md").write_text(pdf.read_text().upper())
+        return Summary(self.failing_pdfs)
+
+    def extract_stackexchange(self, source, out_dir, *, options, force):
+        self.calls.append(("extract_stackexchange", force))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "threads-00000.jsonl").write_text(Path(source, "Posts.xml").read_text())
+        return Summary()
+
+    def build_dataset(self, recipe):
+        self.calls.append(("build_dataset", recipe.name))
+        out = recipe.run_dir / "dataset"
+        out.mkdir(parents=True, exist_ok=True)
+        parts = sorted(p.read_text() for p in (recipe.run_dir / "extract").rglob("*") if p.is_file())
+        (out / "train.txt").write_text("\n".join(parts))
+        return out
+
+    def resolve_base_model(self, recipe):
+        return str(recipe.run_dir / "base_model")
+
+    def finetune(self, recipe, resume=False):
+        self.calls.append(("finetune", resume))
+        if self.finetune_error is not None:
+            raise self.finetune_error
+        data = (recipe.run_dir / "dataset" / "train.txt").read_text()
+        (recipe.run_dir / "base_model").mkdir(parents=True, exist_ok=True)
+        (recipe.run_dir / "base_model" / "tokenizer.json").write_text(f"trained on {len(data)} characters")
+        adapter = recipe.run_dir / "finetune" / "adapter"
+        adapter.mkdir(parents=True, exist_ok=True)
+        (adapter / "adapter.safetensors").write_text(f"{recipe.finetune.learning_rate}:{len(data)}")
+        return recipe.run_dir / "finetune"
+
+    def evaluate(self, out_dir, benchmark, *, model, adapter, data_file, limit, n_samples, temperature,
+                 max_new_tokens, batch_size):
+        self.calls.append(("evaluate", (Path(out_dir).parent.name, benchmark, adapter is not None)))
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        weights = Path(adapter, "adapter.safetensors") if adapter else Path(model, "tokenizer.json")
+        results = {"benchmark": benchmark, "model": model, "adapter": adapter, "weights": weights.read_text()}
+        (Path(out_dir) / "results.json").write_text(json.dumps(results))
+        return results
+
+    def compare_runs(self, run_dirs, out_dir):
+        self.calls.append(("compare_runs", [Path(d).parent.name for d in run_dirs]))
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        (Path(out_dir) / "compare.json").write_text("{}")
+        return {}
+
+    def write_report(self, run_dir):
+        self.calls.append(("write_report", None))
+        (Path(run_dir) / "report.html").write_text("<html></html>")
+        return Path(run_dir) / "report.html"
+
+
+@pytest.fixture()
+def stages(monkeypatch):
+    return Stages(monkeypatch)
+
+
+@pytest.fixture()
+def project(tmp_path, monkeypatch):
+    """A folder with two tiny sources, a benchmark file and a recipe; the cwd, since recipe paths are relative."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pdfs").mkdir()
+    (tmp_path / "pdfs" / "a.pdf").write_text("chapter a")
+    (tmp_path / "pdfs" / "b.pdf").write_text("chapter b")
+    (tmp_path / "dump").mkdir()
+    (tmp_path / "dump" / "Posts.xml").write_text("<posts/>")
+    (tmp_path / "smoke.jsonl").write_text('{"task_id": "t/0"}\n')
+    recipe = {
+        "name": "t",
+        "sources": [{"name": "book", "type": "pdf", "path": "pdfs"}, {"name": "qa", "type": "stackexchange", "path": "dump"}],
+        "model": {"tiny": {"hidden_size": 32}},
+        "finetune": {"max_steps": 2},
+        "eval": {"benchmarks": [{"name": "humaneval", "data_file": "smoke.jsonl"}], "max_new_tokens": 16},
+    }
+    write_recipe(tmp_path / "recipe.yaml", recipe)
+    return tmp_path
+
+
+def write_recipe(path, recipe):
+    path.write_text(yaml.safe_dump(recipe))
+
+
+def edit_recipe(project, change):
+    recipe = yaml.safe_load((project / "recipe.yaml").read_text())
+    change(recipe)
+    write_recipe(project / "recipe.yaml", recipe)
+
+
+def stage_status(project):
+    manifest = json.loads((project / "runs" / "t" / "manifest.json").read_text())
+    return {key: entry["status"] for key, entry in manifest["stages"].items()}
+
+
+EXPECTED_ORDER = [
+    "extract_pdfs", "extract_stackexchange", "build_dataset", "finetune", "evaluate", "evaluate", "compare_runs",
+    "write_report",
+]
+
+
+def test_runs_every_stage_in_order_then_skips_them_all(project, stages):
+    outcomes = run_recipe("recipe.yaml")
+    assert stages.names() == EXPECTED_ORDER
+    assert [detail for name, detail in stages.calls if name == "evaluate"] == [
+        ("base", "humaneval", False), ("finetuned", "humaneval", True),
+    ]
+    assert ("compare_runs", ["base", "finetuned"]) in stages.calls
+    assert all(outcome.status == "ran" for outcome in outcomes)
+    assert set(stage_status(project).values()) == {"done"}
+    stages.calls.clear()
+    outcomes = run_recipe("recipe.yaml")
+    assert stages.calls == []
+    assert all(outcome.status == "skipped" for outcome in outcomes)
+
+
+def test_eval_setting_change_reruns_only_the_evals(project, stages):
+    run_recipe("recipe.yaml")
+    stages.calls.clear()
+    edit_recipe(project, lambda r: r["eval"].update(max_new_tokens=32))
+    outcomes = {o.key: o for o in run_recipe("recipe.yaml")}
+    assert stages.names() == ["evaluate", "evaluate"]  # same results: compare and report stay up to date
+    assert outcomes["eval:base:humaneval"].reason == "recipe settings changed"
+
+
+def test_changed_pdf_reruns_its_extract_and_everything_downstream(project, stages):
+    run_recipe("recipe.yaml")
+    stages.calls.clear()
+    (project / "pdfs" / "a.pdf").write_text("chapter a, second edition")
+    outcomes = {o.key: o for o in run_recipe("recipe.yaml")}
+    assert stages.names() == [n for n in EXPECTED_ORDER if n != "extract_stackexchange"]
+    assert outcomes["extract:book"].reason == "input changed: pdfs"
+    assert ("extract_pdfs", True) in stages.calls  # changed input: extract from scratch
+
+
+def test_finetune_setting_change_sets_the_old_adapter_aside(project, stages):
+    run_recipe("recipe.yaml")
+    edit_recipe(project, lambda r: r["finetune"].update(learning_rate=0.001))
+    stages.calls.clear()
+    run_recipe("recipe.yaml")
+    assert ("finetune", False) in stages.calls  # fresh start: resume=False
+    previous = project / "runs" / "t" / "finetune.previous" / "adapter" / "adapter.safetensors"
+    assert previous.read_text().startswith("0.0002:")
+
+
+def test_failed_pdf_stops_the_run_naming_stage_and_file(project, stages):
+    stages.failing_pdfs = [("pdfs/b.pdf", "no text layer on any page")]
+    with pytest.raises(PipelineError) as caught:
+        run_recipe("recipe.yaml")
+    message = str(caught.value)
+    assert "extract:book" in message and "pdfs/b.pdf" in message and "no text layer" in message
+    assert stages.names() == ["extract_pdfs"]
+    assert (project / "runs" / "t" / "extract" / "book" / "a.md").exists()
+    assert stage_status(project) == {"extract:book": "failed"}
+
+
+def test_failed_finetune_keeps_earlier_outputs_and_the_rerun_resumes_it(project, stages):
+    stages.finetune_error = RuntimeError("loss became NaN at step 3")
+    with pytest.raises(PipelineError, match="stage 'finetune' failed .*loss became NaN"):
+        run_recipe("recipe.yaml")
+    assert (project / "runs" / "t" / "dataset" / "train.txt").exists()
+    assert stage_status(project)["finetune"] == "failed"
+    stages.finetune_error = None
+    stages.calls.clear()
+    run_recipe("recipe.yaml")
+    assert stages.names() == ["finetune", "evaluate", "evaluate", "compare_runs", "write_report"]
+    assert stages.calls[0] == ("finetune", True)  # resume=True: same settings and inputs as the failed attempt
+
+
+def test_force_reruns_every_stage(project, stages):
+    run_recipe("recipe.yaml")
+    stages.calls.clear()
+    run_recipe("recipe.yaml", force=True)
+    assert stages.names() == EXPECTED_ORDER
+
+
+def test_cli_reports_a_stage_failure_and_exits_non_zero(project, stages):
+    stages.failing_pdfs = [("pdfs/b.pdf", "encrypted")]
+    result = CliRunner().invoke(app, ["run", "recipe.yaml"])
+    assert result.exit_code == 1
+    assert "extract:book" in result.output and "pdfs/b.pdf: encrypted" in result.output
+
+
+def test_cli_names_the_recipe_key_that_is_wrong(project, stages):
+    edit_recipe(project, lambda r: r["finetune"].update(learning_rate="fast"))
+    result = CliRunner().invoke(app, ["run", "recipe.yaml"])
+    assert result.exit_code == 2
+    assert "recipe.yaml: finetune.learning_rate: must be a number" in result.output
+    assert stages.calls == []
+
+
+def test_missing_source_path_is_named(project, stages):
+    edit_recipe(project, lambda r: r["sources"][0].update(path="nowhere"))
+    with pytest.raises(PipelineError, match="failed on nowhere: source 'book' path does not exist"):
+        run_recipe("recipe.yaml")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX paths in the manifest")
+def test_manifest_records_input_hashes_and_timings(project, stages):
+    run_recipe("recipe.yaml")
+    manifest = json.loads((project / "runs" / "t" / "manifest.json").read_text())
+    data = manifest["stages"]["data"]
+    assert set(data["inputs"]) == {"runs/t/extract/book", "runs/t/extract/qa"}
+    assert data["duration_s"] >= 0 and data["outputs_digest"]
+    assert manifest["recipe"] == "recipe.yaml"
