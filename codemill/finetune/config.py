@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, model_validator
 
 from codemill.config import StrictModel
+
+NAMED_CHAT_TEMPLATES = ("chatml", "plain")
 
 
 class TinyModelConfig(StrictModel):
@@ -26,8 +28,15 @@ class ModelConfig(StrictModel):
 
     name_or_path: str | None = None
     tiny: TinyModelConfig | None = None
-    chat_template: str | None = None
+    chat_template: Literal["chatml", "plain"] | None = None  # None: the tokenizer's own template
     trust_remote_code: bool = False
+    attn_implementation: Literal["auto", "sdpa", "eager", "flash_attention_2"] = "auto"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ModelConfig":
+        if self.name_or_path and self.tiny:
+            raise ValueError("set either name_or_path or tiny, not both")
+        return self
 
 
 class LoraSettings(StrictModel):
@@ -38,6 +47,13 @@ class LoraSettings(StrictModel):
     rslora: bool = False
 
 
+class WandbSettings(StrictModel):
+    """`auto`: online when WANDB_API_KEY is set, disabled otherwise (WANDB_MODE overrides both)."""
+
+    mode: Literal["auto", "online", "offline", "disabled"] = "auto"
+    project: str = "codemill"
+
+
 class FinetuneConfig(StrictModel):
     """Training settings handed to trl's SFTTrainer."""
 
@@ -45,10 +61,29 @@ class FinetuneConfig(StrictModel):
     lora: LoraSettings = LoraSettings()
     seq_len: PositiveInt = 2048
     packing: bool = True
+    assistant_only_loss: bool = True
     gradient_checkpointing: bool = True
     batch_size: PositiveInt = 1
     gradient_accumulation: PositiveInt = 8
+    optimizer: Literal[
+        "adamw_torch", "adamw_torch_fused", "adamw_8bit", "paged_adamw_8bit", "paged_adamw_32bit", "adafactor"
+    ] = "adamw_torch"
     learning_rate: float = Field(default=2e-4, gt=0)
+    lr_scheduler: Literal["cosine", "linear", "constant", "constant_with_warmup"] = "cosine"
+    warmup_ratio: float = Field(default=0.03, ge=0, lt=1)
+    weight_decay: float = Field(default=0.0, ge=0)
+    max_grad_norm: float = Field(default=1.0, gt=0)
     epochs: float = Field(default=1.0, gt=0)
-    max_steps: int = -1
+    max_steps: int = Field(default=-1, ge=-1)
+    eval_steps: PositiveInt | None = None  # evaluate on the validation split every N steps
+    save_steps: PositiveInt = 100
+    save_total_limit: PositiveInt = 3
+    logging_steps: PositiveInt = 10
     seed: int = 42
+    precision: Literal["auto", "bf16", "fp16", "fp32"] = "auto"
+    wandb: WandbSettings = WandbSettings()
+    liger_kernel: bool = False  # GPU extra: fused RMSNorm/RoPE/SwiGLU/cross-entropy when liger-kernel is installed
+    torch_compile: bool = False
+    gpus: PositiveInt = 1
+    distributed: Literal["auto", "ddp", "fsdp"] = "auto"  # auto: FSDP for QLoRA, DDP otherwise
+    gpu_memory_gb: float | None = Field(default=None, gt=0)  # the GPU you plan to use, for the fit warning

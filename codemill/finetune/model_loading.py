@@ -1,0 +1,80 @@
+"""Load the base model and tokenizer the way the recipe asks: dtype, 4-bit NF4, attention kernel."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import torch
+from peft import LoraConfig
+from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+from transformers.utils import is_flash_attn_2_available
+
+from codemill.finetune.precision import torch_dtype
+from codemill.finetune.templates import apply_chat_template_choice
+
+
+def attention_kernel(setting: str, precision: str) -> str:
+    """flash_attention_2 when installed on a GPU in 16-bit, sdpa otherwise (both honour packed position ids)."""
+    if setting != "auto":
+        return setting
+    if torch.cuda.is_available() and precision != "fp32" and is_flash_attn_2_available():
+        return "flash_attention_2"
+    return "sdpa"
+
+
+def quantization_config(method: str, precision: str) -> BitsAndBytesConfig | None:
+    """4-bit NF4 with double quantisation for QLoRA; storage in the compute dtype so FSDP can shard it."""
+    if method != "qlora":
+        return None
+    if not torch.cuda.is_available():
+        raise ValueError("finetune.method: qlora needs a CUDA GPU (bitsandbytes 4-bit); use 'lora' on CPU")
+    dtype = torch_dtype(precision)
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=dtype,
+        bnb_4bit_quant_storage=dtype,
+    )
+
+
+def load_model(recipe, model_path: str, precision: str, fsdp: bool = False):
+    quant = quantization_config(recipe.finetune.method, precision)
+    kwargs = {}
+    if torch.cuda.is_available() and not fsdp:
+        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", 0))}
+    return AutoModelForCausalLM.from_pretrained(
+        model_path,
+        dtype=torch_dtype(precision),
+        quantization_config=quant,
+        attn_implementation=attention_kernel(recipe.model.attn_implementation, precision),
+        trust_remote_code=recipe.model.trust_remote_code,
+        **kwargs,
+    )
+
+
+def load_tokenizer(recipe, model_path: str, chat_data: bool):
+    tokenizer = AutoTokenizer.from_pretrained(model_path, trust_remote_code=recipe.model.trust_remote_code)
+    if chat_data:
+        apply_chat_template_choice(tokenizer, recipe.model.chat_template)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def lora_config(finetune) -> LoraConfig:
+    lora = finetune.lora
+    return LoraConfig(
+        r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=lora.target_modules,
+        use_rslora=lora.rslora,
+        use_dora=finetune.method == "dora",
+        task_type="CAUSAL_LM",
+    )
+
+
+def liger_available() -> bool:
+    return importlib.util.find_spec("liger_kernel") is not None

@@ -1,0 +1,198 @@
+"""`finetune(recipe)`: the recipe's dataset -> a LoRA/QLoRA/DoRA adapter in `<run_dir>/finetune/`.
+
+trl's SFTTrainer does the training; this module only turns the recipe into its arguments, guards the
+run (fit warning, NaN stop, no silent overwrite) and writes the outputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import torch
+from accelerate import PartialState
+from transformers.trainer_utils import get_last_checkpoint
+from trl import SFTConfig, SFTTrainer
+
+from codemill.common.atomic import atomic_write_json
+from codemill.common.console import console
+from codemill.finetune.base_model import resolve_base_model
+from codemill.finetune.callbacks import MetricsWriter, NonFiniteLossGuard, write_metrics
+from codemill.finetune.data import load_training_data
+from codemill.finetune.estimate import GIB, _uses_fsdp, estimate_recipe
+from codemill.finetune.model_loading import liger_available, load_model, load_tokenizer, lora_config
+from codemill.finetune.outputs import staged_dir, write_recipe
+from codemill.finetune.plots import plot_loss
+from codemill.finetune.precision import resolve_precision
+
+
+class FinetuneError(RuntimeError):
+    """A training run that cannot start or had to stop; the message says why and what to do."""
+
+
+def wandb_report_to(settings) -> str:
+    """'wandb' or 'none'; WANDB_MODE wins, `auto` is online only when an API key is present."""
+    mode = os.environ.get("WANDB_MODE") or settings.mode
+    if mode == "auto":
+        mode = "online" if os.environ.get("WANDB_API_KEY") else "disabled"
+    if mode == "disabled":
+        return "none"
+    os.environ["WANDB_MODE"] = mode
+    os.environ.setdefault("WANDB_PROJECT", settings.project)
+    return "wandb"
+
+
+def sft_config(recipe, out_dir: Path, precision: str, chat: bool, has_eval: bool) -> SFTConfig:
+    ft = recipe.finetune
+    evaluate = has_eval and ft.eval_steps is not None
+    use_liger = ft.liger_kernel and liger_available()
+    if ft.liger_kernel and not use_liger:
+        console.print("warning: finetune.liger_kernel is set but liger-kernel is not installed; training without it")
+    return SFTConfig(
+        output_dir=str(out_dir / "checkpoints"),
+        run_name=recipe.name,
+        per_device_train_batch_size=ft.batch_size,
+        per_device_eval_batch_size=ft.batch_size,
+        gradient_accumulation_steps=ft.gradient_accumulation,
+        optim=ft.optimizer,
+        learning_rate=ft.learning_rate,
+        lr_scheduler_type=ft.lr_scheduler,
+        warmup_steps=ft.warmup_ratio,
+        weight_decay=ft.weight_decay,
+        max_grad_norm=ft.max_grad_norm,
+        num_train_epochs=ft.epochs,
+        max_steps=ft.max_steps,
+        seed=ft.seed,
+        data_seed=ft.seed,
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        use_cpu=not torch.cuda.is_available(),
+        gradient_checkpointing=ft.gradient_checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False},
+        max_length=ft.seq_len,
+        packing=ft.packing,
+        packing_strategy="bfd",
+        assistant_only_loss=chat and ft.assistant_only_loss,
+        eval_strategy="steps" if evaluate else "no",
+        eval_steps=ft.eval_steps if evaluate else None,
+        save_strategy="steps",
+        save_steps=ft.save_steps,
+        save_total_limit=ft.save_total_limit,
+        logging_steps=ft.logging_steps,
+        include_num_input_tokens_seen="non_padding",
+        report_to=wandb_report_to(ft.wandb),
+        use_liger_kernel=use_liger,
+        torch_compile=ft.torch_compile,
+        ddp_find_unused_parameters=False,
+        dataloader_num_workers=0,
+        disable_tqdm=not os.isatty(2),
+    )
+
+
+def warn_if_too_big(recipe, model_path: str) -> None:
+    """Before loading: compare the estimated peak with the GPU's memory and warn when it will not fit."""
+    if not torch.cuda.is_available():
+        return
+    estimate = estimate_recipe(recipe, model_path, gpus=int(os.environ.get("WORLD_SIZE", 1)))
+    limit_gb = recipe.finetune.gpu_memory_gb or torch.cuda.get_device_properties(0).total_memory / GIB
+    if estimate.per_gpu / GIB > limit_gb:
+        console.print(
+            f"warning: estimated peak {estimate.per_gpu / GIB:.1f} GiB per GPU exceeds this GPU's {limit_gb:.1f} GiB; "
+            "expect out-of-memory (try method: qlora, a shorter seq_len, or more GPUs). Run with --estimate for details."
+        )
+
+
+def check_fresh_start(out_dir: Path, resume: bool) -> str | None:
+    """The checkpoint to resume from, or None; refuses to overwrite an earlier run without --resume."""
+    checkpoints = out_dir / "checkpoints"
+    last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    if resume:
+        if last is None:
+            console.print(f"no checkpoint in {checkpoints}; starting from the beginning")
+        return last
+    if last is not None or (out_dir / "adapter").exists():
+        raise FinetuneError(
+            f"{out_dir} already holds a training run; pass --resume to continue it from its last checkpoint, "
+            "or delete the folder to start over"
+        )
+    return None
+
+
+def adapter_checksum(model) -> str:
+    """A hash of the trainable weights: equal on every rank when data-parallel training agrees."""
+    digest = hashlib.sha256()
+    for name, param in sorted(model.named_parameters()):
+        if param.requires_grad:
+            digest.update(name.encode())
+            digest.update(param.detach().float().cpu().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def write_outputs(trainer, tokenizer, recipe, out_dir: Path, info: dict) -> None:
+    with staged_dir(out_dir / "adapter") as staging:
+        trainer.model.save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
+    write_recipe(recipe, out_dir / "recipe.yaml")
+    atomic_write_json(out_dir / "run_info.json", info)
+
+
+def finish_logs(trainer, recipe, out_dir: Path) -> None:
+    history = trainer.state.log_history
+    write_metrics(out_dir / "metrics.jsonl", history)
+    plot_loss(history, out_dir / "loss.png", f"{recipe.name}: {recipe.finetune.method}")
+
+
+def write_rank_summary(trainer, out_dir: Path) -> None:
+    state = PartialState()
+    summary = {"rank": state.process_index, "world_size": state.num_processes,
+               "global_step": trainer.state.global_step, "adapter_sha256": adapter_checksum(trainer.model)}
+    atomic_write_json(out_dir / "ranks" / f"rank-{state.process_index}.json", summary)
+
+
+def finetune(recipe, resume: bool = False, callbacks: tuple = ()) -> Path:
+    """Train the recipe's adapter on `<run_dir>/dataset/`; returns `<run_dir>/finetune/`."""
+    run_dir = Path(recipe.run_dir)
+    out_dir = run_dir / "finetune"
+    state = PartialState()
+    try:
+        precision = resolve_precision(recipe.finetune.precision)
+        train, validation = load_training_data(run_dir / "dataset")
+        with state.main_process_first():
+            model_path = resolve_base_model(recipe)
+        chat = train.column_names == ["messages"]
+        tokenizer = load_tokenizer(recipe, model_path, chat)
+    except ValueError as error:
+        raise FinetuneError(str(error)) from None
+    checkpoint = check_fresh_start(out_dir, resume)
+    warn_if_too_big(recipe, model_path)
+    fsdp = state.num_processes > 1 and _uses_fsdp(recipe.finetune)
+    model = load_model(recipe, model_path, precision, fsdp=fsdp)
+    guard = NonFiniteLossGuard()
+    trainer = SFTTrainer(
+        model=model,
+        args=sft_config(recipe, out_dir, precision, chat, validation is not None),
+        train_dataset=train,
+        eval_dataset=validation if recipe.finetune.eval_steps else None,
+        processing_class=tokenizer,
+        peft_config=lora_config(recipe.finetune),
+        callbacks=[guard, MetricsWriter(out_dir / "metrics.jsonl"), *callbacks],
+    )
+    trainer.train(resume_from_checkpoint=checkpoint)
+    write_rank_summary(trainer, out_dir)
+    if trainer.is_world_process_zero():
+        finish_logs(trainer, recipe, out_dir)
+    if guard.bad_step is not None:
+        last = get_last_checkpoint(str(out_dir / "checkpoints"))
+        raise FinetuneError(
+            f"stopped at step {guard.bad_step}: {guard.reason}. The last good checkpoint is {last or 'none'}; "
+            "lower finetune.learning_rate (or check the data) and continue with --resume"
+        )
+    if trainer.is_world_process_zero():
+        info = {"base_model": model_path, "precision": precision, "world_size": state.num_processes,
+                "global_step": trainer.state.global_step, "format": "chat" if chat else "completion",
+                "train_rows": len(train), "validation_rows": len(validation) if validation is not None else 0}
+        write_outputs(trainer, tokenizer, recipe, out_dir, info)
+    state.wait_for_everyone()
+    return out_dir
