@@ -45,8 +45,10 @@ def extract_stackexchange(source: str | os.PathLike, out_dir: str | os.PathLike,
     try:
         dump = resolve_source(source, options.site)
         summary.site = dump.site
-        manifest = _open_manifest(dump, out_dir, options, force)
+        manifest, replaced = _open_manifest(dump, out_dir, options, force)
         scan = manifest.done.get("scan") or _scan(dump, out_dir, options, manifest, show_progress)
+        for path in replaced:  # only once the new scan has succeeded
+            path.unlink(missing_ok=True)
         _write_shards(scan["starts"], dump.site, out_dir, options, manifest, workers, show_progress, summary)
     except (ValueError, DumpError, OSError) as error:
         summary.failed.append((str(source), str(error)))
@@ -67,17 +69,19 @@ def _fingerprint(dump: DumpSource, options: StackExchangeOptions) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
 
-def _open_manifest(dump: DumpSource, out_dir: Path, options: StackExchangeOptions, force: bool) -> JobManifest:
+def _open_manifest(dump: DumpSource, out_dir: Path, options: StackExchangeOptions,
+                   force: bool) -> tuple[JobManifest, list[Path]]:
+    """The job's manifest, and (with --force) the earlier outputs to delete once the new scan succeeds."""
     manifest = JobManifest(out_dir, "stackexchange", _fingerprint(dump, options))
     existing = sorted(out_dir.glob("threads-*.jsonl.gz")) if out_dir.is_dir() else []
     if force:
         manifest.reset()
-        for path in existing + [out_dir / SPILL_NAME, out_dir / "summary.json"]:
-            path.unlink(missing_ok=True)
-    elif existing and not manifest.done:
+        (out_dir / SPILL_NAME).unlink(missing_ok=True)
+        return manifest, existing
+    if existing and not manifest.done:
         raise ValueError(f"{out_dir}: holds thread shards from a run with another source or other settings; "
                          "pass --force to replace them, or choose another output folder")
-    return manifest
+    return manifest, []
 
 
 def _scan(dump: DumpSource, out_dir: Path, options: StackExchangeOptions, manifest: JobManifest,
