@@ -90,15 +90,19 @@ def _launch(executable: str, profile: Path) -> tuple[subprocess.Popen, int, int]
     reply_read, reply_write = os.pipe()
 
     def to_fds_3_and_4() -> None:
+        """In the child: put the pipe ends on fds 3 and 4 (copied high first, so neither clobbers the other)."""
         high_command = fcntl.fcntl(command_read, fcntl.F_DUPFD, 10)
         high_reply = fcntl.fcntl(reply_write, fcntl.F_DUPFD, 10)
         os.dup2(high_command, 3)
         os.dup2(high_reply, 4)
+        os.close(high_command)
+        os.close(high_reply)
 
+    # close_fds=False keeps the new fds 3 and 4; every other fd Python opened is close-on-exec anyway
     process = subprocess.Popen(
         [executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        pass_fds=(3, 4), preexec_fn=to_fds_3_and_4,
+        close_fds=False, preexec_fn=to_fds_3_and_4,
     )
     os.close(command_read)
     os.close(reply_write)
