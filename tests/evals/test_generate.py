@@ -1,0 +1,38 @@
+"""Generation on a tiny random model: batching with left padding changes nothing, evaluate runs end to end."""
+
+import json
+
+from codemill.evals.generate import GenerationSettings, generate_batch, load_model, render_prompt
+from codemill.evals.problems import load_problems
+from codemill.evals.runner import evaluate
+
+
+def test_batched_greedy_equals_one_at_a_time(tiny_model_dir, tiny_problem_file):
+    lm, tokenizer = load_model(str(tiny_model_dir))
+    assert tokenizer.padding_side == "left"
+    prompts = [render_prompt(p, "completion", tokenizer) for p in load_problems("humaneval", tiny_problem_file)]
+    settings = GenerationSettings(max_new_tokens=12)
+    batched = generate_batch(lm, tokenizer, prompts, None, settings, 1)
+    single = [generate_batch(lm, tokenizer, [prompt], None, settings, 1)[0] for prompt in prompts]
+    assert batched == single
+
+
+def test_sampling_returns_n_samples_per_prompt(tiny_model_dir, tiny_problem_file):
+    lm, tokenizer = load_model(str(tiny_model_dir))
+    prompt = load_problems("humaneval", tiny_problem_file)[0].prompt
+    outputs = generate_batch(lm, tokenizer, [prompt], None, GenerationSettings(temperature=1.0, max_new_tokens=4), 3)
+    assert len(outputs) == 1 and len(outputs[0]) == 3
+
+
+def test_evaluate_with_a_local_model_writes_the_documented_outputs(tiny_model_dir, tiny_problem_file, tmp_path):
+    results = evaluate(tmp_path, "humaneval", model=str(tiny_model_dir), data_file=tiny_problem_file,
+                       n_samples=2, max_new_tokens=8, batch_size=2, workers=1)
+    assert results["num_tasks"] == 3 and results["n_samples"] == 2
+    assert set(results["pass_at_k"]) == {"pass@1"}
+    assert results["settings"]["prompt_format"] == "completion"
+    assert set(results["settings"]["timeouts"]["per_task"]) == {"Tiny/0", "Tiny/1", "Tiny/2"}
+    rows = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
+    assert len(rows) == 6
+    assert set(rows[0]) == {"task_id", "sample_index", "completion", "status", "error", "runtime_s"}
+    generation = (tmp_path / "generation.manifest.jsonl").read_text().splitlines()
+    assert len(generation) == 1 + 3  # fingerprint + one line per task
