@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from codemill.datasets.plan import BuildPlan
 
+# No `configs:` block on purpose: the `datasets` cache keys a card-declared layout by its relative
+# paths only, so every run's `dataset/` folder would load the first one's cached copy. The
+# data/train-*.parquet and data/validation-*.parquet names are found by `datasets` on their own.
 _HEADER = """---
-configs:
-- config_name: default
-  data_files:
-  - split: train
-    path: data/train-*.parquet
-  - split: validation
-    path: data/validation-*.parquet
+tags:
+- codemill
+- code
 ---
 """
 

@@ -1,0 +1,26 @@
+from datatrove.data import Document
+
+from codemill.datasets.filters import BoilerplateFilter, CharacterFilter, FenceFilter, LengthFilter, ScoreFilter
+
+
+def _doc(text, **meta):
+    return Document(text=text, id="x", metadata=meta)
+
+
+def test_each_filter_drops_with_its_reason():
+    assert LengthFilter(10, 100).filter(_doc("short")) == (False, "too_short")
+    assert LengthFilter(1, 5).filter(_doc("far too long")) == (False, "too_long")
+    assert FenceFilter().filter(_doc("a\n```\ncode\n")) == (False, "unbalanced_fences")
+    assert CharacterFilter(0.3, 0.4).filter(_doc("{}[]()<>;;;;==++-- ab")) == (False, "mostly_symbols")
+    assert CharacterFilter(0.9, 0.4).filter(_doc("1234 5678 9012 3456 ab")) == (False, "mostly_non_text")
+    page = "All rights reserved.\nPage 3 of 10\nPrivacy policy\nreal text here"
+    assert BoilerplateFilter(0.3).filter(_doc(page)) == (False, "boilerplate")
+    thread = {"kind": "thread", "question_score": 5, "answer_score": -1}
+    assert ScoreFilter(None, 0).filter(_doc("q", **thread)) == (False, "low_answer_score")
+
+
+def test_clean_prose_and_code_pass():
+    text = "Lists hold values in order. You can loop over them:\n\n```python\nfor x in [1, 2]:\n    print(x)\n```\n"
+    doc = _doc(text, kind="textbook")
+    for step in (LengthFilter(10, 1000), FenceFilter(), CharacterFilter(0.35, 0.45), BoilerplateFilter(0.3), ScoreFilter(1, 1)):
+        assert step.filter(doc) is True
