@@ -93,24 +93,11 @@ def headings(markdown: str) -> list[tuple[int, str]]:
 
 
 def code_blocks(markdown: str) -> list[list[str]]:
-    """Fenced blocks and 4-space indented blocks (pandoc's form for blocks without a language)."""
-    blocks, lines, i = [], markdown.splitlines(), 0
-    while i < len(lines):
-        fence = re.match(r"^\s*(`{3,}|~{3,})", lines[i])
-        if fence:
-            body, i = [], i + 1
-            while i < len(lines) and not lines[i].strip().startswith(fence.group(1)):
-                body.append(lines[i])
-                i += 1
-            blocks.append(body)
-        elif lines[i].startswith("    ") and (i == 0 or not lines[i - 1].strip()) and not re.match(r"^\s*([-*+]|\d+\.)\s", lines[i]):
-            body = []
-            while i < len(lines) and (lines[i].startswith("    ") or not lines[i].strip()):
-                body.append(lines[i][4:])
-                i += 1
-            blocks.append(body)
-            continue
-        i += 1
+    """Fenced and indented code blocks, as a CommonMark parser sees them (so list content is not code)."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").parse(markdown)
+    blocks = [t.content.split("\n") for t in tokens if t.type in ("fence", "code_block")]
     return [_trim_block(b) for b in blocks if any(t.strip() for t in b)]
 
 

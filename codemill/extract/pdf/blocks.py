@@ -13,6 +13,7 @@ from codemill.extract.pdf.lines import Line
 from codemill.extract.pdf.styles import CODE_SHARE, HEADING_SIZE_RATIO, DocumentStyle, heading_style
 
 LIST_MARKER = re.compile(r"^(?:[•◦▪‣●○■□➢►▸∙·–—*-]|\(?(?:\d{1,3}|[a-z]|[ivx]{1,5})[.)])(?=\s)", re.IGNORECASE)
+NOTE_MARK = re.compile(r"^(?:\d{1,3}|[*†‡§¶]{1,3})$")
 _SENTENCE_END = re.compile(r"[.!?:;]['’”)]*$")
 
 
@@ -40,13 +41,21 @@ def classify(lines: list[Line], style: DocumentStyle) -> None:
         if line.kind in ("furniture", "image"):
             continue
         mono = line.share("mono")
-        if mono >= CODE_SHARE:
+        if _is_note(line, style):
+            line.kind = "footnote"
+        elif mono >= CODE_SHARE:
             line.kind = "code"
         elif line.size >= style.body_size * HEADING_SIZE_RATIO and mono < 0.5 and re.search(r"[^\W\d_]", line.text):
             line.kind = "heading"
         else:
             line.kind = "text"
     _demote_inline_code(lines, style)
+
+
+def _is_note(line: Line, style: DocumentStyle) -> bool:
+    """A footnote starts with a raised mark (digits or a symbol) and is set smaller than the body."""
+    first = line.spans[0]
+    return first.script and bool(NOTE_MARK.match(first.text.strip())) and line.size < style.body_size - 0.5 and len(line.spans) > 1
 
 
 def _demote_inline_code(lines: list[Line], style: DocumentStyle) -> None:
@@ -71,23 +80,27 @@ def _same_place(a: Line, b: Line) -> bool:
 def build_blocks(lines: list[Line], style: DocumentStyle) -> list[Block]:
     """Walk the flow once, extending the open block or starting a new one at each line."""
     blocks: list[Block] = []
+    notes: list[Block] = []  # footnotes leave the flow so text around them still joins
     for line in lines:
         if line.kind == "furniture":
             continue
         current = blocks[-1] if blocks else None
+        if notes and _continues(notes[-1], line, style) and notes[-1].last.page == line.page:
+            notes[-1].lines.append(line)
+            continue
         if current is not None and _continues(current, line, style):
             if current.kind == "code":
                 current.blank_before.append(_blank_lines(current.last, line, style))
             current.lines.append(line)
             continue
-        blocks.append(_open_block(line))
-    return [_promote_bold_line(block, style) for block in blocks]
+        (notes if line.kind == "footnote" else blocks).append(_open_block(line))
+    return [_promote_bold_line(block, style) for block in blocks] + notes
 
 
 def _open_block(line: Line) -> Block:
     if line.kind == "code":
         return Block("code", [line], blank_before=[0])
-    if line.kind in ("heading", "image"):
+    if line.kind in ("heading", "image", "footnote"):
         return Block(line.kind, [line])
     if LIST_MARKER.match(line.text):
         return Block("list_item", [line])
@@ -105,6 +118,8 @@ def _continues(block: Block, line: Line, style: DocumentStyle) -> bool:
             and heading_style(line) == heading_style(prev)
             and line.baseline - prev.baseline <= 1.6 * line.size
         )
+    if block.kind == "footnote":
+        return line.kind == "text" and _same_place(prev, line) and abs(line.size - prev.size) <= 0.5 and 0 < line.baseline - prev.baseline <= 1.6 * line.size
     if block.kind in ("paragraph", "list_item"):
         return line.kind == "text" and not LIST_MARKER.match(line.text) and _text_continues(block, prev, line, style)
     return False

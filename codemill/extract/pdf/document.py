@@ -14,7 +14,7 @@ from codemill.extract.pdf.furniture import mark_furniture
 from codemill.extract.pdf.inline import hyphenated_words
 from codemill.extract.pdf.lines import Line
 from codemill.extract.pdf.ocr import ocr_available, ocr_page
-from codemill.extract.pdf.page import page_lines, set_column_edges
+from codemill.extract.pdf.page import page_lines, set_document_edges
 from codemill.extract.pdf.render import render
 from codemill.extract.pdf.styles import measure, rank_headings
 
@@ -115,8 +115,7 @@ def assemble(batch: PageBatch, options: PdfOptions, source: str, title: str | No
     """Whole-document decisions (furniture, styles, headings) and rendering over all read pages."""
     clock = time.perf_counter()
     mark_furniture(batch.lines, batch.heights)
-    for lines in batch.lines:
-        set_column_edges(lines)
+    set_document_edges(batch.lines)
     markdown = _assemble(batch.lines, batch.ocr_text, options)
     timings = {"read_s": round(batch.read_s, 4), "layout_s": round(time.perf_counter() - clock, 4)}
     report = {

@@ -8,10 +8,13 @@ from codemill.extract.pdf.lines import Line, needs_space
 
 _ESCAPE = re.compile(r"([\\`*\[\]])")
 _LONE_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
+_NOTE_REF = re.compile(r"^(?:\d{1,3}|[*†‡§¶]{1,3})$")
 _HYPHENATED = re.compile(r"([^\W\d_]+)-$")
 
 
 def _style(span) -> str:
+    if span.script and _NOTE_REF.match(span.text.strip()):
+        return "note"
     if span.mono:
         return "code"
     return ("b" if span.bold else "") + ("i" if span.italic else "")
@@ -71,6 +74,8 @@ def _wrap(style: str, text: str) -> str:
     if not core:
         return text
     lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+    if style == "note":
+        return f"{lead}[^{core}]{trail}"
     if style == "code":
         fence = "``" if "`" in core else "`"
         pad = " " if core.startswith("`") or core.endswith("`") else ""

@@ -88,7 +88,45 @@ def group_rows(spans: list[Span]) -> list[list[Span]]:
             row.append(span)
         else:
             rows.append([span])
+    rows = _attach_scripts(rows)
+    for row in rows:
+        _mark_inline_scripts(row)
     return [_drop_overprint(sorted(row, key=lambda s: s.x0)) for row in rows]
+
+
+def _mark_inline_scripts(row: list[Span]) -> None:
+    """Small spans set off the row's baseline are scripts even when grouping kept them in the row."""
+    main = max(row, key=lambda s: len(s.text))
+    for span in row:
+        if span.size <= 0.8 * main.size and abs(span.baseline - main.baseline) > 0.15 * main.size:
+            span.script = True
+
+
+def _attach_scripts(rows: list[list[Span]]) -> list[list[Span]]:
+    """Fold rows of small raised or lowered text (footnote marks, exponents) into the row they belong to."""
+    kept: list[list[Span]] = []
+    for index, row in enumerate(rows):
+        host = _script_host(row, rows[index - 1] if index else None, rows[index + 1] if index + 1 < len(rows) else None)
+        if host is None:
+            kept.append(row)
+            continue
+        for span in row:
+            span.script = True
+        host.extend(row)
+    return kept
+
+
+def _script_host(row: list[Span], before: list[Span] | None, after: list[Span] | None) -> list[Span] | None:
+    small = max(s.size for s in row)
+    for host in (after, before):
+        if host is None:
+            continue
+        size = max(s.size for s in host)
+        baseline = host[0].baseline
+        inside = min(s.x0 for s in host) - size <= row[0].x0 <= max(s.x1 for s in host) + size
+        if small <= 0.8 * size and inside and baseline - 0.7 * size <= row[0].baseline <= baseline + 0.4 * size:
+            return host
+    return None
 
 
 def _drop_overprint(row: list[Span]) -> list[Span]:

@@ -35,7 +35,7 @@ def set_column_edges(lines: list[Line]) -> None:
     for line in lines:
         if line.kind == "furniture":
             continue
-        starts.setdefault(line.column, []).append(round(line.x0))
+        starts.setdefault(line.column, []).append(line.x0)
         ends[line.column] = max(ends.get(line.column, line.x1), line.x1)
     lefts = {column: _shared_minimum(xs) for column, xs in starts.items()}
     for line in lines:
@@ -43,6 +43,26 @@ def set_column_edges(lines: list[Line]) -> None:
         line.right_edge = ends.get(line.column, line.x1)
 
 
-def _shared_minimum(xs: list[float]) -> float:
-    repeated = [x for x in set(xs) if xs.count(x) >= 2]
-    return float(min(repeated or xs))
+def _shared_minimum(xs: list[float], share: float = 0.0, tolerance: float = 2.0) -> float:
+    """The smallest x that at least `share` of the lines (and two at least) start at, within `tolerance`."""
+    xs = sorted(xs)
+    need = max(2, int(share * len(xs)))
+    for i, x in enumerate(xs):
+        if i + need - 1 < len(xs) and xs[i + need - 1] - x <= tolerance:
+            return x
+    return xs[0]
+
+
+def set_document_edges(pages: list[list[Line]]) -> None:
+    """Left column edges measured over the whole document (odd and even pages apart, as books
+    mirror their margins), so a page whose lines are all indented still keeps its indentation."""
+    starts: dict[tuple[int, int], list[float]] = {}
+    for lines in pages:
+        for line in lines:
+            if line.kind != "furniture":
+                starts.setdefault((line.page % 2, line.column), []).append(line.x0)
+    lefts = {key: _shared_minimum(xs, share=0.03) for key, xs in starts.items()}
+    for lines in pages:
+        set_column_edges(lines)
+        for line in lines:
+            line.left_edge = min(line.left_edge, lefts.get((line.page % 2, line.column), line.left_edge))

@@ -30,6 +30,10 @@ def _render_block(block: Block, style: DocumentStyle, vocabulary: set[str], lang
         tag = guess_language(lines, language)
         fence = "````" if any(t.lstrip().startswith("```") for t in lines) else "```"
         return f"{fence}{' ' + tag if tag else ''}\n" + "\n".join(lines) + f"\n{fence}"
+    if block.kind == "footnote":
+        text = paragraph_markdown(block.lines, vocabulary)
+        mark = text.split("]", 1)[0].removeprefix("[^") if text.startswith("[^") else ""
+        return f"[^{mark}]: {text.split(']', 1)[1].strip()}" if mark else text
     if block.kind == "image":
         return block.first.extra.get("markdown", "")
     text = paragraph_markdown(block.lines, vocabulary)

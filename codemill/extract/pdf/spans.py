@@ -49,6 +49,7 @@ class Span:
     x1: float
     y1: float
     baseline: float
+    script: bool = False  # raised or lowered small text (footnote marks, exponents)
 
     @property
     def char_width(self) -> float:

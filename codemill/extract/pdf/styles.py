@@ -63,12 +63,14 @@ def _pitch(lines: list[Line], style: DocumentStyle, code: bool) -> float:
         is_code = line.share("mono") >= CODE_SHARE and prev.share("mono") >= CODE_SHARE
         if not same_place or is_code != code or abs(line.size - style.body_size) > 1.5:
             continue
-        step = round(line.baseline - prev.baseline, 1)
+        step = round((line.baseline - prev.baseline) * 2) / 2
         if 0.9 * line.size < step < 2.0 * line.size:
             steps[step] += 1
     if not steps:
         return 1.2 * style.body_size
-    return steps.most_common(1)[0][0]
+    # paragraph spacing can outnumber line spacing; the line pitch is the smallest common step
+    top = steps.most_common(1)[0][1]
+    return min(step for step, count in steps.items() if count >= 0.3 * top)
 
 
 def rank_headings(candidates: list[Line], body_size: float) -> dict[tuple, int]:
