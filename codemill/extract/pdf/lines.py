@@ -117,11 +117,11 @@ def _attach_scripts(rows: list[list[Span]]) -> list[list[Span]]:
 
 
 def _script_host(row: list[Span], before: list[Span] | None, after: list[Span] | None) -> list[Span] | None:
-    small = max(s.size for s in row)
+    small = max((s.size for s in row if s.text.strip()), default=0.0)
     for host in (after, before):
         if host is None:
             continue
-        size = max(s.size for s in host)
+        size = max((s.size for s in host if s.text.strip()), default=0.0)
         baseline = host[0].baseline
         inside = min(s.x0 for s in host) - size <= row[0].x0 <= max(s.x1 for s in host) + size
         if small <= 0.8 * size and inside and baseline - 0.7 * size <= row[0].baseline <= baseline + 0.4 * size:
