@@ -62,6 +62,10 @@ from codemill.extract.stackexchange.cli import stackexchange_command as _stackex
 
 extract_app.command("stackexchange")(_stackexchange_command)
 
+from codemill.extract.pdf.cli import pdf_command as _pdf_command  # noqa: E402
+
+extract_app.command("pdf")(_pdf_command)
+
 
 def main() -> None:
     app()

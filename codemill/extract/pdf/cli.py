@@ -1,0 +1,41 @@
+"""`codemill extract pdf INPUT... -o OUT_DIR [--workers N] [--force]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from codemill.common.console import console, fail
+from codemill.config import RecipeError, validate_config
+
+
+def pdf_command(
+    inputs: list[Path] = typer.Argument(..., help="PDF files or folders (searched recursively)."),
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Folder for <stem>.md and <stem>.json per PDF."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Processes reading page ranges in parallel."),
+    force: bool = typer.Option(False, "--force", help="Redo PDFs that an earlier run already converted."),
+    language: Optional[str] = typer.Option(None, help="Language tag for code blocks when content does not tell."),
+    ocr: bool = typer.Option(False, "--ocr", help="OCR pages without a text layer (needs pytesseract + tesseract)."),
+    image_placeholders: bool = typer.Option(False, "--image-placeholders", help="Keep an ![image](...) line per image."),
+) -> None:
+    """Convert textbook PDFs to markdown from their own text layer (headings, code, lists, footnotes)."""
+    from codemill.extract.pdf import PdfOptions, extract_pdfs
+
+    settings = {"language": language, "ocr": ocr, "image_placeholders": image_placeholders}
+    try:
+        options = validate_config(PdfOptions, settings, source="command line")
+    except RecipeError as error:
+        raise fail(str(error)) from None
+    summary = extract_pdfs(inputs, out_dir, options=options, workers=workers, force=force)
+    for path, reason in summary.failed:
+        console.print(f"[bold red]failed:[/] {path}: {reason}", markup=True, soft_wrap=True, highlight=False)
+    console.print(
+        f"{len(summary.written)} PDF(s) converted ({summary.pages} pages), {len(summary.skipped)} already done, "
+        f"{len(summary.failed)} failed -> {out_dir}",
+        markup=False,
+        soft_wrap=True,
+    )
+    if summary.failed:
+        raise typer.Exit(1)
