@@ -193,6 +193,9 @@ def problems_section(run_dir: Path, compare: Any) -> dict | None:
         else:
             section["from_compare"] = True
         section[key] = _problems(listed, loaded)
+    changed = {(entry["benchmark"], entry["task_id"]) for key in ("fixed", "broken") for entry in section[key]["shown"]}
+    section["unchanged"] = _problems([(name, task) for name, (base, tuned) in loaded.items()
+                                      for task in base if (name, task) not in changed], loaded)
     return section
 
 

@@ -125,7 +125,8 @@ def write_full_run(run: Path) -> Path:
     run.mkdir(parents=True, exist_ok=True)
     _json(run / "manifest.json", {"codemill_version": "0.1.0", "recipe": "recipes/demo.yaml", "stages": {
         "extract:textbook": {"status": "done", "duration_s": 3.2, "started": "2026-01-01T00:00:00+00:00"},
-        "finetune": {"status": "done", "duration_s": 41.5, "started": "2026-01-01T00:01:00+00:00"}}})
+        "finetune": {"status": "done", "duration_s": 41.5, "started": "2026-01-01T00:01:00+00:00"},
+        "report": {"status": "running", "started": "2026-01-01T00:02:00+00:00"}}})
     write_dataset(run)
     write_training(run)
     write_eval(run)

@@ -46,6 +46,12 @@ def _section(html: str, name: str) -> str:
     return match.group(1)
 
 
+def _groups(html: str) -> dict[str, str]:
+    """The problems section split into its fixed, broken and unchanged parts."""
+    parts = re.split(r'<h3 id="(fixed|broken|unchanged)">', _section(html, "problems"))
+    return dict(zip(parts[1::2], parts[2::2]))
+
+
 @pytest.fixture
 def full_run(tmp_path: Path) -> Path:
     return fake_run.write_full_run(tmp_path / "runs" / "demo")
@@ -54,7 +60,7 @@ def full_run(tmp_path: Path) -> Path:
 def test_full_run_shows_every_part(full_run):
     html = write_report(full_run).read_text(encoding="utf-8")
     assert "Not run" not in html and "Could not read" not in html
-    assert "extract:textbook" in html and "41.5 s" in html
+    assert "extract:textbook" in html and "41.5 s" in html and "writing this page" in html
     dataset = _section(html, "dataset")
     assert "190 (15.8%)" in dataset and "too_short: 180" in dataset and "documents: 1200" in dataset
     assert "tokens.train" in dataset and "412,345" in dataset
@@ -78,12 +84,13 @@ def test_flat_stats_layout_from_the_architecture_doc(tmp_path):
 
 
 def test_fixed_and_broken_lists_pair_base_and_finetuned_code(full_run):
-    html = _section(write_report(full_run).read_text(encoding="utf-8"), "problems")
-    fixed, broken = html.split('id="broken"')
+    groups = _groups(write_report(full_run).read_text(encoding="utf-8"))
+    fixed, broken, unchanged = groups["fixed"], groups["broken"], groups["unchanged"]
     assert fake_run.FIXED in fixed and "HumanEval/4" in fixed and fake_run.BROKEN not in fixed
     assert fake_run.BROKEN in broken and fake_run.FIXED not in broken
     assert "return sorted(x)" in fixed and "return x[::-1]" in broken
     assert fixed.count('class="side"') == 4 and broken.count('class="side"') == 2
+    assert all(f"HumanEval/{i}<" in unchanged for i in (0, 3, 5)) and fake_run.FIXED + "<" not in unchanged
 
 
 def test_untrusted_text_is_escaped(full_run):
@@ -130,9 +137,9 @@ def test_without_compare_uses_raw_results_and_derives_the_lists(tmp_path):
     fake_run.write_eval(run, with_compare=False)
     html = write_report(run).read_text(encoding="utf-8")
     assert "without intervals" in _section(html, "evaluation")
-    problems = _section(html, "problems")
-    fixed, broken = problems.split('id="broken"')
-    assert "derived from the samples" in problems
+    groups = _groups(html)
+    fixed, broken = groups["fixed"], groups["broken"]
+    assert "derived from the samples" in _section(html, "problems")
     assert fake_run.FIXED in fixed and "HumanEval/4" in fixed and fake_run.BROKEN in broken
     assert "Not run" in _section(html, "dataset")
 
@@ -145,8 +152,8 @@ def test_reads_what_the_real_compare_writes(tmp_path):
     evaluation = _section(html, "evaluation")
     assert "<td>base</td>" in evaluation and "<td>finetuned</td>" in evaluation and "finetuned vs base" in evaluation
     assert "33.3%" in evaluation and "50.0%" in evaluation and " – " in evaluation
-    fixed, broken = _section(html, "problems").split('id="broken"')
-    assert "Lists from compare/compare.json" in fixed and fake_run.FIXED in fixed and fake_run.BROKEN in broken
+    fixed, broken = _groups(html)["fixed"], _groups(html)["broken"]
+    assert "Lists from compare/compare.json" in _section(html, "problems") and fake_run.FIXED in fixed and fake_run.BROKEN in broken
 
 
 def test_eval_results_without_pass_at_1_are_named(tmp_path):
