@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from codemill.extract.pdf.spans import Span
 
 
-@dataclass(slots=True)
+@dataclass
 class Line:
-    """One visual line of one column: spans left to right, plus where it sits in the document."""
+    """One visual line of one column: spans left to right, plus where it sits in the document.
+
+    Geometry and style summaries are computed once, since the spans do not change afterwards.
+    """
 
     spans: list[Span]
     page: int
@@ -17,50 +20,39 @@ class Line:
     section: int = 0
     left_edge: float = 0.0  # left edge of the column this line belongs to
     right_edge: float = 0.0
-    kind: str = "text"  # text | code | heading | furniture | image
+    kind: str = "text"  # text | code | heading | footnote | furniture | image
     extra: dict = field(default_factory=dict)
 
-    @property
-    def x0(self) -> float:
-        return self.spans[0].x0
-
-    @property
-    def x1(self) -> float:
-        return max(s.x1 for s in self.spans)
-
-    @property
-    def y0(self) -> float:
-        return min(s.y0 for s in self.spans)
-
-    @property
-    def y1(self) -> float:
-        return max(s.y1 for s in self.spans)
-
-    @property
-    def baseline(self) -> float:
-        return max(self.spans, key=lambda s: len(s.text)).baseline
-
-    @property
-    def size(self) -> float:
-        """The size that carries most of the line's characters."""
+    def __post_init__(self) -> None:
+        spans = self.spans
+        self.x0 = spans[0].x0
+        self.x1 = max(s.x1 for s in spans)
+        self.y0 = min(s.y0 for s in spans)
+        self.y1 = max(s.y1 for s in spans)
+        longest = max(spans, key=lambda s: len(s.text))
+        self.baseline = longest.baseline
         weights: dict[float, int] = {}
-        for s in self.spans:
-            weights[s.size] = weights.get(s.size, 0) + len(s.text.strip())
-        return max(weights, key=weights.get)
+        total = mono = bold = italic = 0
+        for s in spans:
+            n = len(s.text) - s.text.count(" ")
+            weights[s.size] = weights.get(s.size, 0) + n
+            total += n
+            mono += n if s.mono else 0
+            bold += n if s.bold else 0
+            italic += n if s.italic else 0
+        self.size = max(weights, key=weights.get)  # the size that carries most characters
+        self._shares = {"mono": mono / total, "bold": bold / total, "italic": italic / total} if total else {}
+        self._text: str | None = None
 
     @property
     def text(self) -> str:
-        return join_spans(self.spans)
+        if self._text is None:
+            self._text = join_spans(self.spans)
+        return self._text
 
     def share(self, attribute: str) -> float:
-        """Fraction of the line's visible characters whose span has `attribute` set."""
-        total = hit = 0
-        for s in self.spans:
-            n = len(s.text) - s.text.count(" ")
-            total += n
-            if getattr(s, attribute):
-                hit += n
-        return hit / total if total else 0.0
+        """Fraction of the line's visible characters whose span has `attribute` (mono, bold, italic)."""
+        return self._shares.get(attribute, 0.0)
 
 
 def needs_space(left: Span, right: Span) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pymupdf
 
@@ -56,19 +57,35 @@ class Span:
         return (self.x1 - self.x0) / max(len(self.text), 1)
 
 
+@lru_cache(maxsize=4096)
+def font_traits(font: str, flags: int) -> tuple[bool, bool, bool]:
+    """(monospace, bold, italic) of a font, from its flags and its name; cached per font."""
+    return (
+        is_monospace(font, flags),
+        bool(flags & pymupdf.TEXT_FONT_BOLD) or bool(_BOLD_NAME.search(font)),
+        bool(flags & pymupdf.TEXT_FONT_ITALIC) or bool(_ITALIC_NAME.search(font)),
+    )
+
+
+_NEEDS_NORMALISING = re.compile("[\u00a0\u2000-\u200d\u202f\u205f\u3000\t\u00ad\u2060\ufeff\ufb00-\ufb06]")
+
+
 def _span_from_dict(raw: dict) -> Span | None:
-    text = normalise_text(raw["text"])
+    text = raw["text"]
+    if _NEEDS_NORMALISING.search(text):
+        text = normalise_text(text)
     if not text:
         return None
     font, flags = raw["font"], raw["flags"]
+    mono, bold, italic = font_traits(font, flags)
     x0, y0, x1, y1 = raw["bbox"]
     return Span(
         text=text,
         font=font,
         size=round(raw["size"], 1),
-        mono=is_monospace(font, flags),
-        bold=bool(flags & pymupdf.TEXT_FONT_BOLD) or bool(_BOLD_NAME.search(font)),
-        italic=bool(flags & pymupdf.TEXT_FONT_ITALIC) or bool(_ITALIC_NAME.search(font)),
+        mono=mono,
+        bold=bold,
+        italic=italic,
         x0=x0,
         y0=y0,
         x1=x1,
