@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from urllib.parse import urljoin
 
-import lxml.html
 from lxml import etree
 
 from codemill.extract.stackexchange import languages
@@ -28,14 +27,16 @@ _DROPPED = frozenset(("script", "style", "head", "title", "meta", "link", "templ
 _EMPHASIS = {"em": "*", "i": "*", "cite": "*", "var": "*", "dfn": "*", "strong": "**", "b": "**", "del": "~~", "s": "~~", "strike": "~~"}
 _KEPT_AS_HTML = frozenset(("kbd", "sup", "sub", "mark", "ins", "u", "abbr", "small"))
 _CODE = frozenset(("code", "tt", "samp"))
+_PARSER = etree.HTMLParser(remove_pis=True, no_network=True)
+_ABSOLUTE = ("http://", "https://", "mailto:", "ftp://")
 
 
 def html_to_markdown(html: str, default_language: str | None = None, base_url: str | None = None) -> str:
     """Convert one post body; `default_language` labels code blocks without a hint of their own."""
     if not html or not html.strip():
         return ""
-    root = lxml.html.fragment_fromstring(html, create_parent="div")
-    return _Converter(default_language, base_url).document(root)
+    root = etree.fromstring(f"<html><body>{html}</body></html>", _PARSER)
+    return _Converter(default_language, base_url).document(root.find("body"))
 
 
 class _Converter:
@@ -106,7 +107,7 @@ class _Converter:
         children = [child for child in pre if isinstance(child.tag, str)]
         only_code = len(children) == 1 and children[0].tag == "code" and not (pre.text or "").strip()
         source = children[0] if only_code else pre
-        code = source.text_content()
+        code = "".join(source.itertext())
         language = self.code_language(pre, children[0] if only_code else None)
         fence = "`" * max(3, longest_run(code, "`") + 1)
         newline = "" if code.endswith("\n") else "\n"
@@ -167,7 +168,7 @@ class _Converter:
     def inline(self, element, line: InlineBuffer) -> None:
         tag = element.tag
         if tag in _CODE:
-            span = code_span(element.text_content())
+            span = code_span("".join(element.itertext()))
             if span:
                 line.markup(span)
         elif tag in _EMPHASIS:
@@ -182,7 +183,7 @@ class _Converter:
         elif tag in _KEPT_AS_HTML:
             line.wrapped(self.inline_children(element), f"<{tag}>", f"</{tag}>")
         elif tag == "pre":
-            line.markup(code_span(element.text_content()))
+            line.markup(code_span("".join(element.itertext())))
         else:
             self.inline_into(element, line)
 
@@ -206,7 +207,7 @@ class _Converter:
         if not href or href.startswith("javascript:"):
             line.wrapped(inner, "", "")
             return
-        url = urljoin(self.base_url, href) if self.base_url else href
+        url = _absolute(href, self.base_url)
         if not inner.finish():
             inner.markup(escape_text(url))
         if line.parts and line.parts[-1].endswith("!") and not line.space:
@@ -215,13 +216,17 @@ class _Converter:
 
     def image(self, element, line: InlineBuffer) -> None:
         src = (element.get("src") or "").strip()
-        alt = escape_text(" ".join((element.get("alt") or "").split())).replace("[", "\\[")
+        alt = escape_text(" ".join((element.get("alt") or "").split())).replace("[", "\\[").replace("]", "\\]")
         if not src:
             if alt:
                 line.markup(alt)
             return
-        url = urljoin(self.base_url, src) if self.base_url else src
+        url = _absolute(src, self.base_url)
         line.markup(f"![{alt}]({_destination(url, element.get('title'))})")
+
+
+def _absolute(url: str, base_url: str | None) -> str:
+    return urljoin(base_url, url) if base_url and not url.startswith(_ABSOLUTE) else url
 
 
 def _destination(url: str, title: str | None) -> str:

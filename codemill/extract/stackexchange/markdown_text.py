@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 
+_HTML_SPACE = " \t\n\r\f\v"
 _WHITESPACE = re.compile(r"[ \t\n\r\f\v]+")
+_NEEDS_COLLAPSE = re.compile(r"[\t\n\r\f\v]|  ")
 _MAYBE_SPECIAL = re.compile(r"[\\`*_<\]&~]")
 _SPECIAL = re.compile(r"\\(?=[!-/:-@\[-`{-~]|$)|`|\*|_|<(?=[A-Za-z/!?])|\](?=\()|&(?=#?\w+;)|~(?=~)|(?<=~)~")
 _LINE_START = re.compile(r"^(#{1,6}(?= |$)|[-+*](?= |$)|\d{1,9}(?=[.)](?: |$))|>|[-=]+ *$)", re.M)
-_PUNCT_OR_SPACE = set(" !\"#$%&'()*+,-./:;<=>?@[\\]^`{|}~")
 
 
 def _escape_one(match: re.Match) -> str:
@@ -74,9 +75,10 @@ class InlineBuffer:
 
     def text(self, raw: str) -> None:
         """Add text from the HTML: whitespace collapsed, markdown characters escaped."""
-        collapsed = _WHITESPACE.sub(" ", raw)
-        if not collapsed:
+        if not raw.strip(_HTML_SPACE):  # the common "\n" between tags: at most one space
+            self._owe_space()
             return
+        collapsed = _WHITESPACE.sub(" ", raw) if _NEEDS_COLLAPSE.search(raw) else raw
         if collapsed[0] == " ":
             self._owe_space()
             collapsed = collapsed[1:]

@@ -95,7 +95,7 @@ def write_shard(store: Path, out_path: Path, low: int, high: int | None, site: s
     finally:
         connection.close()
     threads = answers_written = 0
-    with atomic_open(out_path, "wb") as handle, gzip.GzipFile(fileobj=handle, mode="wb", compresslevel=6, mtime=0) as gz:
+    with atomic_open(out_path, "wb") as handle, gzip.GzipFile(fileobj=handle, mode="wb", compresslevel=1, mtime=0) as gz:
         for question in questions:
             record = builder.build(question, answers.get(question[Q_ID], []))
             if record is not None:
