@@ -94,7 +94,22 @@ def build_blocks(lines: list[Line], style: DocumentStyle) -> list[Block]:
             current.lines.append(line)
             continue
         (notes if line.kind == "footnote" else blocks).append(_open_block(line))
-    return [_promote_bold_line(block, style) for block in blocks] + notes
+    return _drop_heading_labels([_promote_bold_line(block, style) for block in blocks]) + notes
+
+
+_HEADING_LABEL = re.compile(r"^(?:(?:chapter|part|appendix|lesson|unit|section)\s+)?[\dIVXLC]{1,5}[.:]?$|^(?:chapter|part|appendix)\s+[A-Z]$", re.IGNORECASE)
+
+
+def _drop_heading_labels(blocks: list[Block]) -> list[Block]:
+    """A bare label such as 'Chapter 3' set as a heading right above the real title is numbering, not a title."""
+    kept = []
+    for index, block in enumerate(blocks):
+        following = blocks[index + 1] if index + 1 < len(blocks) else None
+        is_label = block.kind == "heading" and _HEADING_LABEL.match(" ".join(line.text for line in block.lines).strip())
+        if is_label and following is not None and following.kind == "heading":
+            continue
+        kept.append(block)
+    return kept
 
 
 def _open_block(line: Line) -> Block:

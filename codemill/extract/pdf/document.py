@@ -16,7 +16,7 @@ from codemill.extract.pdf.lines import Line
 from codemill.extract.pdf.ocr import ocr_available, ocr_page
 from codemill.extract.pdf.page import page_lines, set_document_edges
 from codemill.extract.pdf.render import render
-from codemill.extract.pdf.styles import measure, rank_headings
+from codemill.extract.pdf.styles import heading_style, measure, rank_headings, trusted_heading_styles
 
 
 class PdfError(Exception):
@@ -185,7 +185,11 @@ def _assemble(per_page: list[list[Line]], ocr_text: dict[int, str], options: Pdf
     style = measure([line for line in flow if line.kind == "text"])
     classify(flow, style)
     blocks = build_blocks(flow, style)
-    style.heading_levels = rank_headings([b.first for b in blocks if b.kind == "heading"], style.body_size)
+    trusted = trusted_heading_styles([b.first for b in blocks if b.kind == "heading"], style.body_size)
+    for block in blocks:
+        if block.kind == "heading" and heading_style(block.first) not in trusted:
+            block.kind = "paragraph"
+    style.heading_levels = rank_headings(trusted)
     vocabulary = hyphenated_words(flow)
     if not ocr_text:
         return render(blocks, style, vocabulary, options.language)

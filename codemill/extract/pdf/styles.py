@@ -73,7 +73,16 @@ def _pitch(lines: list[Line], style: DocumentStyle, code: bool) -> float:
     return min(step for step, count in steps.items() if count >= 0.3 * top)
 
 
-def rank_headings(candidates: list[Line], body_size: float) -> dict[tuple, int]:
+def trusted_heading_styles(candidates: list[Line], body_size: float) -> set[tuple]:
+    """Heading styles worth a level: bold or much larger than the body, and used more than once
+    unless it is the largest (a single chapter title). Odd one-off sizes are figure labels and the like."""
+    counts = Counter(heading_style(line) for line in candidates)
+    strong = {s for s in counts if s[1] or s[0] >= 1.5 * body_size}
+    largest = max(strong, default=None, key=lambda s: (s[0], s[1]))
+    return {s for s in strong if counts[s] >= 2 or s == largest}
+
+
+def rank_headings(styles: set[tuple]) -> dict[tuple, int]:
     """Rank the distinct heading styles, largest first (bold before regular), into levels 1..6."""
-    styles = sorted({heading_style(line) for line in candidates}, key=lambda s: (-s[0], not s[1]))
-    return {style: min(level + 1, 6) for level, style in enumerate(styles)}
+    ordered = sorted(styles, key=lambda s: (-s[0], not s[1]))
+    return {style: min(level + 1, 6) for level, style in enumerate(ordered)}
