@@ -57,7 +57,7 @@ def outcomes(tmp_path_factory):
     try:
         isolation = detect()
         jobs = [Job(key, program) for key, program in {**attacks, **HONEST}.items()]
-        with SandboxPool(2, Limits(wall_s=1.5, memory_mb=512), isolation) as pool:
+        with SandboxPool(2, Limits(wall_s=1.5, memory_mb=256), isolation) as pool:
             results = {outcome.key: outcome for outcome in pool.map(jobs)}
             after = {o.key: o for o in pool.map([Job("after", "assert sum(range(10)) == 45")])}
     finally:

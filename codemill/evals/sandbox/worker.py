@@ -115,9 +115,27 @@ def _run_child(request: dict, workdir: str, out_w: int, result_w: int, uid: int 
     os._exit(0)
 
 
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None  # older kernel: the loop falls back to short polls
+
+
+def _uid_has_processes(uid: int) -> bool:
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.stat(f"/proc/{name}").st_uid == uid:
+                    return True
+            except OSError:
+                continue
+    return False
+
+
 def _kill_uid(uid: int | None) -> None:
     """Kill every process still running as the sample's uid (fork-bomb leftovers, daemons)."""
-    if uid is None:
+    if uid is None or not _uid_has_processes(uid):
         return
     for _ in range(2):
         pid = os.fork()
@@ -152,12 +170,16 @@ class _Collector:
         self.verdict = bytearray()
         self.open = {out_r, result_r}
 
-    def pump(self, wait_s: float) -> None:
-        if not self.open:
-            time.sleep(min(wait_s, 0.01))
+    def pump(self, wait_s: float, exit_fd: int | None) -> None:
+        """Read whatever is ready; wake up early when the child exits (its pidfd turns readable)."""
+        watched = list(self.open) + ([exit_fd] if exit_fd is not None else [])
+        if not watched:
+            time.sleep(min(max(wait_s, 0), 0.002))
             return
-        ready, _, _ = select.select(list(self.open), [], [], max(wait_s, 0))
+        ready, _, _ = select.select(watched, [], [], max(wait_s, 0))
         for fd in ready:
+            if fd == exit_fd:
+                continue
             chunk = os.read(fd, 65536)
             if not chunk:
                 self.open.discard(fd)
@@ -213,14 +235,14 @@ def run_one(request: dict, uid: int | None, scratch: str) -> dict:
     os.close(out_w)
     os.close(result_w)
     collector = _Collector(out_r, result_r, limits["output_bytes"])
+    exit_fd = _pidfd(pid)
     deadline = start + limits["wall_s"]
     wait_status, reason = None, None
     while True:
-        collector.pump(min(0.05, deadline - time.monotonic()))
+        collector.pump(min(0.05, deadline - time.monotonic()), exit_fd)
         done_pid, status = os.waitpid(pid, os.WNOHANG)
         if done_pid:
             wait_status = status
-            collector.pump(0)
             break
         if collector.flooded:
             reason = ("error", f"output limit exceeded ({limits['output_bytes']} bytes)")
@@ -230,10 +252,13 @@ def run_one(request: dict, uid: int | None, scratch: str) -> dict:
             break
     runtime = time.monotonic() - start
     _terminate(pid, uid, wait_status is None)
-    while collector.result_r in collector.open and wait_status is not None:
-        collector.pump(0)
-        if not select.select([collector.result_r], [], [], 0)[0]:
+    while collector.result_r in collector.open:  # the verdict may still sit in the pipe
+        before = len(collector.verdict)
+        collector.pump(0, None)
+        if len(collector.verdict) == before:
             break
+    if exit_fd is not None:
+        os.close(exit_fd)
     os.close(out_r)
     os.close(result_r)
     shutil.rmtree(workdir, ignore_errors=True)
@@ -243,17 +268,23 @@ def run_one(request: dict, uid: int | None, scratch: str) -> dict:
 
 
 def _terminate(pid: int, uid: int | None, still_running: bool) -> None:
+    """Kill the sample's group and every process of its uid, and reap them, so the next sample starts clean."""
     try:
         os.killpg(pid, signal.SIGKILL)
     except OSError:
         pass
-    _kill_uid(uid)
     if still_running:
         try:
             os.waitpid(pid, 0)
         except ChildProcessError:
             pass
-    _reap()
+    deadline = time.monotonic() + 2.0
+    while True:
+        _kill_uid(uid)
+        _reap()
+        if uid is None or not _uid_has_processes(uid) or time.monotonic() > deadline:
+            return
+        time.sleep(0.001)
 
 
 def serve(uid: int | None, scratch: str) -> None:
