@@ -123,30 +123,38 @@ def eval_section(run_dir: Path, compare: Any) -> dict | None:
     }
 
 
+def _earlier(record: dict, than: dict | None) -> bool:
+    index, other = record.get("sample_index", 0), (than or {}).get("sample_index", 0)
+    return than is None or (isinstance(index, int) and isinstance(other, int) and index < other)
+
+
 def _tasks(path: Path) -> tuple[dict[str, dict], int]:
-    """Per task: passes, samples, and the lowest-index sample (shown as the model's answer)."""
+    """Per task: passes, samples, the lowest-index sample and the lowest-index passing one."""
     records, skipped = read_jsonl(path)
     tasks: dict[str, dict] = {}
     for record in records:
-        task = tasks.setdefault(str(record.get("task_id")), {"passed": 0, "n": 0, "first": None})
+        task = tasks.setdefault(str(record.get("task_id")), {"passed": 0, "n": 0, "first": None, "first_pass": None})
         task["n"] += 1
-        task["passed"] += record.get("status") == "pass"
-        index = record.get("sample_index", 0)
-        if task["first"] is None or (isinstance(index, int) and index < task["first"].get("sample_index", 0)):
+        if _earlier(record, task["first"]):
             task["first"] = record
+        if record.get("status") == "pass":
+            task["passed"] += 1
+            if _earlier(record, task["first_pass"]):
+                task["first_pass"] = record
     return tasks, skipped
 
 
 def _side(task: dict | None) -> dict | None:
+    """What one model did on a task: its first passing sample, or its first sample when none passed."""
     if task is None:
         return None
-    first = task["first"]
+    shown = task["first_pass"] or task["first"]
     return {
         "passed": task["passed"],
         "n": task["n"],
-        "status": str(first.get("status", "?")),
-        "error": shorten(str(first.get("error") or ""), 600),
-        "code": shorten(str(first.get("completion", "")), MAX_CODE),
+        "status": str(shown.get("status", "?")),
+        "error": shorten(str(shown.get("error") or ""), 600),
+        "code": shorten(str(shown.get("completion", "")), MAX_CODE),
     }
 
 
@@ -185,6 +193,7 @@ def problems_section(run_dir: Path, compare: Any) -> dict | None:
         skipped += [f"eval/{run}/{name}/samples.jsonl: {n} unreadable lines skipped"
                     for run, n in ((BASE, base_bad), (TUNED, tuned_bad)) if n]
     section = {"benchmarks": names, "skipped": skipped, "from_compare": False}
+    changed = set()
     for key in ("fixed", "broken"):
         listed = _listed(compare, key)
         if listed is None:
@@ -193,9 +202,9 @@ def problems_section(run_dir: Path, compare: Any) -> dict | None:
         else:
             section["from_compare"] = True
         section[key] = _problems(listed, loaded)
-    changed = {(entry["benchmark"], entry["task_id"]) for key in ("fixed", "broken") for entry in section[key]["shown"]}
-    section["unchanged"] = _problems([(name, task) for name, (base, tuned) in loaded.items()
-                                      for task in base if (name, task) not in changed], loaded)
+        changed |= {task for _, task in listed}
+    section["unchanged"] = _problems([(name, task) for name, (base, _) in loaded.items()
+                                      for task in base if task not in changed], loaded)
     return section
 
 

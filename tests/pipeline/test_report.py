@@ -144,6 +144,20 @@ def test_without_compare_uses_raw_results_and_derives_the_lists(tmp_path):
     assert "Not run" in _section(html, "dataset")
 
 
+def test_each_side_shows_its_first_passing_sample(tmp_path):
+    run = tmp_path / "run"
+    fake_run.write_eval(run, with_compare=False)
+    tuned = run / "eval" / "finetuned" / "humaneval" / "samples.jsonl"
+    second = {"task_id": "HumanEval/5", "sample_index": 1, "completion": "    return 'second try'\n",
+              "status": "pass", "error": None, "runtime_s": 0.01}
+    tuned.write_text(json.dumps(second) + "\n" + tuned.read_text(encoding="utf-8"), encoding="utf-8")
+    fixed = _groups(write_report(run).read_text(encoding="utf-8"))["fixed"]
+    entry = fixed[fixed.index("<b>HumanEval/5</b>"):]
+    entry = entry[:entry.index("</details>")]
+    assert re.search(r"fine-tuned\s*1/2 <span class=\"pass\">pass</span>", entry)
+    assert "second try" in entry and "return None" in entry
+
+
 def test_reads_what_the_real_compare_writes(tmp_path):
     run = tmp_path / "run"
     fake_run.write_eval(run, with_compare=False)
