@@ -74,12 +74,12 @@ def _pitch(lines: list[Line], style: DocumentStyle, code: bool) -> float:
 
 
 def trusted_heading_styles(candidates: list[Line], body_size: float) -> set[tuple]:
-    """Heading styles worth a level: bold or much larger than the body, and used more than once
-    unless it is the largest (a single chapter title). Odd one-off sizes are figure labels and the like."""
+    """Heading styles worth a level: bold ones, and regular ones much larger than the body that are
+    used more than once or are the largest (a chapter title). Odd one-off sizes are figure labels."""
     counts = Counter(heading_style(line) for line in candidates)
     strong = {s for s in counts if s[1] or s[0] >= 1.5 * body_size}
     largest = max(strong, default=None, key=lambda s: (s[0], s[1]))
-    return {s for s in strong if counts[s] >= 2 or s == largest}
+    return {s for s in strong if s[1] or counts[s] >= 2 or s == largest}
 
 
 def rank_headings(styles: set[tuple]) -> dict[tuple, int]:

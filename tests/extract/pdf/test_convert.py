@@ -1,0 +1,131 @@
+"""What the markdown gets right, on tiny PDFs written by the tests themselves."""
+
+from __future__ import annotations
+
+from codemill.extract.pdf import PdfOptions, convert_pdf, pdf_to_markdown
+from tests.extract.pdf.pdfgen import BODY, LEFT, PITCH, Text, code_x, paragraph, running_head, write_pdf
+
+PROSE = [
+    "This is a body paragraph of the test book. It runs across several lines so that",
+    "the extractor can learn what the body text looks like and how far apart its",
+    "lines are set, before it meets headings and code set in other fonts and sizes.",
+]
+
+
+def _fence(markdown: str) -> list[str]:
+    """The lines of the first fenced code block."""
+    lines = markdown.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("```"))
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("```"))
+    return lines[start + 1 : end]
+
+
+def test_headings_get_levels_from_document_font_sizes(tmp_path):
+    first = [Text(80, "Chapter Title", "hebo", 24), Text(120, "First Section", "hebo", 16)]
+    first += paragraph(145, PROSE)
+    second = [Text(80, "Second Section", "hebo", 16)] + paragraph(105, PROSE)
+    second += [Text(160, "A Subsection", "hebo", 12)] + paragraph(180, PROSE)
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "h.pdf", [first, second]))
+    headings = [line for line in markdown.splitlines() if line.startswith("#")]
+    assert headings == ["# Chapter Title", "## First Section", "## Second Section", "### A Subsection"]
+    assert "This is a body paragraph of the test book. It runs across several lines so that the" in markdown
+
+
+def test_nested_code_keeps_exact_indentation_and_blank_lines(tmp_path):
+    code = [(0, "def outer(items):"), (4, "for item in items:"), (8, "if item:"), (12, "print(item)"),
+            (None, ""), (4, "return len(items)")]
+    items = paragraph(100, PROSE)
+    y = 100 + 3 * PITCH + 8
+    for indent, text in code:
+        if indent is not None:
+            items.append(Text(y, text, "cour", BODY, code_x(indent)))
+        y += PITCH
+    items += paragraph(y + 8, ["And the prose goes on after the listing, as prose does in books."])
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "code.pdf", [items]))
+    assert _fence(markdown) == [
+        "def outer(items):",
+        "    for item in items:",
+        "        if item:",
+        "            print(item)",
+        "",
+        "    return len(items)",
+    ]
+    assert "``` python" in markdown
+
+
+def test_code_cut_by_a_page_break_is_one_block(tmp_path):
+    first = paragraph(100, PROSE) + [Text(150, "while True:", "cour", BODY, code_x(0)),
+                                     Text(162, "step()", "cour", BODY, code_x(4))]
+    second = [Text(100, "if done():", "cour", BODY, code_x(4)), Text(112, "break", "cour", BODY, code_x(8))]
+    second += paragraph(140, PROSE)
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "split.pdf", [first, second]))
+    assert markdown.count("```") == 2
+    assert _fence(markdown) == ["while True:", "    step()", "    if done():", "        break"]
+
+
+def test_console_output_stays_a_separate_block(tmp_path):
+    items = paragraph(100, PROSE)
+    items += [Text(150, "print(6 * 7)", "cour"), Text(162, "print('done')", "cour")]
+    items += paragraph(190, ["which prints the following two lines on the console:"])
+    items += [Text(215, "42", "cour"), Text(227, "done", "cour")]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "out.pdf", [items]))
+    assert "``` python\nprint(6 * 7)\nprint('done')\n```" in markdown
+    assert "```\n42\ndone\n```" in markdown
+
+
+def test_two_columns_are_read_left_then_right(tmp_path):
+    left = ["Left column text starts the story and it", "goes on for a few lines in the narrow", "column on the left of the page before it"]
+    right = ["continues here in the right column, which", "the reader only reaches after finishing", "the left one completely, at the end."]
+    items = [Text(100, "Two Column Page", "hebo", 18, LEFT)]
+    for i in range(6):
+        items += paragraph(140 + i * 4 * PITCH, left, x=LEFT) + paragraph(140 + i * 4 * PITCH, right, x=320)
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "cols.pdf", [items]))
+    body = markdown.split("\n\n", 1)[1]
+    assert body.index("Left column text starts") < body.index("continues here in the right column")
+    assert "goes on for a few lines in the narrow column" in body
+    assert body.rindex("column on the left") < body.index("continues here")
+
+
+WORDS = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda omicron sigma omega".split()
+
+
+def test_running_heads_and_page_numbers_are_dropped_but_body_is_kept(tmp_path):
+    pages = []
+    for number in range(1, 7):
+        words = " ".join(WORDS[number:] + WORDS[:number])
+        body = paragraph(100, [f"Page {number} opens with {words}.", "Python for Testing is also named here."])
+        body += paragraph(300 + 7 * number, [f"{number * 11}"], font="cour")  # output that is a bare number
+        pages.append(running_head("Python for Testing", number) + body)
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "heads.pdf", pages))
+    assert markdown.count("Python for Testing") == 6
+    for number in range(1, 7):
+        assert f"Page {number} opens with" in markdown
+        assert f"\n{number * 11}\n" in markdown
+    assert not any(line.strip() == str(n) for line in markdown.splitlines() for n in range(1, 7))
+
+
+def test_inline_code_emphasis_and_hyphenation(tmp_path):
+    items = paragraph(100, PROSE)
+    items += [Text(150, "Call the", "tiro"), Text(150, "len", "cour", BODY, LEFT + 40),
+              Text(150, "function on a", "tiro", BODY, LEFT + 62), Text(150, "list", "tiit", BODY, LEFT + 127),
+              Text(150, "to get its length; this is an exam-", "tiro", BODY, LEFT + 145)]
+    items += [Text(162, "ple of the first kind.", "tiro")]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "inline.pdf", [items]))
+    assert "Call the `len` function on a *list* to get its length; this is an example of the first kind." in markdown
+
+
+def test_bullet_lists_become_markdown_lists(tmp_path):
+    items = paragraph(100, PROSE)
+    items += [Text(150, "\u2022 first item of the list", "tiro", BODY, LEFT + 10),
+              Text(162, "\u2022 second item", "tiro", BODY, LEFT + 10),
+              Text(174, "\u2022 nested item", "tiro", BODY, LEFT + 30)]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "list.pdf", [items]))
+    assert "-   first item of the list\n\n-   second item\n\n    -   nested item" in markdown
+
+
+def test_report_lists_every_page(tmp_path):
+    path = write_pdf(tmp_path / "r.pdf", [paragraph(100, PROSE), paragraph(100, PROSE)])
+    report = convert_pdf(path, PdfOptions()).report
+    assert report["pages"] == 2
+    assert [r["status"] for r in report["page_reports"]] == ["text", "text"]
+    assert report["timings"]["total_s"] > 0
