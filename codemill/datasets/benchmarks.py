@@ -19,8 +19,16 @@ class BenchmarkTask:
     tests: list[str]
 
     @property
+    def code(self) -> str:
+        """The reference function as it would appear in the wild: HumanEval's signature line + body."""
+        if self.benchmark != "humaneval":
+            return self.solution
+        signatures = [line for line in self.prompt.splitlines() if line.lstrip().startswith("def ")]
+        return (signatures[-1] + "\n" + self.solution) if signatures else self.solution
+
+    @property
     def pieces(self) -> list[str]:
-        return [self.prompt, self.solution, *self.tests]
+        return list(dict.fromkeys([self.prompt, self.solution, self.code, *self.tests]))
 
 
 def _read_json_records(path: Path) -> list[dict]:

@@ -19,8 +19,7 @@ _WORD = re.compile(r"\w+")
 _SIGNATURE = re.compile(r"def\s+(\w+)\s*\(([^)]*)\)")
 _DOCSTRING = re.compile(r'"""(.*?)"""|\'\'\'(.*?)\'\'\'', re.DOTALL)
 _SPACES = re.compile(r"\s+")
-MIN_SHORT_PIECE_WORDS = 6  # a whole prompt/solution shorter than n words is matched as one sequence
-MAX_TASKS_PER_NGRAM = 2  # an n-gram shared by more tasks is generic test/boilerplate code
+MIN_SHORT_PIECE_WORDS = 5  # a whole prompt/solution shorter than n words is matched as one sequence
 
 
 def words(text: str) -> list[str]:
@@ -40,56 +39,63 @@ class BenchmarkIndex:
     """Everything a sample is checked against, keyed to the benchmark task it came from."""
 
     n: int
-    ngrams: dict[int, str] = field(default_factory=dict)
-    short_pieces: dict[str, str] = field(default_factory=dict)
-    signatures: dict[str, str] = field(default_factory=dict)
-    docstrings: dict[str, str] = field(default_factory=dict)
+    ngrams: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    short_pieces: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    signatures: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    docstrings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    short_piece_sizes: tuple[int, ...] = ()
 
     @classmethod
     def build(cls, tasks: list[BenchmarkTask], n: int, min_signature_chars: int, min_docstring_chars: int) -> "BenchmarkIndex":
-        index = cls(n=n)
-        owners: dict[int, set[str]] = defaultdict(set)
+        owners = {kind: defaultdict(set) for kind in ("ngrams", "short_pieces", "signatures", "docstrings")}
         for task in tasks:
             label = f"{task.benchmark}:{task.task_id}"
             for piece in task.pieces:
                 tokens = words(piece)
                 if len(tokens) >= n:
                     for h in _ngram_hashes(tokens, n):
-                        owners[h].add(label)
+                        owners["ngrams"][h].add(label)
                 elif len(tokens) >= MIN_SHORT_PIECE_WORDS:
-                    index.short_pieces.setdefault(" ".join(tokens), label)
-            for name, params in _SIGNATURE.findall(task.prompt + "\n" + task.solution):
-                key = _signature_key(name, params)
+                    owners["short_pieces"][" ".join(tokens)].add(label)
+            for name, params in _SIGNATURE.findall(task.prompt + "\n" + task.code):
                 if len(f"def {name}({params})") >= min_signature_chars:
-                    index.signatures.setdefault(key, label)
+                    owners["signatures"][_signature_key(name, params)].add(label)
             for match in _DOCSTRING.finditer(task.prompt):
-                doc = _SPACES.sub(" ", match.group(1) or match.group(2) or "").strip()
-                first_line = doc.split(">>>")[0].strip()
+                first_line = _SPACES.sub(" ", match.group(1) or match.group(2) or "").split(">>>")[0].strip()
                 if len(first_line) >= min_docstring_chars:
-                    index.docstrings.setdefault(first_line, label)
-        index.ngrams = {h: sorted(labels)[0] for h, labels in owners.items() if len(labels) <= MAX_TASKS_PER_NGRAM}
-        return index
+                    owners["docstrings"][first_line].add(label)
+        frozen = {kind: {key: tuple(sorted(labels)) for key, labels in table.items()} for kind, table in owners.items()}
+        sizes = tuple(sorted({piece.count(" ") + 1 for piece in frozen["short_pieces"]}))
+        return cls(n=n, short_piece_sizes=sizes, **frozen)
 
-    def matches(self, text: str) -> list[dict]:
-        """Every benchmark task the text overlaps, with the kind of match and the matched span."""
-        hits: dict[str, dict] = {}
+    def _candidates(self, text: str):
+        """(task labels, kind of match, matched text) for every overlap found in `text`."""
         tokens = words(text)
         for i, h in enumerate(_ngram_hashes(tokens, self.n)):
-            if h in self.ngrams and self.ngrams[h] not in hits:
-                hits[self.ngrams[h]] = {"match": "ngram", "text": " ".join(tokens[i : i + self.n])}
-        joined = f" {' '.join(tokens)} "
-        for piece, label in self.short_pieces.items():
-            if label not in hits and f" {piece} " in joined:
-                hits[label] = {"match": "short_piece", "text": piece}
+            if h in self.ngrams:
+                yield self.ngrams[h], "ngram", " ".join(tokens[i : i + self.n])
+        for size in self.short_piece_sizes:
+            for i in range(len(tokens) - size + 1):
+                piece = " ".join(tokens[i : i + size])
+                if piece in self.short_pieces:
+                    yield self.short_pieces[piece], "short_piece", piece
         for name, params in _SIGNATURE.findall(text):
-            label = self.signatures.get(_signature_key(name, params))
-            if label and label not in hits:
-                hits[label] = {"match": "signature", "text": f"def {name}({params})"}
+            if (labels := self.signatures.get(_signature_key(name, params))) is not None:
+                yield labels, "signature", f"def {name}({params})"
         flat = _SPACES.sub(" ", text)
-        for docstring, label in self.docstrings.items():
-            if label not in hits and docstring in flat:
-                hits[label] = {"match": "docstring", "text": docstring}
-        return [dict(benchmark=label.split(":", 1)[0], task_id=label.split(":", 1)[1], **hit) for label, hit in hits.items()]
+        for docstring, labels in self.docstrings.items():
+            if docstring in flat:
+                yield labels, "docstring", docstring
+
+    def matches(self, text: str) -> list[dict]:
+        """Every benchmark task the text overlaps (first match per task), with the kind of match and the span."""
+        hits: dict[str, dict] = {}
+        for labels, kind, matched in self._candidates(text):
+            for label in labels:
+                if label not in hits:
+                    benchmark, task_id = label.split(":", 1)
+                    hits[label] = {"benchmark": benchmark, "task_id": task_id, "match": kind, "text": matched}
+        return list(hits.values())
 
 
 class Decontaminate(BaseFilter):

@@ -70,7 +70,7 @@ class FinalizeDataset(PipelineStep):
 
     def _records(self, count) -> list[dict]:
         records = []
-        for path in sorted(Path(self.input_folder).glob("*.jsonl.gz")):
+        for path in sorted(Path(self.input_folder).glob("*.jsonl")):
             records += [_record(doc, self.plan.data, count) for doc in read_shard(path)]
         return records
 

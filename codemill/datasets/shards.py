@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
@@ -12,25 +11,26 @@ from datatrove.pipeline.writers.jsonl import JsonlWriter
 
 
 def shard_writer(folder: str) -> JsonlWriter:
-    return JsonlWriter(folder, output_filename="${rank}.jsonl.gz")
+    """Intermediate shards are plain JSONL: gzip would cost more time than the disk it saves here."""
+    return JsonlWriter(folder, output_filename="${rank}.jsonl", compression=None)
 
 
 def shard_path(folder: str | Path, rank: int) -> Path:
-    return Path(folder) / f"{rank:05d}.jsonl.gz"
+    return Path(folder) / f"{rank:05d}.jsonl"
 
 
 def read_shard(path: Path):
     """Documents of one shard, in order; a shard a worker left empty may simply not exist."""
     if not path.exists():
         return
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
+    with open(path, encoding="utf-8") as handle:
         for line in handle:
             record = json.loads(line)
             yield Document(text=record.get("text", ""), id=record["id"], metadata=record.get("metadata", {}))
 
 
 class ShardReader(PipelineStep):
-    """Reads `<folder>/<rank>.jsonl.gz`, so index-based dedup removal lists line up with the data.
+    """Reads `<folder>/<rank>.jsonl`, so index-based dedup removal lists line up with the data.
 
     (datatrove's JsonlReader shards the *existing* files across ranks, which shifts when a worker
     wrote nothing.)"""

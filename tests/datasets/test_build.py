@@ -72,7 +72,7 @@ def test_rerun_after_a_crash_gives_the_same_records(built, monkeypatch, tmp_path
         build_dataset(copy)
     work = copy.run_dir / "dataset.work"
     (work / "logs" / "minhash_filter" / "completions" / "00000").unlink()  # task 0 "died" mid-write
-    (work / "deduped" / "00000.jsonl.gz").write_bytes(b"\x1f\x8b torn")
+    (work / "deduped" / "00000.jsonl").write_text('{"text": "torn', encoding="utf-8")
     monkeypatch.undo()
     build_dataset(copy)
     assert sorted(load_dataset(str(copy.run_dir / "dataset"), split="train")["id"]) == expected
