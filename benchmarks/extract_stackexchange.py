@@ -13,8 +13,10 @@
    The baseline reads Posts.xml with ElementTree, joins answers in a dict and converts with markdownify.
 3. scale: a synthetic Posts.xml of each --scale-mb size, made by repeating the sample with fresh ids,
    extracted by codemill (1 worker and --workers); the baseline runs on the smallest size only.
+4. optionally (--scale-7z-mb), the same from a .7z archive streamed without unpacking.
 
 Run: .venv/bin/python benchmarks/extract_stackexchange.py [--repeats 3] [--scale-mb 100,1000] [--workers 2]
+     [--scale-7z-mb 200]
 """
 
 from __future__ import annotations
@@ -192,11 +194,24 @@ def make_scaled(sample: Path, target_mb: int, folder: Path) -> Path:
     return folder
 
 
+def make_archive(folder: Path) -> Path:
+    """The folder's XML files in one .7z beside it (LZMA2 preset 1: quick to build for a benchmark)."""
+    import py7zr
+
+    archive = folder.parent / f"{folder.name}.7z"
+    with py7zr.SevenZipFile(archive, "w", filters=[{"id": py7zr.FILTER_LZMA2, "preset": 1}]) as out:
+        for name in ("Users.xml", "Posts.xml"):
+            out.write(folder / name, name)
+    shutil.rmtree(folder)
+    return archive
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--scale-mb", default="100,1000", help="comma-separated Posts.xml sizes; '' to skip")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--scale-7z-mb", type=int, default=0, help="also stream a .7z of a Posts.xml this big")
     parser.add_argument("--child", choices=["codemill", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--source", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -228,6 +243,11 @@ def main() -> None:
                 runs.insert(0, measured_run("baseline", folder, work / "sb"))
             report(runs)
             shutil.rmtree(folder.parent, ignore_errors=True)
+        if args.scale_7z_mb:
+            archive = make_archive(make_scaled(SAMPLE, args.scale_7z_mb, work / "z" / "scaled.stackexchange.com"))
+            print(f"\n## scale from .7z: {archive.stat().st_size / 2**20:,.0f} MiB archive "
+                  f"(Posts.xml {args.scale_7z_mb} MiB), streamed without unpacking")
+            report([measured_run("codemill", archive, work / "z7")])
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import sqlite3
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -50,7 +51,7 @@ def extract_stackexchange(source: str | os.PathLike, out_dir: str | os.PathLike,
         for path in replaced:  # only once the new scan has succeeded
             path.unlink(missing_ok=True)
         _write_shards(scan["starts"], dump.site, out_dir, options, manifest, workers, show_progress, summary)
-    except (ValueError, DumpError, OSError) as error:
+    except (ValueError, DumpError, OSError, sqlite3.Error) as error:
         summary.failed.append((str(source), str(error)))
         summary.seconds = time.monotonic() - started
         _write_summary(out_dir, summary)
