@@ -6,6 +6,7 @@ fence longer than any backtick run inside it and a language from the post's hint
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -29,12 +30,15 @@ _KEPT_AS_HTML = frozenset(("kbd", "sup", "sub", "mark", "ins", "u", "abbr", "sma
 _CODE = frozenset(("code", "tt", "samp"))
 _PARSER = etree.HTMLParser(remove_pis=True, no_network=True)
 _ABSOLUTE = ("http://", "https://", "mailto:", "ftp://")
+_DOCUMENT_END = re.compile(r"</\s*(body|html)\s*>", re.I)  # libxml2 drops everything after a stray one
 
 
 def html_to_markdown(html: str, default_language: str | None = None, base_url: str | None = None) -> str:
     """Convert one post body; `default_language` labels code blocks without a hint of their own."""
     if not html or not html.strip():
         return ""
+    if "</" in html and _DOCUMENT_END.search(html):
+        html = _DOCUMENT_END.sub("", html)
     root = etree.fromstring(f"<html><body>{html}</body></html>", _PARSER)
     return _Converter(default_language, base_url).document(root.find("body"))
 

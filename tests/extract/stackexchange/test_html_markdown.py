@@ -102,6 +102,10 @@ def test_entities_and_whitespace_collapse():
     assert html_to_markdown("<p>a&nbsp;b   &lt;c&gt;\n d &#x27;e&#x27;</p>") == "a\xa0b \\<c> d 'e'"
 
 
+def test_stray_document_end_tags_lose_nothing():
+    assert html_to_markdown("<p>a</p></body></html><p>b</p>after") == "a\n\nb\n\nafter"
+
+
 def test_empty_and_whitespace_bodies_give_empty_markdown():
     assert html_to_markdown("") == "" and html_to_markdown("  \n ") == "" and html_to_markdown("<p> </p>") == ""
 
