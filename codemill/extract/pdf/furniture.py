@@ -56,13 +56,19 @@ def mark_furniture(pages: list[list[Line]], heights: list[float]) -> int:
     slots: set[tuple] = set()
     marked = 0
     for page_index, page in enumerate(cands):
-        for edge, line in page:
-            key = (edge, _mask(line.text), round(line.y0 / 4))
-            repeats = len(by_text[key]) >= min_repeats
-            if repeats and re.search(r"\w", line.text) and _is_isolated(line, pages[page_index]):
-                line.kind = "furniture"
-                slots.add(_slot(edge, line))
-                marked += 1
+        repeated = [
+            (edge, line)
+            for edge, line in page
+            if len(by_text[(edge, _mask(line.text), round(line.y0 / 4))]) >= min_repeats
+            and re.search(r"\w", line.text)
+            and _is_isolated(line, pages[page_index])
+        ]
+        if len(repeated) == len(pages[page_index]):
+            continue  # furniture frames a body; a page it would empty holds the body itself
+        for edge, line in repeated:
+            line.kind = "furniture"
+            slots.add(_slot(edge, line))
+            marked += 1
     for page_index, page in enumerate(cands):
         for edge, line in page:
             if line.kind == "furniture" or not _is_isolated(line, pages[page_index]):

@@ -31,6 +31,7 @@ def code_x(indent: int, size: float = BODY) -> float:
 
 
 def write_pdf(path: Path, pages: list[list[Text]], *, encrypt_password: str | None = None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     doc = pymupdf.open()
     for items in pages:
         page = doc.new_page(width=PAGE_W, height=PAGE_H)
