@@ -20,6 +20,8 @@ _ALIASES = {
     "fsharp": "fsharp", "f#": "fsharp", "julia": "julia", "nix": "nix", "latex": "latex", "tex": "latex",
     "diff": "diff", "ini": "ini", "groovy": "groovy", "objective-c": "objectivec", "objc": "objectivec",
 }
+# Highlighter short codes that, as tags, usually mean something else ("ml": machine learning).
+_NOT_TAGS = {"js", "ts", "py", "hs", "sh", "cs", "rb", "rs", "kt", "pl", "ml", "vb", "ps1", "yml", "console", "shell"}
 # Hints that explicitly ask for no highlighting.
 _PLAIN = {"none", "default", "text", "plaintext", "lang-none", "nohighlight"}
 _TAG_VERSION = re.compile(r"-(\d[\w.]*|x)$")
@@ -51,7 +53,7 @@ def from_classes(class_attr: str | None) -> str | None:
 def from_tags(tags: list[str]) -> str | None:
     """The first tag that names a language (`python-3.x` -> python), as StackExchange's own default."""
     for tag in tags:
-        name = _ALIASES.get(tag) or _ALIASES.get(_TAG_VERSION.sub("", tag))
-        if name:
-            return name
+        for candidate in (tag, _TAG_VERSION.sub("", tag)):
+            if candidate in _ALIASES and candidate not in _NOT_TAGS:
+                return _ALIASES[candidate]
     return None
