@@ -122,7 +122,7 @@ def run_canonical_only(items, workers: int, isolation) -> float:
 
 # --- generation -------------------------------------------------------------------------------------
 
-def generation_benchmark(repeats: int, batch_size: int = 8, prompts_n: int = 16, new_tokens: int = 32) -> dict:
+def generation_benchmark(repeats: int, batch_size: int = 8, prompts_n: int = 16, new_tokens: int = 24) -> dict:
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
@@ -136,7 +136,7 @@ def generation_benchmark(repeats: int, batch_size: int = 8, prompts_n: int = 16,
     tokenizer.train_from_iterator([p.prompt for p in problems], trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token="<eos>", pad_token="<eos>", padding_side="left")
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(fast), hidden_size=128, intermediate_size=256, num_hidden_layers=4,
+    config = LlamaConfig(vocab_size=len(fast), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                          num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=2048)
     lm = LlamaForCausalLM(config).eval()
     prompts = [p.prompt for p in problems]

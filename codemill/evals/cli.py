@@ -30,6 +30,7 @@ def eval_command(
     """Generate (or read) completions, run them in the sandbox and score pass@k."""
     from codemill.evals.problems import EvalDataError
     from codemill.evals.runner import evaluate
+    from codemill.evals.sandbox import SandboxUnavailable
 
     if (model is None) == (samples is None):
         raise fail("give exactly one of --model or --samples")
@@ -45,7 +46,7 @@ def eval_command(
                            samples_file=samples, data_file=data_file, limit=limit, n_samples=n_samples,
                            temperature=temperature, max_new_tokens=max_new_tokens, batch_size=batch_size,
                            prompt_format=prompt_format, backend=backend, seed=seed, workers=workers)
-    except EvalDataError as error:
+    except (EvalDataError, SandboxUnavailable) as error:
         raise fail(str(error)) from None
     scores = ", ".join(f"{k} {100 * v:.1f}%" for k, v in results["pass_at_k"].items())
     console.print(f"{benchmark}: {results['num_tasks']} tasks, {scores}; {results['status_counts']} -> {out_dir}")

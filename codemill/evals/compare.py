@@ -65,7 +65,7 @@ def mcnemar_exact(broken: int, fixed: int) -> float:
 def paired_comparison(base: dict, candidate: dict) -> dict:
     """Per-problem outcomes (solved = pass@1 >= 0.5) on shared tasks: McNemar, fixed/broken, diff CI."""
     base_scores, cand_scores = task_scores(base["per_task"], 1), task_scores(candidate["per_task"], 1)
-    shared = sorted(set(base_scores) & set(cand_scores))
+    shared = [task for task in base_scores if task in cand_scores]  # the benchmark's own task order
     fixed = [t for t in shared if base_scores[t] < 0.5 <= cand_scores[t]]
     broken = [t for t in shared if cand_scores[t] < 0.5 <= base_scores[t]]
     diffs = [cand_scores[t] - base_scores[t] for t in shared]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from codemill.evals.postprocess import STOP_SEQUENCES
@@ -24,7 +25,8 @@ def load_model(model: str, adapter: str | None = None, trust_remote_code: bool =
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(adapter or model, trust_remote_code=trust_remote_code)
+    has_own_tokenizer = adapter is not None and (Path(adapter) / "tokenizer_config.json").exists()
+    tokenizer = AutoTokenizer.from_pretrained(adapter if has_own_tokenizer else model, trust_remote_code=trust_remote_code)
     dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
     lm = AutoModelForCausalLM.from_pretrained(model, dtype=dtype, trust_remote_code=trust_remote_code)
     if adapter:

@@ -18,6 +18,7 @@ from codemill.common.atomic import atomic_open, atomic_write_json
 from codemill.common.console import console
 from codemill.common.manifest import JobManifest
 from codemill.common.progress import progress
+from codemill.evals.config import BenchmarkSpec, EvalConfig
 from codemill.evals.calibrate import calibrate, reference_failures
 from codemill.evals.generate import GenerationSettings
 from codemill.evals.passk import aggregate_pass_at_k
@@ -186,3 +187,15 @@ def evaluate(out_dir: str | Path, benchmark: str = "humaneval", *, model: str | 
     }
     atomic_write_json(out_dir / "results.json", results)
     return results
+
+
+def evaluate_from_config(config: EvalConfig, spec: BenchmarkSpec, out_dir: str | Path, *, model: str,
+                         adapter: str | None = None) -> dict:
+    """`evaluate` driven by a recipe's `eval` section, for one of its benchmarks."""
+    box = config.sandbox
+    limits = Limits(memory_mb=box.memory_mb, max_processes=box.max_processes, output_bytes=box.output_bytes)
+    return evaluate(out_dir, spec.name, model=model, adapter=adapter, data_file=spec.data_file, limit=spec.limit,
+                    n_samples=config.n_samples, temperature=config.temperature, max_new_tokens=config.max_new_tokens,
+                    batch_size=config.batch_size, prompt_format=config.prompt_format, backend=config.backend,
+                    seed=config.seed, workers=box.workers, timeout_base_s=box.timeout_base_s,
+                    timeout_factor=box.timeout_factor, limits=limits, sandbox=box.backend)

@@ -36,3 +36,16 @@ def test_evaluate_with_a_local_model_writes_the_documented_outputs(tiny_model_di
     assert set(rows[0]) == {"task_id", "sample_index", "completion", "status", "error", "runtime_s"}
     generation = (tmp_path / "generation.manifest.jsonl").read_text().splitlines()
     assert len(generation) == 1 + 3  # fingerprint + one line per task
+
+
+def test_evaluate_loads_a_peft_adapter_on_top_of_the_model(tiny_model_dir, tiny_problem_file, tmp_path):
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    adapter_dir = tmp_path / "adapter"
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model_dir),
+                           LoraConfig(r=2, target_modules=["q_proj", "v_proj"]))
+    model.save_pretrained(adapter_dir)
+    results = evaluate(tmp_path / "out", "humaneval", model=str(tiny_model_dir), adapter=str(adapter_dir),
+                       data_file=tiny_problem_file, max_new_tokens=4, workers=1, limit=2)
+    assert results["adapter"] == str(adapter_dir) and results["num_tasks"] == 2

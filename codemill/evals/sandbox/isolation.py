@@ -26,6 +26,10 @@ MASKED_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-")
 BWRAP_CAPS = "CAP_SETUID,CAP_SETGID,CAP_KILL,CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FOWNER"
 
 
+class SandboxUnavailable(RuntimeError):
+    """An isolation backend was asked for by name but does not work on this machine."""
+
+
 @dataclass
 class Isolation:
     """The chosen backend and a record of every layer: what is on, what is off and why."""
@@ -114,6 +118,11 @@ def _probe_unshare() -> bool:
 def detect(prefer: str = "auto") -> Isolation:
     """Pick the strongest backend that works here (or the one asked for) and describe its layers."""
     root = os.geteuid() == 0
+    if prefer == "bwrap" and not _probe_bwrap():
+        raise SandboxUnavailable("sandbox backend 'bwrap' was asked for but bubblewrap does not work here "
+                           "(install it: apt-get install bubblewrap), or use backend 'auto'")
+    if prefer == "unshare" and not _probe_unshare():
+        raise SandboxUnavailable("sandbox backend 'unshare' was asked for but `unshare --net --pid` fails here")
     if prefer in ("auto", "bwrap") and _probe_bwrap():
         isolation = Isolation("bwrap", {
             "network": "none (new network namespace)",
@@ -131,8 +140,9 @@ def detect(prefer: str = "auto") -> Isolation:
     else:
         isolation = Isolation("none", {"network": "NOT isolated", "filesystem": "NOT isolated",
                                        "processes": "NOT isolated (only a new session)"})
-        isolation.warnings.append("no namespace isolation available (neither bwrap nor unshare works): "
-                                  "samples can reach the network and the file system of this user")
+        why = "disabled by configuration" if prefer == "none" else "not available (neither bwrap nor unshare works)"
+        isolation.warnings.append(f"namespace isolation {why}: samples can reach the network and the file "
+                                  "system of this user")
     _add_process_layers(isolation, root)
     return isolation
 
