@@ -148,13 +148,24 @@ def _text_continues(block: Block, prev: Line, line: Line, style: DocumentStyle) 
         full = prev.x1 >= prev.right_edge - 2.0 * prev.size
         return full and not indented and not _SENTENCE_END.search(prev.text.rstrip())
     step = line.baseline - prev.baseline
+    if abs(step) < 0.3 * line.size and line.x0 > prev.x1:
+        return True  # the next piece of the same row (a term and its definition, say)
     if not 0 < step <= 1.3 * max(style.body_pitch * line.size / style.body_size, 1.05 * line.size):
         return False
     if block.kind == "paragraph" and indented and prev.x0 - prev.left_edge < 0.5 * prev.size:
-        return False  # first-line indent starts a new paragraph
+        if not _hanging(prev, line):
+            return False  # first-line indent after a short last line starts a new paragraph
     width = prev.right_edge - prev.left_edge
     short = prev.x1 < prev.right_edge - 0.25 * width
     return not (short and _SENTENCE_END.search(prev.text.rstrip()) and line.text[:1].isupper())
+
+
+def _hanging(prev: Line, line: Line) -> bool:
+    """An indented line continues a hanging-indent paragraph when the line above is full or has
+    text starting at the same x (a term followed by its definition)."""
+    if prev.x1 >= prev.right_edge - 2.0 * prev.size:
+        return True
+    return any(abs(span.x0 - line.x0) < 2.0 for span in prev.spans[1:])
 
 
 def _blank_lines(prev: Line, line: Line, style: DocumentStyle) -> int:
