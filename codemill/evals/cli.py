@@ -26,6 +26,7 @@ def eval_command(
     backend: str = typer.Option("auto", "--backend", help="auto, transformers or vllm."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Sandbox workers (default: cores)."),
     seed: int = typer.Option(0, "--seed"),
+    sandbox: str = typer.Option("auto", "--sandbox", help="Isolation backend: auto, bwrap, unshare or none."),
 ) -> None:
     """Generate (or read) completions, run them in the sandbox and score pass@k."""
     from codemill.evals.problems import EvalDataError
@@ -36,6 +37,8 @@ def eval_command(
         raise fail("give exactly one of --model or --samples")
     if benchmark not in ("humaneval", "mbpp"):
         raise fail(f"--benchmark must be humaneval or mbpp, got {benchmark!r}")
+    if sandbox not in ("auto", "bwrap", "unshare", "none"):
+        raise fail(f"--sandbox must be auto, bwrap, unshare or none, got {sandbox!r}")
     if prompt_format not in ("auto", "completion", "chat") or backend not in ("auto", "transformers", "vllm"):
         raise fail("--prompt-format must be auto|completion|chat and --backend auto|transformers|vllm")
     for name, path in (("--samples", samples), ("--data-file", data_file), ("--adapter", adapter)):
@@ -45,7 +48,7 @@ def eval_command(
         results = evaluate(out_dir, benchmark, model=model, adapter=str(adapter) if adapter else None,
                            samples_file=samples, data_file=data_file, limit=limit, n_samples=n_samples,
                            temperature=temperature, max_new_tokens=max_new_tokens, batch_size=batch_size,
-                           prompt_format=prompt_format, backend=backend, seed=seed, workers=workers)
+                           prompt_format=prompt_format, backend=backend, seed=seed, workers=workers, sandbox=sandbox)
     except (EvalDataError, SandboxUnavailable) as error:
         raise fail(str(error)) from None
     scores = ", ".join(f"{k} {100 * v:.1f}%" for k, v in results["pass_at_k"].items())
