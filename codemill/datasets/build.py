@@ -22,6 +22,7 @@ from datatrove.pipeline.dedup.minhash import (
 )
 
 from codemill.common.atomic import atomic_write_text
+from codemill.common.progress import progress
 from codemill.datasets.benchmarks import load_benchmarks
 from codemill.datasets.decontaminate import BenchmarkIndex, Decontaminate
 from codemill.datasets.dedup import ShingleSignature, exact_config, minhash_config
@@ -110,13 +111,24 @@ def _stages(recipe, plan: BuildPlan, inputs) -> list[tuple[str, list, int]]:
 
 
 def build_dataset(recipe) -> Path:
-    """Curate the recipe's extracted sources into `<run_dir>/dataset/`; rerunning resumes unfinished work."""
+    """Curate the recipe's extracted sources into `<run_dir>/dataset/`; rerunning resumes unfinished work.
+
+    Local: stages run one after another here, with a progress bar. Slurm/Ray: the stages are submitted
+    as a dependency chain and this returns once the cluster has taken them (the dataset appears when the
+    last job ends)."""
     plan = _plan(recipe)
     inputs = list_inputs(recipe)
     _reset_stale_work(plan, _fingerprint(plan, inputs))
-    executor = None
-    for name, pipeline, tasks in _stages(recipe, plan, inputs):
-        executor = make_executor(recipe.data, pipeline, tasks, plan.logs(name), depends=executor, job_name=f"codemill-{name}")
+    stages = _stages(recipe, plan, inputs)
     shutil.rmtree(Path(plan.logs("finalize")) / "completions", ignore_errors=True)  # always rewrite the dataset
+    if recipe.data.executor == "local":
+        with progress("data build: stages", total=len(stages)) as bar:
+            for name, pipeline, tasks in stages:
+                make_executor(recipe.data, pipeline, tasks, plan.logs(name)).run()
+                bar.advance()
+        return plan.dataset_dir
+    executor = None
+    for name, pipeline, tasks in stages:
+        executor = make_executor(recipe.data, pipeline, tasks, plan.logs(name), depends=executor, job_name=f"codemill-{name}")
     executor.run()
     return plan.dataset_dir

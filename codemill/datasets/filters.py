@@ -12,8 +12,7 @@ from codemill.datasets.markdown import has_unclosed_fence
 
 _BOILERPLATE = re.compile(
     r"all rights reserved|cookie|privacy policy|terms of (use|service)|click here|subscribe|sign up|log ?in to"
-    r"|^\s*(page\s+)?\d+\s*(of\s+\d+)?\s*$|table of contents|this page intentionally left blank"
-    r"|thanks? (you )?in advance|any help (would be|is) (much |greatly )?appreciated",
+    r"|^\s*(page\s+)?\d+\s*(of\s+\d+)?\s*$|table of contents|this page intentionally left blank",
     re.IGNORECASE,
 )
 
@@ -87,7 +86,7 @@ class CharacterFilter(BaseFilter):
 
 
 class BoilerplateFilter(BaseFilter):
-    """Drops samples where too many lines are navigation, legal or page furniture."""
+    """Drops samples where too many lines (two at least) are navigation, legal or page furniture."""
 
     name = "boilerplate"
 
@@ -99,8 +98,8 @@ class BoilerplateFilter(BaseFilter):
         lines = [line for line in doc.text.splitlines() if line.strip()]
         if not lines:
             return False, "empty"
-        share = sum(bool(_BOILERPLATE.search(line)) for line in lines) / len(lines)
-        return (False, "boilerplate") if share > self.max_share else True
+        flagged = sum(bool(_BOILERPLATE.search(line)) for line in lines)
+        return (False, "boilerplate") if flagged >= 2 and flagged / len(lines) > self.max_share else True
 
 
 class ScoreFilter(BaseFilter):

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+import orjson
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.jsonl import JsonlWriter
 
 
+def _as_record(writer, document: Document) -> dict:
+    """text, id and metadata as they are (datatrove's default adapter deep-copies via `asdict`)."""
+    return {"text": document.text, "id": document.id, "metadata": document.metadata}
+
+
 def shard_writer(folder: str) -> JsonlWriter:
     """Intermediate shards are plain JSONL: gzip would cost more time than the disk it saves here."""
-    return JsonlWriter(folder, output_filename="${rank}.jsonl", compression=None)
+    return JsonlWriter(folder, output_filename="${rank}.jsonl", compression=None, adapter=_as_record)
 
 
 def shard_path(folder: str | Path, rank: int) -> Path:
@@ -23,9 +28,9 @@ def read_shard(path: Path):
     """Documents of one shard, in order; a shard a worker left empty may simply not exist."""
     if not path.exists():
         return
-    with open(path, encoding="utf-8") as handle:
+    with open(path, "rb") as handle:
         for line in handle:
-            record = json.loads(line)
+            record = orjson.loads(line)
             yield Document(text=record.get("text", ""), id=record["id"], metadata=record.get("metadata", {}))
 
 

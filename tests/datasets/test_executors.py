@@ -1,0 +1,15 @@
+from codemill.datasets.config import DataConfig
+from codemill.datasets.executors import make_executor
+from codemill.datasets.normalize import Normalize
+
+
+def test_recipe_keys_select_and_configure_the_executor(tmp_path):
+    local = make_executor(DataConfig(workers=3), [Normalize()], tasks=2, logging_dir=str(tmp_path / "a"))
+    assert type(local).__name__ == "LocalPipelineExecutor" and local.workers == 2
+    slurm_config = DataConfig(executor="slurm", slurm={"partition": "short", "time": "01:00:00", "sbatch_args": {"account": "lab"}})
+    slurm = make_executor(slurm_config, [Normalize()], tasks=8, logging_dir=str(tmp_path / "b"))
+    assert type(slurm).__name__ == "SlurmPipelineExecutor"
+    assert (slurm.partition, slurm.time, slurm.world_size) == ("short", "01:00:00", 8)
+    assert slurm.get_sbatch_args()["account"] == "lab"
+    ray = make_executor(DataConfig(executor="ray", ray={"cpus_per_task": 2}), [Normalize()], tasks=4, logging_dir=str(tmp_path / "c"))
+    assert type(ray).__name__ == "RayPipelineExecutor" and ray.world_size == 4 and ray.cpus_per_task == 2
