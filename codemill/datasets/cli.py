@@ -29,7 +29,11 @@ def build_command(
         dataset_dir = build_dataset(recipe)
     except (RecipeError, FileNotFoundError, ValueError) as error:
         raise fail(str(error)) from None
-    stats = json.loads((dataset_dir / "stats.json").read_text(encoding="utf-8"))
+    stats_path = dataset_dir / "stats.json"
+    if recipe.data.executor != "local":
+        console.print(f"stages handed to {recipe.data.executor}; the dataset is complete in {dataset_dir} when the last one ends")
+        return
+    stats = json.loads(stats_path.read_text(encoding="utf-8"))
     console.print(
         f"dataset: {dataset_dir}  train {stats['records']['train']} / validation {stats['records']['validation']} records,"
         f" {stats['tokens']['train']} train tokens; {stats['decontamination_hits']} benchmark hits,"
