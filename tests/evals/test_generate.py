@@ -24,7 +24,8 @@ def test_sampling_returns_n_samples_per_prompt(tiny_model_dir, tiny_problem_file
     assert len(outputs) == 1 and len(outputs[0]) == 3
 
 
-def test_evaluate_with_a_local_model_writes_the_documented_outputs(tiny_model_dir, tiny_problem_file, tmp_path):
+def test_evaluate_with_a_local_model_writes_the_documented_outputs(tiny_model_dir, tiny_problem_file, tmp_path,
+                                                                    monkeypatch):
     results = evaluate(tmp_path, "humaneval", model=str(tiny_model_dir), data_file=tiny_problem_file,
                        n_samples=2, max_new_tokens=8, batch_size=2, workers=1)
     assert results["num_tasks"] == 3 and results["n_samples"] == 2
@@ -36,6 +37,14 @@ def test_evaluate_with_a_local_model_writes_the_documented_outputs(tiny_model_di
     assert set(rows[0]) == {"task_id", "sample_index", "completion", "status", "error", "runtime_s"}
     generation = (tmp_path / "generation.manifest.jsonl").read_text().splitlines()
     assert len(generation) == 1 + 3  # fingerprint + one line per task
+
+    def no_model(*_args, **_kwargs):
+        raise AssertionError("a resumed run must not generate again")
+
+    monkeypatch.setattr("codemill.evals.generate.load_model", no_model)
+    again = evaluate(tmp_path, "humaneval", model=str(tiny_model_dir), data_file=tiny_problem_file,
+                     n_samples=2, max_new_tokens=8, batch_size=2, workers=1)
+    assert again["per_task"] == results["per_task"]
 
 
 def test_evaluate_loads_a_peft_adapter_on_top_of_the_model(tiny_model_dir, tiny_problem_file, tmp_path):

@@ -20,6 +20,7 @@ ATTACKS = {
     "dns": "import socket\nsocket.getaddrinfo('pypi.org', 443)",
     "write_system": "open('/usr/lib/codemill-pwned', 'w').write('x')",
     "write_etc": "open('/etc/codemill-pwned', 'w').write('x')",
+    "write_shared_tmp": "open('/tmp/left-for-the-next-sample', 'w').write('x')",
     "read_shadow": "print(open('/etc/shadow').read())",
     "read_ssh": "import os, glob\nkeys = glob.glob('/root/.ssh/*') + glob.glob('/home/*/.ssh/*')\n"
                 "assert keys, 'no key visible'\nprint(open(keys[0]).read())",
@@ -42,6 +43,7 @@ ATTACKS = {
 HONEST = {f"honest_{i}": f"import math\nassert math.factorial({i}) > 0" for i in range(6)}
 EXPECTED_ERROR = {
     "socket": "Error", "write_system": "Read-only file system", "write_etc": "Read-only file system",
+    "write_shared_tmp": "Permission denied",
     "read_shadow": "Permission denied", "env_secret": "KeyError", "infinite_loop": "time limit",
     "memory_bomb": "MemoryError", "stdout_flood": "output limit", "exit_before_tests": "exited before",
 }
@@ -73,7 +75,7 @@ def test_parent_survives_and_honest_samples_pass(outcomes):
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS) + ["host_tmp", "host_tmp_write"])
 def test_attack_is_contained_and_reported_as_failure(outcomes, attack):
-    if outcomes["isolation"].backend != "bwrap" and attack in ("write_etc", "host_tmp", "host_tmp_write", "read_ssh"):
+    if outcomes["isolation"].backend != "bwrap" and attack in ("write_etc", "write_shared_tmp", "host_tmp", "host_tmp_write", "read_ssh"):
         pytest.skip(f"file-system isolation needs bubblewrap; backend here: {outcomes['isolation'].backend}")
     outcome = outcomes["results"][attack]
     assert outcome.status in ("fail", "timeout", "error"), outcome
