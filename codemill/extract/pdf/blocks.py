@@ -94,7 +94,10 @@ def build_blocks(lines: list[Line], style: DocumentStyle) -> list[Block]:
             current.lines.append(line)
             continue
         (notes if line.kind == "footnote" else blocks).append(_open_block(line))
-    return _drop_heading_labels([_promote_bold_line(block, style) for block in blocks]) + notes
+    promoted = [_promote_bold_line(block, style) for block in blocks]
+    if sum(1 for old, new in zip(blocks, promoted) if old is not new) < 2:
+        promoted = blocks  # a single bold line is emphasis; a heading style recurs
+    return _drop_heading_labels(promoted) + notes
 
 
 _HEADING_LABEL = re.compile(r"^(?:(?:chapter|part|appendix|lesson|unit|section)\s+)?[\dIVXLC]{1,5}[.:]?$|^(?:chapter|part|appendix)\s+[A-Z]$", re.IGNORECASE)
@@ -189,5 +192,4 @@ def _promote_bold_line(block: Block, style: DocumentStyle) -> Block:
         return block
     if not re.search(r"[^\W\d_]", text) or re.search(r"[.,;:]$", text):
         return block
-    line.kind = "heading"
     return Block("heading", [line])

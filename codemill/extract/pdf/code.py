@@ -37,12 +37,13 @@ def _place_spans(line: Line, style: DocumentStyle) -> str:
     text, prev_end = "", line.left_edge
     for span in line.spans:
         width = style.char_width(span.size) if span.mono else style.char_width(line.size)
-        column = max(0, round((span.x0 - line.left_edge) / width))
-        if column > len(text):
-            text += " " * (column - len(text))
-        elif text and not text.endswith(" ") and not span.text.startswith(" ") and span.x0 - prev_end > 0.5 * width:
-            text += " "
-        text += span.text
+        gap = span.x0 - prev_end
+        if text and gap < 0.5 * width:
+            text += span.text  # touching the previous span: no space, whatever rounding says
+        else:
+            column = max(0, round((span.x0 - line.left_edge) / width))
+            text += " " * max(column - len(text), 1 if text and not text.endswith(" ") else 0)
+            text += span.text
         prev_end = span.x1
     return text
 

@@ -34,6 +34,9 @@ def find_gutter(rows: list[list[Span]]) -> float | None:
     left = min(iv[0][0] for iv in inked)
     right = max(iv[-1][1] for iv in inked)
     width = right - left
+    middle = left + width / 2
+    if sum(1 for iv in inked if any(a < middle < b for a, b in iv)) > 0.5 * len(inked):
+        return None  # most rows run through the middle: one column
     best: tuple[int, float] | None = None
     for step in range(30, 71):
         x = left + width * step / 100

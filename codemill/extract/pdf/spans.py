@@ -95,35 +95,42 @@ def _span_from_dict(raw: dict) -> Span | None:
 
 
 def read_spans(page: pymupdf.Page) -> list[Span]:
-    """Every non-empty text span of the page, with touching spans of one font merged, in content order."""
-    spans = []
+    """Every non-empty text span of the page in content order. Typesetters often emit one span per
+    word; neighbours in one font on one baseline that touch are merged into one span."""
+    spans: list[Span] = []
     for block in page.get_text("dict", flags=TEXT_FLAGS)["blocks"]:
         for line in block.get("lines", ()):
             if line["dir"][1] != 0:
                 continue  # rotated text (margin notes, watermarks) is not part of the flow
-            for raw in _merge_touching(line["spans"]):
-                span = _span_from_dict(raw)
-                if span is not None:
+            prev_raw = None
+            for raw in line["spans"]:
+                if prev_raw is not None and spans and _touches(prev_raw, raw):
+                    _extend(spans[-1], raw)
+                else:
+                    span = _span_from_dict(raw)
+                    if span is None:
+                        prev_raw = None
+                        continue
                     spans.append(span)
+                prev_raw = raw
     return spans
 
 
-def _merge_touching(raws: list[dict]) -> list[dict]:
-    """Typesetters often emit one span per word; neighbours in one font that touch become one span."""
-    merged: list[dict] = []
-    for raw in raws:
-        prev = merged[-1] if merged else None
-        if (
-            prev is not None
-            and raw["font"] == prev["font"]
-            and raw["size"] == prev["size"]
-            and raw["flags"] == prev["flags"]
-            and abs(raw["bbox"][0] - prev["bbox"][2]) < 0.1 * raw["size"]
-            and abs(raw["origin"][1] - prev["origin"][1]) < 0.05 * raw["size"]
-        ):
-            x0, y0, _, y1 = prev["bbox"]
-            bx0, by0, bx1, by1 = raw["bbox"]
-            merged[-1] = {**prev, "text": prev["text"] + raw["text"], "bbox": (x0, min(y0, by0), bx1, max(y1, by1))}
-        else:
-            merged.append(raw)
-    return merged
+def _touches(prev: dict, raw: dict) -> bool:
+    size = raw["size"]
+    return (
+        raw["font"] == prev["font"]
+        and size == prev["size"]
+        and raw["flags"] == prev["flags"]
+        and abs(raw["bbox"][0] - prev["bbox"][2]) < 0.1 * size
+        and abs(raw["origin"][1] - prev["origin"][1]) < 0.05 * size
+    )
+
+
+def _extend(span: Span, raw: dict) -> None:
+    text = raw["text"]
+    span.text += normalise_text(text) if _NEEDS_NORMALISING.search(text) else text
+    _, y0, x1, y1 = raw["bbox"]
+    span.x1 = x1
+    span.y0 = min(span.y0, y0)
+    span.y1 = max(span.y1, y1)
