@@ -69,7 +69,7 @@ def paired_comparison(base: dict, candidate: dict) -> dict:
     fixed = [t for t in shared if base_scores[t] < 0.5 <= cand_scores[t]]
     broken = [t for t in shared if cand_scores[t] < 0.5 <= base_scores[t]]
     diffs = [cand_scores[t] - base_scores[t] for t in shared]
-    return {"baseline": system_label(base), "candidate": system_label(candidate), "shared_tasks": len(shared),
+    return {"baseline": base["_label"], "candidate": candidate["_label"], "shared_tasks": len(shared),
             "test": "exact McNemar on per-problem solved/unsolved (solved: pass@1 >= 0.5)",
             "fixed_count": len(fixed), "broken_count": len(broken), "p_value": mcnemar_exact(len(broken), len(fixed)),
             "diff_pass@1": sum(diffs) / len(diffs) if diffs else math.nan,
@@ -88,6 +88,11 @@ def _scores(results: dict) -> dict:
     return row
 
 
+def _unique_per_benchmark(runs: list[dict], run: dict) -> bool:
+    """True when no other run of the same benchmark has the same system label."""
+    return sum(system_label(r) == system_label(run) and r["benchmark"] == run["benchmark"] for r in runs) == 1
+
+
 def _group(runs: list[dict]) -> dict[str, list[dict]]:
     """Runs by benchmark, in the order given (several run dirs per model are allowed)."""
     grouped: dict[str, list[dict]] = {}
@@ -99,12 +104,15 @@ def _group(runs: list[dict]) -> dict[str, list[dict]]:
 def compare_runs(run_dirs: list[str | Path], out_dir: str | Path) -> dict:
     """Write compare.json, compare.md and compare.png to `out_dir`; return the JSON document."""
     runs = [load_run(run_dir) for run_dir in run_dirs]
-    report = {"runs": [{"dir": r["_dir"], "system": system_label(r), "benchmark": r["benchmark"]} for r in runs],
+    for run in runs:
+        label = system_label(run)
+        run["_label"] = label if _unique_per_benchmark(runs, run) else f"{label} ({run['_dir']})"
+    report = {"runs": [{"dir": r["_dir"], "system": r["_label"], "benchmark": r["benchmark"]} for r in runs],
               "benchmarks": {}, "paired_test": {}, "fixed": [], "broken": [],
               "method": {"ci": f"percentile bootstrap over tasks, {BOOTSTRAP_ROUNDS} rounds, seed {SEED}",
                          "baseline": "the first run of each benchmark"}}
     for benchmark, group in _group(runs).items():
-        report["benchmarks"][benchmark] = {system_label(run): _scores(run) for run in group}
+        report["benchmarks"][benchmark] = {run["_label"]: _scores(run) for run in group}
         tests = [paired_comparison(group[0], candidate) for candidate in group[1:]]
         report["paired_test"][benchmark] = tests
         if tests:

@@ -154,6 +154,9 @@ def evaluate(out_dir: str | Path, benchmark: str = "humaneval", *, model: str | 
                      prompt_format, backend])
     if samples_file is not None:
         samples, used_format = read_samples(samples_file, problems), "external"
+        if len(samples) < len(problems):
+            console.print(f"[yellow]note:[/] {samples_file} has samples for {len(samples)} of {len(problems)} "
+                          "tasks; pass@k is over those tasks only", markup=True)
     else:
         samples, used_format = _generate(problems, model, adapter, settings, prompt_format, backend, out_dir, gen_key)
     isolation = detect(sandbox)

@@ -64,3 +64,11 @@ def test_several_benchmarks_per_model_are_grouped(tmp_path):
 def test_a_folder_without_results_is_a_clear_error(tmp_path):
     with pytest.raises(EvalDataError, match="not an eval output folder"):
         compare_runs([tmp_path], tmp_path / "cmp")
+
+
+def test_two_runs_of_the_same_system_get_distinct_labels(tmp_path):
+    first = _run(tmp_path / "seed0", "m", {"HumanEval/0": True})
+    second = _run(tmp_path / "seed1", "m", {"HumanEval/0": False})
+    report = compare_runs([first, second], tmp_path / "cmp")
+    assert len(report["benchmarks"]["humaneval"]) == 2
+    assert report["broken"] == ["HumanEval/0"]

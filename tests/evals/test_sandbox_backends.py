@@ -21,3 +21,12 @@ def test_weaker_backends_run_samples_and_record_their_gaps(backend):
     assert outcomes["socket"].status == "error"  # network namespace or, under "none", the seccomp filter
     expected_gap = "NOT isolated" if backend == "none" else "NOT read-only"
     assert expected_gap in str(isolation.record())
+
+
+def test_a_layer_that_fails_to_load_stops_the_sample_before_it_runs():
+    isolation = detect()
+    isolation.seccomp_hex = "00" * 8  # one instruction and no return: the kernel rejects it
+    with SandboxPool(1, Limits(wall_s=3.0), isolation) as pool:
+        [outcome] = list(pool.map([Job("guarded", "print('ran')")]))
+    assert outcome.status == "error" and "sandbox setup failed" in outcome.error
+    assert "ran" not in outcome.output

@@ -90,12 +90,16 @@ def _run_child(request: dict, workdir: str, out_w: int, result_w: int, uid: int 
     os.closerange(RESULT_FD + 1, 65536)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_DFL)
-    os.chdir(workdir)
-    os.environ.clear()
-    os.environ.update({"HOME": workdir, "TMPDIR": workdir, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
-    _set_limits(request["limits"])
-    _drop_privileges(uid)
-    _install_seccomp(request.get("seccomp"))
+    try:
+        os.chdir(workdir)
+        os.environ.clear()
+        os.environ.update({"HOME": workdir, "TMPDIR": workdir, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+        _set_limits(request["limits"])
+        _drop_privileges(uid)
+        _install_seccomp(request.get("seccomp"))
+    except Exception as error:  # fail closed: the program never runs without every layer in place
+        os.write(RESULT_FD, json.dumps({"nonce": nonce, "setup_error": repr(error)}).encode())
+        os._exit(71)
     verdict = {"nonce": nonce, "ok": True}
     try:
         code = compile(request["program"], "<sample>", "exec")
@@ -207,6 +211,8 @@ def _classify(verdict_bytes: bytes, nonce: str, wait_status: int | None) -> tupl
                 return "timeout", "CPU time limit exceeded"
             return "error", f"killed by signal {signal.Signals(sig).name}"
         return "error", "the program exited before the tests finished"
+    if "setup_error" in verdict:
+        return "error", f"sandbox setup failed: {verdict['setup_error']}"
     if verdict["ok"]:
         return "pass", ""
     kind, message = verdict.get("kind", "Exception"), verdict.get("message", "")
