@@ -115,12 +115,8 @@ def eval_stage(recipe: Recipe, spec: Any, which: str) -> Stage:
         if fresh:  # the evaluator resumes by model path, which stays the same when the weights change
             shutil.rmtree(out_dir, ignore_errors=True)
         model = importlib.import_module("codemill.finetune").resolve_base_model(recipe)
-        settings = recipe.eval
-        importlib.import_module("codemill.evals").evaluate(
-            out_dir, spec.name, model=model, adapter=str(adapter) if adapter else None, data_file=spec.data_file,
-            limit=spec.limit, n_samples=settings.n_samples, temperature=settings.temperature,
-            max_new_tokens=settings.max_new_tokens, batch_size=settings.batch_size,
-        )
+        evaluate_from_config = importlib.import_module("codemill.evals.runner").evaluate_from_config
+        evaluate_from_config(recipe.eval, spec, out_dir, model=model, adapter=str(adapter) if adapter else None)
 
     eval_settings = _dump(recipe.eval) | {"benchmarks": None}
     settings = {"model": _dump(recipe.model), "eval": eval_settings, "benchmark": _dump(spec)}

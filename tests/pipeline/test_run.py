@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 import codemill.datasets
 import codemill.evals
+import codemill.evals.runner
 import codemill.extract.pdf
 import codemill.extract.stackexchange
 import codemill.finetune
@@ -43,7 +44,7 @@ class Stages:
         patch(codemill.datasets, "build_dataset", self.build_dataset)
         patch(codemill.finetune, "finetune", self.finetune, raising=False)
         patch(codemill.finetune, "resolve_base_model", self.resolve_base_model, raising=False)
-        patch(codemill.evals, "evaluate", self.evaluate)
+        patch(codemill.evals.runner, "evaluate_from_config", self.evaluate)
         patch(codemill.evals, "compare_runs", self.compare_runs)
         patch(codemill.pipeline.report, "write_report", self.write_report)
 
@@ -88,8 +89,8 @@ class Stages:
         (adapter / "adapter.safetensors").write_text(f"{recipe.finetune.learning_rate}:{len(data)}")
         return recipe.run_dir / "finetune"
 
-    def evaluate(self, out_dir, benchmark, *, model, adapter, data_file, limit, n_samples, temperature,
-                 max_new_tokens, batch_size):
+    def evaluate(self, config, spec, out_dir, *, model, adapter):
+        benchmark = spec.name
         self.calls.append(("evaluate", (Path(out_dir).parent.name, benchmark, adapter is not None)))
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         weights = Path(adapter, "adapter.safetensors") if adapter else Path(model, "tokenizer.json")
