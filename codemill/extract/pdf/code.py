@@ -8,6 +8,7 @@ from codemill.extract.pdf.blocks import Block
 from codemill.extract.pdf.lines import Line
 from codemill.extract.pdf.styles import DocumentStyle
 
+_CODE_PUNCTUATION = re.compile(r"[=(){}\[\];]|^\s*#|'.*'|\".*\"", re.M)
 WRAP_MARKS = "↪↩↳⤶⤷⏎↵➥"
 
 _LANGUAGE_HINTS: list[tuple[str, re.Pattern]] = [
@@ -62,12 +63,29 @@ def _join_wrapped(lines: list[str]) -> list[str]:
     return joined
 
 
-def guess_language(lines: list[str], default: str | None) -> str | None:
-    """The document's language when one is set and the listing looks like code, else a guess from content."""
+def hinted_language(lines: list[str]) -> str | None:
+    """The language the listing's own content names (prompts, keywords, idioms), if any."""
     text = "\n".join(lines)
-    for name, pattern in _LANGUAGE_HINTS:
-        if pattern.search(text):
-            return default or name
-    if default and re.search(r"[=(){}\[\];:]", text):
+    return next((name for name, pattern in _LANGUAGE_HINTS if pattern.search(text)), None)
+
+
+def guess_language(lines: list[str], default: str | None) -> str | None:
+    """The content's language, else `default` (the document's language) when the listing looks like
+    code rather than program output; None for plain output."""
+    hinted = hinted_language(lines)
+    if hinted:
+        return hinted
+    if default and _CODE_PUNCTUATION.search("\n".join(lines)):
         return default
     return None
+
+
+def dominant_language(listings: list[list[str]]) -> str | None:
+    """The language most listings of a document name, when at least two do."""
+    counts: dict[str, int] = {}
+    for lines in listings:
+        name = hinted_language(lines)
+        if name:
+            counts[name] = counts.get(name, 0) + 1
+    best = max(counts, key=counts.get, default=None)
+    return best if best and counts[best] >= 2 else None

@@ -15,7 +15,7 @@ from codemill.extract.pdf.inline import hyphenated_words
 from codemill.extract.pdf.lines import Line
 from codemill.extract.pdf.ocr import ocr_available, ocr_page
 from codemill.extract.pdf.page import page_lines, set_document_edges
-from codemill.extract.pdf.render import render
+from codemill.extract.pdf.render import render, render_parts
 from codemill.extract.pdf.styles import heading_style, measure, rank_headings, trusted_heading_styles
 
 
@@ -197,12 +197,13 @@ def _assemble(per_page: list[list[Line]], ocr_text: dict[int, str], options: Pdf
 
 
 def _with_ocr_pages(blocks: list[Block], ocr_text: dict[int, str], style, vocabulary, language) -> str:
-    parts, pending = [], dict(sorted(ocr_text.items()))
-    for block in blocks:
-        while pending and next(iter(pending)) < block.first.page:
-            parts.append(pending.pop(next(iter(pending))))
-        parts.append(render([block], style, vocabulary, language).strip())
-    parts.extend(pending.values())
+    """Rendered blocks with each OCR'd page's text placed before the first block of a later page."""
+    parts, pending = [], sorted(ocr_text.items())
+    for page, text in render_parts(blocks, style, vocabulary, language):
+        while pending and pending[0][0] < page:
+            parts.append(pending.pop(0)[1])
+        parts.append(text)
+    parts.extend(text for _, text in pending)
     return "\n\n".join(p for p in parts if p) + "\n"
 
 

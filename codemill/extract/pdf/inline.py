@@ -92,9 +92,8 @@ def _wrap(style: str, text: str) -> str:
 def paragraph_markdown(lines: list[Line], vocabulary: set[str], plain: bool = False) -> str:
     """The lines as one markdown paragraph on one line; `plain` drops emphasis (for headings)."""
     runs = _merge(_runs(lines, vocabulary))
-    if plain:
-        text = "".join(t for _, t in runs)
-        return " ".join(escape(text).split())
+    if plain:  # headings: their bold or size is the heading itself; only inline code stays marked
+        runs = _merge([(style if style == "code" else "", text) for style, text in runs])
     return " ".join("".join(_wrap(style, text) for style, text in runs).split())
 
 

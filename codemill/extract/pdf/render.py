@@ -3,33 +3,50 @@
 from __future__ import annotations
 
 from codemill.extract.pdf.blocks import LIST_MARKER, Block
-from codemill.extract.pdf.code import code_lines, guess_language
+from codemill.extract.pdf.code import code_lines, dominant_language, guess_language
 from codemill.extract.pdf.inline import paragraph_markdown
 from codemill.extract.pdf.styles import DocumentStyle, heading_style
 
 
 def render(blocks: list[Block], style: DocumentStyle, vocabulary: set[str], language: str | None) -> str:
     """The whole document as markdown, blocks separated by one blank line."""
-    nesting = _list_nesting(blocks)
-    parts = []
-    for index, block in enumerate(blocks):
-        text = _render_block(block, style, vocabulary, language, nesting.get(index, 0))
-        if text.strip():
-            parts.append(text)
+    parts = [text for _, text in render_parts(blocks, style, vocabulary, language)]
     return "\n\n".join(parts) + "\n" if parts else ""
 
 
-def _render_block(block: Block, style: DocumentStyle, vocabulary: set[str], language: str | None, depth: int) -> str:
+def render_parts(blocks: list[Block], style: DocumentStyle, vocabulary: set[str], language: str | None) -> list[tuple[int, str]]:
+    """(page index, markdown) for each block that renders to something."""
+    nesting = _list_nesting(blocks)
+    listings = {i: _listing(b, style) for i, b in enumerate(blocks) if b.kind == "code"}
+    language = language or dominant_language(list(listings.values()))
+    parts = []
+    for index, block in enumerate(blocks):
+        if block.kind == "code":
+            text = _fenced(listings[index], language)
+        else:
+            text = _render_block(block, style, vocabulary, nesting.get(index, 0))
+        if text.strip():
+            parts.append((block.first.page, text))
+    return parts
+
+
+def _listing(block: Block, style: DocumentStyle) -> list[str]:
+    lines = code_lines(block, style)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+def _fenced(lines: list[str], language: str | None) -> str:
+    tag = guess_language(lines, language)
+    fence = "````" if any(t.lstrip().startswith("```") for t in lines) else "```"
+    return f"{fence}{' ' + tag if tag else ''}\n" + "\n".join(lines) + f"\n{fence}"
+
+
+def _render_block(block: Block, style: DocumentStyle, vocabulary: set[str], depth: int) -> str:
     if block.kind == "heading":
         level = style.heading_levels.get(heading_style(block.first), 6)
         return "#" * level + " " + paragraph_markdown(block.lines, vocabulary, plain=True)
-    if block.kind == "code":
-        lines = code_lines(block, style)
-        while lines and not lines[-1].strip():
-            lines.pop()
-        tag = guess_language(lines, language)
-        fence = "````" if any(t.lstrip().startswith("```") for t in lines) else "```"
-        return f"{fence}{' ' + tag if tag else ''}\n" + "\n".join(lines) + f"\n{fence}"
     if block.kind == "footnote":
         text = paragraph_markdown(block.lines, vocabulary)
         mark = text.split("]", 1)[0].removeprefix("[^") if text.startswith("[^") else ""
