@@ -48,7 +48,7 @@ def shingle_hashes(text: str, n: int) -> np.ndarray:
     words = _WORD.findall(text.lower())
     if not words:
         return np.empty((0, 1), dtype=np.uint64)
-    word_hashes = np.fromiter((xxhash.xxh3_64_intdigest(w.encode()) for w in words), dtype=np.uint64, count=len(words))
+    word_hashes = np.fromiter(map(xxhash.xxh3_64_intdigest, map(str.encode, words)), dtype=np.uint64, count=len(words))
     size = min(n, len(words))
     count = len(words) - size + 1
     mixers = np.resize(_MIXERS, size)
