@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import typer
 
@@ -12,6 +15,17 @@ from codemill.pipeline.runner import PipelineError, StageOutcome, run_stages, sa
 from codemill.pipeline.stages import plan_stages
 from codemill.pipeline.state import RunState
 from codemill.recipe import load_recipe
+
+
+@contextmanager
+def run_folder_lock(run_dir: Path) -> Iterator[None]:
+    """One `codemill run` per run folder at a time: two would overwrite each other's outputs."""
+    with open(run_dir / ".run.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RecipeError(f"{run_dir}: another codemill run is using this run folder; wait for it to finish") from None
+        yield
 
 
 def run_recipe(path: str | Path, force: bool = False) -> list[StageOutcome]:
@@ -25,7 +39,8 @@ def run_recipe(path: str | Path, force: bool = False) -> list[StageOutcome]:
     run_dir.mkdir(parents=True, exist_ok=True)
     stages = plan_stages(recipe)
     say(f"codemill run: {recipe.name}, {len(stages)} stages, run folder {run_dir}")
-    outcomes = run_stages(stages, RunState(run_dir, Path(path)), force=force)
+    with run_folder_lock(run_dir):
+        outcomes = run_stages(stages, RunState(run_dir, Path(path)), force=force)
     ran = sum(outcome.status == "ran" for outcome in outcomes)
     say(f"codemill run: finished, {ran} stage(s) ran, {len(outcomes) - ran} up to date; see {run_dir}")
     return outcomes

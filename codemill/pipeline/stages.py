@@ -52,6 +52,9 @@ def extract_stage(source: SourceConfig, run_dir: Path) -> Stage:
 
     def action(fresh: bool) -> None:
         if not source.path.exists():
+            if source.extracted is not None and any(out_dir.glob("*")):
+                say(f"  {source.path} is absent; using the already extracted {out_dir}")
+                return
             raise StageFailure(str(source.path), f"source '{source.name}' path does not exist")
         if source.type == "pdf":
             extract_pdfs = importlib.import_module("codemill.extract.pdf").extract_pdfs

@@ -70,7 +70,8 @@ class Stages:
         self.calls.append(("build_dataset", recipe.name))
         out = recipe.run_dir / "dataset"
         out.mkdir(parents=True, exist_ok=True)
-        parts = sorted(p.read_text() for p in (recipe.run_dir / "extract").rglob("*") if p.is_file())
+        folders = [source.extracted_dir(recipe.run_dir) for source in recipe.sources]
+        parts = sorted(p.read_text() for folder in folders for p in folder.rglob("*") if p.is_file())
         (out / "train.txt").write_text("\n".join(parts))
         return out
 
@@ -261,3 +262,27 @@ def test_manifest_records_input_hashes_and_timings(project, stages):
     assert set(data["inputs"]) == {"runs/t/extract/book", "runs/t/extract/qa"}
     assert data["duration_s"] >= 0 and data["outputs_digest"]
     assert manifest["recipe"] == "recipe.yaml"
+
+
+def test_a_second_run_on_the_same_folder_is_refused(project, stages):
+    from codemill.config import RecipeError
+    from codemill.pipeline.run import run_folder_lock
+
+    run_dir = project / "runs" / "t"
+    run_dir.mkdir(parents=True)
+    with run_folder_lock(run_dir):
+        with pytest.raises(RecipeError, match="another codemill run is using this run folder"):
+            run_recipe("recipe.yaml")
+    assert stages.calls == []
+    run_recipe("recipe.yaml")
+    assert stages.names() == EXPECTED_ORDER
+
+
+def test_pre_extracted_source_without_its_raw_input_is_used_as_is(project, stages):
+    extracted = project / "already" / "book"
+    extracted.mkdir(parents=True)
+    (extracted / "a.md").write_text("# A")
+    edit_recipe(project, lambda r: r["sources"][0].update(path="gone", extracted=str(extracted)))
+    run_recipe("recipe.yaml")
+    assert "extract_pdfs" not in stages.names()
+    assert "# A" in (project / "runs" / "t" / "dataset" / "train.txt").read_text()
