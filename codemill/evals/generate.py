@@ -77,8 +77,8 @@ def generate_batch(lm, tokenizer, prompts: list[str], stops: list[str] | None, s
 
 
 def generate_transformers(lm, tokenizer, problems: list[Problem], prompt_format: str, settings: GenerationSettings,
-                          on_done: Callable[[Problem, str, list[str]], None]) -> None:
-    """Generate for `problems` in batches, calling `on_done(problem, prompt, raw_outputs)` per problem.
+                          on_done: Callable[[Problem, str, list[str], str], None]) -> None:
+    """Generate for `problems` in batches, calling `on_done(problem, prompt, raw_outputs, prompt_format)`.
 
     Greedy decoding is deterministic, so with temperature 0 one sequence is generated and repeated.
     """
@@ -92,7 +92,7 @@ def generate_transformers(lm, tokenizer, problems: list[Problem], prompt_format:
         prompts = [render_prompt(problem, prompt_format, tokenizer) for problem in batch]
         outputs = generate_batch(lm, tokenizer, prompts, stops, settings, num_return)
         for problem, prompt, raw in zip(batch, prompts, outputs):
-            on_done(problem, prompt, (raw * settings.n_samples)[:settings.n_samples])
+            on_done(problem, prompt, (raw * settings.n_samples)[:settings.n_samples], prompt_format)
 
 
 def vllm_available() -> bool:
@@ -105,13 +105,14 @@ def vllm_available() -> bool:
 
 
 def generate_vllm(model: str, adapter: str | None, problems: list[Problem], prompt_format: str,
-                  settings: GenerationSettings, on_done: Callable[[Problem, str, list[str]], None]) -> None:
+                  settings: GenerationSettings, on_done: Callable[[Problem, str, list[str], str], None]) -> None:
     """The same contract as `generate_transformers`, on vLLM (GPU only; needs the `vllm` extra)."""
     from vllm import LLM, SamplingParams
     from vllm.lora.request import LoRARequest
 
     llm = LLM(model=model, enable_lora=bool(adapter), seed=settings.seed)
     tokenizer = llm.get_tokenizer()
+    prompt_format = choose_prompt_format(tokenizer, prompt_format)
     stops = STOP_SEQUENCES[problems[0].benchmark] if prompt_format == "completion" else None
     params = SamplingParams(n=settings.n_samples, temperature=settings.temperature,
                             top_p=settings.top_p if settings.temperature > 0 else 1.0,
@@ -119,4 +120,4 @@ def generate_vllm(model: str, adapter: str | None, problems: list[Problem], prom
     prompts = [render_prompt(problem, prompt_format, tokenizer) for problem in problems]
     lora = LoRARequest("adapter", 1, adapter) if adapter else None
     for problem, prompt, result in zip(problems, prompts, llm.generate(prompts, params, lora_request=lora)):
-        on_done(problem, prompt, [choice.text for choice in result.outputs])
+        on_done(problem, prompt, [choice.text for choice in result.outputs], prompt_format)

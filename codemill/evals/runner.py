@@ -64,9 +64,8 @@ def _generate(problems, model, adapter, settings, prompt_format, backend, out_di
     todo = [problem for problem in problems if not manifest.is_done(problem.task_id)]
     use_vllm = backend == "vllm" or (backend == "auto" and gen.vllm_available())
     if todo:
-        fmt = prompt_format
         with progress("generating", total=len(todo)) as bar:
-            def record(problem, prompt, raw_outputs):
+            def record(problem, prompt, raw_outputs, fmt):
                 completions = [postprocess(raw, problem.benchmark, fmt) for raw in raw_outputs]
                 manifest.mark_done(problem.task_id, {"prompt": prompt, "raw": raw_outputs, "completions": completions,
                                                      "prompt_format": fmt})
@@ -76,8 +75,8 @@ def _generate(problems, model, adapter, settings, prompt_format, backend, out_di
                 gen.generate_vllm(model, adapter, todo, prompt_format, settings, record)
             else:
                 lm, tokenizer = gen.load_model(model, adapter)
-                fmt = gen.choose_prompt_format(tokenizer, prompt_format)
-                gen.generate_transformers(lm, tokenizer, todo, fmt, settings, record)
+                gen.generate_transformers(lm, tokenizer, todo, gen.choose_prompt_format(tokenizer, prompt_format),
+                                          settings, record)
     done = manifest.done
     used = {entry["prompt_format"] for entry in done.values()}
     samples = {task: [{"completion": c, "full_solution": False} for c in done[task]["completions"]] for task in done}
@@ -128,6 +127,20 @@ def _per_task(rows: list[dict]) -> dict:
     return table
 
 
+def _write_samples(path: Path, rows: list[dict], problems: list[Problem]) -> None:
+    """samples.jsonl in benchmark order, written atomically."""
+    order = {problem.task_id: index for index, problem in enumerate(problems)}
+    rows.sort(key=lambda row: (order[row["task_id"]], row["sample_index"]))
+    with atomic_open(path) as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _timeouts_record(calibration: dict, base_s: float, factor: float) -> dict:
+    return {"rule": "max(base_s, factor x reference runtime)", "base_s": base_s, "factor": factor,
+            "per_task": calibration, "reference_failures": reference_failures(calibration)}
+
+
 def _versions() -> dict:
     versions = {"codemill": __version__, "python": sys.version.split()[0], "platform": platform.platform()}
     for name in ("torch", "transformers", "peft", "vllm"):
@@ -167,24 +180,18 @@ def evaluate(out_dir: str | Path, benchmark: str = "humaneval", *, model: str | 
         calibration = _calibration(problems, pool, out_dir, timeout_base_s, timeout_factor)
         exec_key = _hash([gen_key, calibration, limits.__dict__, isolation.backend])
         rows = _execute(problems, samples, calibration, pool, out_dir, exec_key)
-    order = {problem.task_id: index for index, problem in enumerate(problems)}
-    rows.sort(key=lambda row: (order[row["task_id"]], row["sample_index"]))
-    with atomic_open(out_dir / "samples.jsonl") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    _write_samples(out_dir / "samples.jsonl", rows, problems)
     per_task = _per_task(rows)
     results = {
         "benchmark": benchmark, "model": model, "adapter": adapter, "num_tasks": len(per_task),
         "n_samples": n_samples, "pass_at_k": aggregate_pass_at_k(per_task), "per_task": per_task,
         "status_counts": {s: sum(r["status"] == s for r in rows) for s in ("pass", "fail", "timeout", "error")},
         "settings": {
-            "data": str(data_file) if data_file else f"hub:{benchmark}", "samples_file": str(samples_file) if samples_file else None,
-            "limit": limit, "prompt_format": used_format, "temperature": temperature, "top_p": settings.top_p,
+            "data": str(data_file) if data_file else f"hub:{benchmark}",
+            "samples_file": str(samples_file) if samples_file else None, "limit": limit,
+            "prompt_format": used_format, "temperature": temperature, "top_p": settings.top_p,
             "max_new_tokens": max_new_tokens, "batch_size": batch_size, "seed": seed, "backend": backend,
-            "postprocessing": describe_rules(),
-            "timeouts": {"rule": "max(base_s, factor x reference runtime)", "base_s": timeout_base_s,
-                         "factor": timeout_factor, "per_task": calibration,
-                         "reference_failures": reference_failures(calibration)},
+            "postprocessing": describe_rules(), "timeouts": _timeouts_record(calibration, timeout_base_s, timeout_factor),
             "limits": limits.__dict__, "sandbox": isolation.record(), "workers": pool.size,
             "execution_s": round(time.monotonic() - started, 3), "versions": _versions()},
     }

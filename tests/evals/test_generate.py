@@ -58,3 +58,22 @@ def test_evaluate_loads_a_peft_adapter_on_top_of_the_model(tiny_model_dir, tiny_
     results = evaluate(tmp_path / "out", "humaneval", model=str(tiny_model_dir), adapter=str(adapter_dir),
                        data_file=tiny_problem_file, max_new_tokens=4, workers=1, limit=2)
     assert results["adapter"] == str(adapter_dir) and results["num_tasks"] == 2
+
+
+def test_a_tokenizer_with_a_chat_template_gets_chat_prompts(tiny_model_dir, tiny_problem_file, tmp_path):
+    import shutil
+
+    from transformers import AutoTokenizer
+
+    chat_model = tmp_path / "chat-model"
+    shutil.copytree(tiny_model_dir, chat_model)
+    tokenizer = AutoTokenizer.from_pretrained(chat_model)
+    tokenizer.chat_template = "{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}<assistant>"
+    tokenizer.save_pretrained(chat_model)
+    results = evaluate(tmp_path / "out", "humaneval", model=str(chat_model), data_file=tiny_problem_file,
+                       max_new_tokens=6, workers=1, limit=1)
+    assert results["settings"]["prompt_format"] == "chat"
+    manifest = (tmp_path / "out" / "generation.manifest.jsonl").read_text().splitlines()
+    entry = json.loads(manifest[1])["info"]
+    assert entry["prompt"].startswith("<user>Complete the following Python function")
+    assert entry["completions"][0].startswith("\n")

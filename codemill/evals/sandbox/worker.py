@@ -9,6 +9,7 @@ uid when the server is root, output on a capped pipe and a verdict on a private 
 from __future__ import annotations
 
 import ctypes
+import itertools
 import json
 import os
 import resource
@@ -23,6 +24,7 @@ PRELOADED = ("math", "re", "collections", "itertools", "functools", "heapq", "st
              "hashlib", "statistics", "fractions", "decimal", "random", "copy", "operator", "datetime")
 OUTPUT_KEEP = 4096
 RESULT_FD = 3
+SAMPLE_NUMBERS = itertools.count()
 
 
 def _preload() -> None:
@@ -223,7 +225,7 @@ def _classify(verdict_bytes: bytes, nonce: str, wait_status: int | None) -> tupl
 def run_one(request: dict, uid: int | None, scratch: str) -> dict:
     """Fork a child for one program, enforce its wall clock and output cap, and classify the outcome."""
     limits = request["limits"]
-    workdir = os.path.join(scratch, f"s{request['id']}")
+    workdir = os.path.join(scratch, f"sample-{next(SAMPLE_NUMBERS)}")
     os.mkdir(workdir, 0o700)
     if uid is not None:
         os.chown(workdir, uid, uid)
