@@ -18,6 +18,7 @@ from markdown_it import MarkdownIt
 
 BOOK_TITLE = "A Small Python Primer"
 PAGE = pymupdf.paper_rect("a5")
+FIXED_DATE = "D:20240101000000Z"
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 42, 64, 60
 
 CSS = """
@@ -82,9 +83,10 @@ def build(source_dir: Path, out_dir: Path) -> list[Path]:
         add_page_furniture(document, chapter_title(text), next_page)
         next_page += document.page_count
         document.subset_fonts()
-        document.set_metadata({"title": chapter_title(text), "author": "codemill sample", "creator": "make_sample_pdfs.py"})
+        document.set_metadata({"title": chapter_title(text), "author": "codemill sample", "creator": "make_sample_pdfs.py",
+                               "creationDate": FIXED_DATE, "modDate": FIXED_DATE})
         target = out_dir / f"{markdown_file.stem}.pdf"
-        document.save(target, garbage=4, deflate=True)
+        document.save(target, garbage=4, deflate=True, no_new_id=True)  # same bytes on every run
         written.append(target)
     return written
 
