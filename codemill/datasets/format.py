@@ -6,6 +6,7 @@ from typing import Iterator
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
+from datatrove.utils.logging import logger
 
 from codemill.datasets.chunk import chunk_markdown
 from codemill.datasets.tokens import token_counter
@@ -73,17 +74,24 @@ class FormatSamples(PipelineStep):
             set_turns(sample, [{"role": "text", "content": text}])
         return sample
 
+    def _samples(self, doc: Document) -> list[Document]:
+        if doc.metadata["kind"] == "textbook":
+            return list(self._chunks(doc))
+        sample = self._thread(doc)
+        if sample is None:
+            self.stat_update("dropped_no_answer")
+        return [sample] if sample else []
+
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         self._count = token_counter(self.tokenizer)
         for doc in data:
             with self.track_time():
-                if doc.metadata["kind"] == "textbook":
-                    samples = list(self._chunks(doc))
-                else:
-                    sample = self._thread(doc)
-                    if sample is None:
-                        self.stat_update("dropped_no_answer")
-                    samples = [sample] if sample else []
+                try:
+                    samples = self._samples(doc)
+                except (KeyError, TypeError, ValueError, AttributeError) as error:  # e.g. a score that is not a number
+                    logger.warning(f"format: skipping {doc.id}: {error!r}")
+                    self.stat_update("dropped_bad_record")
+                    samples = []
             for sample in samples:
                 self.stat_update("samples")
                 yield sample

@@ -24,3 +24,4 @@ def test_clean_prose_and_code_pass():
     doc = _doc(text, kind="textbook")
     for step in (LengthFilter(10, 1000), FenceFilter(), CharacterFilter(0.35, 0.45), BoilerplateFilter(0.3), ScoreFilter(1, 1)):
         assert step.filter(doc) is True
+
