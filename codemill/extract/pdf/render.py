@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from codemill.extract.pdf.blocks import LIST_MARKER, Block
 from codemill.extract.pdf.code import code_lines, dominant_language, guess_language
 from codemill.extract.pdf.inline import paragraph_markdown
@@ -27,7 +29,37 @@ def render_parts(blocks: list[Block], style: DocumentStyle, vocabulary: set[str]
             text = _render_block(block, style, vocabulary, nesting.get(index, 0))
         if text.strip():
             parts.append((block.first.page, text))
-    return parts
+    return _renumber_notes(parts)
+
+
+_NOTE_DEF = re.compile(r"^\[\^([^\]]+)\]: ")
+_NOTE_REF = re.compile(r"\[\^([^\]]+)\](?!:)")
+
+
+def _renumber_notes(parts: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Books restart footnote numbers per chapter; when marks repeat, give every note a unique
+    number and point each reference at the note with its mark on the same or the next page."""
+    defs = [(page, m.group(1)) for page, text in parts if (m := _NOTE_DEF.match(text))]
+    marks = [mark for _, mark in defs]
+    if len(set(marks)) == len(marks):
+        return parts
+    number = {(page, mark): str(i + 1) for i, (page, mark) in enumerate(defs)}
+
+    def target(page: int, mark: str) -> str:
+        pages = [p for p, m in defs if m == mark]
+        later = [p for p in pages if p >= page]
+        chosen = min(later) if later else max(pages, default=None)
+        return number.get((chosen, mark), mark)
+
+    renumbered = []
+    for page, text in parts:
+        m = _NOTE_DEF.match(text)
+        if m:
+            text = f"[^{number[(page, m.group(1))]}]: " + text[m.end():]
+        else:
+            text = _NOTE_REF.sub(lambda r: f"[^{target(page, r.group(1))}]", text)
+        renumbered.append((page, text))
+    return renumbered
 
 
 def _listing(block: Block, style: DocumentStyle) -> list[str]:
