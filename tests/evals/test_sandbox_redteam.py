@@ -41,6 +41,8 @@ ATTACKS = {
     "ptrace": "import ctypes\nassert ctypes.CDLL(None).ptrace(16, 1, 0, 0) == 0, 'ptrace refused'",
 }
 HONEST = {f"honest_{i}": f"import math\nassert math.factorial({i}) > 0" for i in range(6)}
+FILE_SYSTEM_ATTACKS = {"write_system", "write_etc", "write_shared_tmp", "read_ssh", "proc_environ", "host_tmp",
+                       "host_tmp_write"}
 EXPECTED_ERROR = {
     "socket": "Error", "write_system": "Read-only file system", "write_etc": "Read-only file system",
     "write_shared_tmp": "Permission denied",
@@ -75,7 +77,7 @@ def test_parent_survives_and_honest_samples_pass(outcomes):
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS) + ["host_tmp", "host_tmp_write"])
 def test_attack_is_contained_and_reported_as_failure(outcomes, attack):
-    if outcomes["isolation"].backend != "bwrap" and attack in ("write_etc", "write_shared_tmp", "host_tmp", "host_tmp_write", "read_ssh"):
+    if outcomes["isolation"].backend != "bwrap" and attack in FILE_SYSTEM_ATTACKS:
         pytest.skip(f"file-system isolation needs bubblewrap; backend here: {outcomes['isolation'].backend}")
     outcome = outcomes["results"][attack]
     assert outcome.status in ("fail", "timeout", "error"), outcome

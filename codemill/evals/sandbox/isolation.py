@@ -134,7 +134,7 @@ def detect(prefer: str = "auto") -> Isolation:
             "network": "none (new network namespace)",
             "filesystem": "host file system visible; writes limited by uid permissions only",
             "processes": "new pid namespace"})
-        isolation.warnings.append("bubblewrap (bwrap) is not available: the file system is NOT read-only for "
+        isolation.warnings.append("bubblewrap (bwrap) is not in use: the file system is NOT read-only for "
                                   "samples; world-writable folders (/tmp, /dev/shm) can be written. "
                                   "Install it: apt-get install bubblewrap")
     else:
@@ -147,8 +147,28 @@ def detect(prefer: str = "auto") -> Isolation:
     return isolation
 
 
+def _world_readable(path: str) -> bool:
+    """Whether any uid can list `path` (every parent folder searchable, the folder itself readable)."""
+    import stat
+
+    parts, current = [], path
+    while current not in ("/", ""):
+        parts.append(current)
+        current = os.path.dirname(current)
+    try:
+        modes = [os.stat(part).st_mode for part in parts]
+    except OSError:
+        return False
+    return all(mode & stat.S_IXOTH for mode in modes) and bool(modes[0] & stat.S_IROTH)
+
+
 def _add_process_layers(isolation: Isolation, root: bool) -> None:
     isolation.layers["uid"] = ("per-worker unprivileged uid (%d+)" % BASE_UID) if root else "same uid as codemill"
+    stdlib = os.path.dirname(os.__file__)
+    if root and isolation.backend != "bwrap" and not _world_readable(stdlib):
+        isolation.warnings.append(f"the interpreter's standard library ({stdlib}) is not readable by other uids, so "
+                                  "samples can import only the modules preloaded by the sandbox worker; install "
+                                  "bubblewrap or use a system-wide Python")
     if not root:
         isolation.warnings.append("not running as root: samples keep codemill's uid, so the process limit "
                                   "counts all of this user's processes and files of this user are readable")
