@@ -5,7 +5,6 @@ plus the expected reason means contained. The honest programs in the same run mu
 """
 
 import os
-import signal
 from pathlib import Path
 
 import pytest
@@ -105,7 +104,7 @@ def test_no_sample_process_outlives_the_pool(outcomes):
     assert leftovers == []
 
 
-def test_flood_and_timeout_reasons_are_reported(outcomes):
-    assert outcomes["results"]["infinite_loop"].status == "timeout"
-    assert outcomes["results"]["fork_bomb"].status in ("timeout", "error")
-    assert signal.SIGKILL  # the pool kills each sample's session and uid with SIGKILL
+def test_loop_and_fork_bomb_end_within_their_time_limit(outcomes):
+    for attack in ("infinite_loop", "fork_bomb"):
+        outcome = outcomes["results"][attack]
+        assert outcome.status in ("timeout", "error") and outcome.runtime_s < 1.5 + 1.0, outcome
