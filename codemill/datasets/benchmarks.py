@@ -77,6 +77,10 @@ def load_benchmarks(config) -> list[BenchmarkTask]:
         try:
             tasks += loader(path)
         except (OSError, KeyError, json.JSONDecodeError, TypeError) as error:
-            where = f"data.decontamination.{name}_path ({path})" if path else f"the hub copy of {name}"
-            raise ValueError(f"{where}: cannot load benchmark: {error!r}") from None
+            if path:
+                raise ValueError(f"data.decontamination.{name}_path ({path}): cannot load benchmark: {error!r}") from None
+            raise ValueError(
+                f"data.decontamination: cannot load {name} from the Hugging Face hub ({error!r}); set"
+                f" data.decontamination.{name}_path to a local copy, or drop it from data.decontamination.benchmarks"
+            ) from None
     return tasks

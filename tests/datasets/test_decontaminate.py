@@ -37,3 +37,10 @@ def test_signature_alone_is_a_hit(tasks, index):
 def test_textbook_chapters_are_clean(shared_data, index):
     for chapter in sorted((shared_data / "pdfs" / "py4e").glob("*.md")):
         assert index.matches(chapter.read_text()) == [], chapter.name
+
+
+def test_a_broken_local_benchmark_file_names_the_recipe_key(tmp_path):
+    broken = tmp_path / "mbpp.jsonl"
+    broken.write_text('{"task_id": 1, "text": "x"}\n')  # no `code`
+    with pytest.raises(ValueError, match=r"data\.decontamination\.mbpp_path"):
+        load_benchmarks(DecontConfig(benchmarks=["mbpp"], mbpp_path=broken))
