@@ -15,10 +15,10 @@ tags:
 """
 
 
-def _sources_table(plan: BuildPlan) -> list[str]:
+def _sources_table(plan: BuildPlan, licenses_found: dict[str, list[str]]) -> list[str]:
     lines = ["| source | type | weight | licence | attribution |", "|---|---|---|---|---|"]
     for s in plan.sources:
-        licence = s.get("license") or "as in each record's metadata"
+        licence = s.get("license") or ", ".join(licenses_found.get(s["name"], [])) or "not stated: check before use"
         attribution = s.get("attribution") or "per record (`metadata.attribution`)"
         lines.append(f"| {s['name']} | {s['type']} | {s['weight']:g} | {licence} | {attribution} |")
     return lines
@@ -51,7 +51,7 @@ def render_card(plan: BuildPlan, stats: dict) -> str:
         "",
         "## Sources, licences and attribution",
         "",
-        *_sources_table(plan),
+        *_sources_table(plan, stats.get("licenses_by_source", {})),
         "",
         "StackExchange content is CC BY-SA: keep each record's `metadata.attribution` (authors, site, url, licence) "
         "with anything derived from it. Textbook licences are the source's `license:` key.",

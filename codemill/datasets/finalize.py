@@ -40,6 +40,15 @@ def _record(doc, data: dict, count) -> dict:
     return record
 
 
+def _licenses(records: list[dict]) -> dict[str, list[str]]:
+    """Every licence named in each source's records (StackExchange posts carry their own)."""
+    found: dict[str, set[str]] = {}
+    for record in records:
+        licence = json.loads(record["metadata"]).get("license")
+        found.setdefault(record["source"], set()).update([licence] if licence else [])
+    return {source: sorted(names) for source, names in found.items()}
+
+
 def _merge_jsonl(folder: Path, limit: int | None = None) -> list[dict]:
     rows = []
     for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
@@ -100,7 +109,8 @@ class FinalizeDataset(PipelineStep):
         for row in trained:
             by_source[row["source"]] = by_source.get(row["source"], 0) + row["tokens"]
         return {"steps": steps, "records": {k: len(v) for k, v in splits.items()}, "tokens": tokens,
-                "train_tokens_by_source": by_source, "token_counter": describe_counter(self.plan.data["tokenizer"]),
+                "train_tokens_by_source": by_source, "licenses_by_source": _licenses(records),
+                "token_counter": describe_counter(self.plan.data["tokenizer"]),
                 "decontamination_hits": len(hits), "malformed": malformed}
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:

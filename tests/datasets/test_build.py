@@ -55,7 +55,8 @@ def test_stats_explain_every_drop(built):
     assert stats["malformed"][0]["line"] == 4 and stats["malformed"][0]["file"].endswith("threads-00000.jsonl.gz")
     hits = [json.loads(line) for line in (out / "decontamination.jsonl").read_text().splitlines()]
     assert {h["task_id"] for h in hits} == {"HumanEval/0"}
-    assert "README.md" in {p.name for p in out.iterdir()} and "## Steps" in (out / "README.md").read_text()
+    card = (out / "README.md").read_text()
+    assert "## Steps" in card and "| forum | stackexchange | 1 | CC BY-SA 4.0 |" in card
 
 
 def test_rerun_after_a_crash_gives_the_same_records(built, monkeypatch, tmp_path):
