@@ -11,7 +11,7 @@ import pymupdf
 from codemill.extract.pdf.blocks import Block, build_blocks, classify
 from codemill.extract.pdf.config import PdfOptions
 from codemill.extract.pdf.furniture import mark_furniture
-from codemill.extract.pdf.inline import hyphenated_words
+from codemill.extract.pdf.inline import document_words
 from codemill.extract.pdf.lines import Line
 from codemill.extract.pdf.ocr import ocr_available, ocr_page
 from codemill.extract.pdf.page import page_lines, set_document_edges
@@ -190,7 +190,7 @@ def _assemble(per_page: list[list[Line]], ocr_text: dict[int, str], options: Pdf
         if block.kind == "heading" and heading_style(block.first) not in trusted:
             block.kind = "paragraph"
     style.heading_levels = rank_headings(trusted)
-    vocabulary = hyphenated_words(flow)
+    vocabulary = document_words(flow)
     if not ocr_text:
         return render(blocks, style, vocabulary, options.language)
     return _with_ocr_pages(blocks, ocr_text, style, vocabulary, options.language)

@@ -47,11 +47,23 @@ def _join_line_break(runs: list[tuple[str, str]], line: Line, vocabulary: set[st
     first = line.text.lstrip().split(" ")[0]
     if match and style != "code" and first[:1].islower():
         tail = re.match(r"[^\W\d_]+", first)
-        compound = f"{match.group(1)}-{tail.group(0) if tail else ''}".lower()
-        if compound not in vocabulary:
+        head, rest = match.group(1).lower(), (tail.group(0) if tail else "").lower()
+        if _keeps_hyphen(head, rest, vocabulary):
+            runs[-1] = (style, text.rstrip())
+        else:
             runs[-1] = (style, text.rstrip()[:-1])
-            return
+        return
     runs.append(("", " "))
+
+
+def _keeps_hyphen(head: str, rest: str, vocabulary: set[str]) -> bool:
+    """A line-end hyphen is part of a compound when the document writes the compound elsewhere, or
+    when both halves are words it uses and the joined form is not."""
+    if f"{head}-{rest}" in vocabulary:
+        return True
+    if head + rest in vocabulary:
+        return False
+    return len(head) >= 3 and head in vocabulary and rest in vocabulary
 
 
 def _merge(runs: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -94,13 +106,36 @@ def paragraph_markdown(lines: list[Line], vocabulary: set[str], plain: bool = Fa
     runs = _merge(_runs(lines, vocabulary))
     if plain:  # headings: their bold or size is the heading itself; only inline code stays marked
         runs = _merge([(style if style == "code" else "", text) for style, text in runs])
-    return " ".join("".join(_wrap(style, text) for style, text in runs).split())
+    return _squeeze_outside_code("".join(_wrap(style, text) for style, text in runs))
 
 
-def hyphenated_words(lines: list[Line]) -> set[str]:
-    """Every hyphenated compound written whole inside a line somewhere in the document."""
+def document_words(lines: list[Line]) -> set[str]:
+    """Words and hyphenated compounds the document writes whole inside its prose lines."""
     words: set[str] = set()
     for line in lines:
-        if line.kind == "text" and "-" in line.text:
-            words.update(w.lower() for w in re.findall(r"[^\W\d_]+-[^\W\d_]+", line.text))
+        if line.kind == "text":
+            found = _WORD.findall(line.text)[1:]  # the first word may be the tail of a broken word
+            if line.text.rstrip().endswith("-"):
+                found = found[:-1]  # and the last one its head
+            words.update(w.lower() for w in found)
     return words
+
+
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+
+
+_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
+
+
+def _squeeze_outside_code(text: str) -> str:
+    """Collapse runs of whitespace to one space, except inside inline code spans."""
+    parts, last = [], 0
+    for match in _CODE_SPAN.finditer(text):
+        parts.append(_WHITESPACE.sub(" ", text[last : match.start()]))
+        parts.append(match.group(0))
+        last = match.end()
+    parts.append(_WHITESPACE.sub(" ", text[last:]))
+    return "".join(parts).strip()
+
+
+_WHITESPACE = re.compile(r"\s+")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -70,6 +71,15 @@ def font_traits(font: str, flags: int) -> tuple[bool, bool, bool]:
 _NEEDS_NORMALISING = re.compile("[\u00a0\u2000-\u200d\u202f\u205f\u3000\t\u00ad\u2060\ufeff\ufb00-\ufb06]")
 
 
+_MATH_LETTERS = re.compile("[\U0001d400-\U0001d7ff]")
+
+
+def plain_math_letters(text: str) -> tuple[str, bool]:
+    """Math alphabet letters (𝜋, 𝑥) as plain ones; True when they were italic ones."""
+    italic = any("ITALIC" in unicodedata.name(ch, "") for ch in _MATH_LETTERS.findall(text))
+    return _MATH_LETTERS.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text), italic
+
+
 def _span_from_dict(raw: dict) -> Span | None:
     text = raw["text"]
     if _NEEDS_NORMALISING.search(text):
@@ -78,6 +88,9 @@ def _span_from_dict(raw: dict) -> Span | None:
         return None
     font, flags = raw["font"], raw["flags"]
     mono, bold, italic = font_traits(font, flags)
+    if _MATH_LETTERS.search(text):
+        text, math_italic = plain_math_letters(text)
+        italic = italic or math_italic
     x0, y0, x1, y1 = raw["bbox"]
     return Span(
         text=text,
@@ -129,7 +142,12 @@ def _touches(prev: dict, raw: dict) -> bool:
 
 def _extend(span: Span, raw: dict) -> None:
     text = raw["text"]
-    span.text += normalise_text(text) if _NEEDS_NORMALISING.search(text) else text
+    if _NEEDS_NORMALISING.search(text):
+        text = normalise_text(text)
+    if _MATH_LETTERS.search(text):
+        text, math_italic = plain_math_letters(text)
+        span.italic = span.italic or (math_italic and not span.text.strip())
+    span.text += text
     _, y0, x1, y1 = raw["bbox"]
     span.x1 = x1
     span.y0 = min(span.y0, y0)
