@@ -61,6 +61,7 @@ def _reset_stale_work(plan: BuildPlan, fingerprint: str) -> None:
 
 
 def _prepare_pipeline(recipe, plan: BuildPlan, inputs) -> list:
+    """read -> normalize -> format -> filters -> redact -> decontaminate -> `prepared/` shards."""
     data = recipe.data
     steps = [
         SourceReader(inputs, plan.folder("malformed")),
@@ -73,8 +74,33 @@ def _prepare_pipeline(recipe, plan: BuildPlan, inputs) -> list:
     if data.decontamination.enabled:
         d = data.decontamination
         index = BenchmarkIndex.build(load_benchmarks(d), d.ngram_size, d.min_signature_chars, d.min_docstring_chars)
-        steps.append(Decontaminate(index, plan.folder("decont"), ExampleWriter(plan.folder("drops/decontaminate"), data.filters.examples_kept)))
+        examples = ExampleWriter(plan.folder("drops/decontaminate"), data.filters.examples_kept)
+        steps.append(Decontaminate(index, plan.folder("decont"), examples))
     return steps + [shard_writer(plan.folder("prepared"))]
+
+
+def _exact_stages(plan: BuildPlan, source: str, tasks: int, examples: int) -> list[tuple[str, list, int]]:
+    """datatrove's exact dedup: hash every sample, find repeated hashes, drop all but the first."""
+    config, sigs, dups = exact_config(), plan.folder("exact/sigs"), plan.folder("exact/dups")
+    dropped = ExampleWriter(plan.folder("drops/exact_dedup"), examples)
+    return [
+        ("exact_signatures", [ShardReader(source), ExactDedupSignature(sigs, config)], tasks),
+        ("exact_find", [ExactFindDedups(sigs, dups, config)], 1),
+        ("exact_filter", [ShardReader(source), ExactDedupFilter(dups, config, dropped), shard_writer(plan.folder("exact_deduped"))], tasks),
+    ]
+
+
+def _near_stages(plan: BuildPlan, dedup, source: str, tasks: int, examples: int) -> list[tuple[str, list, int]]:
+    """datatrove's MinHash dedup: signatures, LSH buckets (one task per band), clusters, filter."""
+    config = minhash_config(dedup)
+    sigs, buckets, remove = plan.folder("minhash/sigs"), plan.folder("minhash/buckets"), plan.folder("minhash/remove")
+    dropped = ExampleWriter(plan.folder("drops/near_dedup"), examples)
+    return [
+        ("minhash_signatures", [ShardReader(source), ShingleSignature(sigs, config)], tasks),
+        ("minhash_buckets", [MinhashDedupBuckets(sigs, buckets, config=config)], config.num_buckets),
+        ("minhash_clusters", [MinhashDedupCluster(buckets, remove, config=config)], 1),
+        ("minhash_filter", [ShardReader(source), MinhashDedupFilter(remove, dropped), shard_writer(plan.folder("deduped"))], tasks),
+    ]
 
 
 def _stages(recipe, plan: BuildPlan, inputs) -> list[tuple[str, list, int]]:
@@ -84,27 +110,10 @@ def _stages(recipe, plan: BuildPlan, inputs) -> list[tuple[str, list, int]]:
     stages = [("prepare", _prepare_pipeline(recipe, plan, inputs), tasks)]
     current = plan.folder("prepared")
     if data.dedup.exact:
-        config = exact_config()
-        stages += [
-            ("exact_signatures", [ShardReader(current), ExactDedupSignature(plan.folder("exact/sigs"), config)], tasks),
-            ("exact_find", [ExactFindDedups(plan.folder("exact/sigs"), plan.folder("exact/dups"), config)], 1),
-            ("exact_filter", [ShardReader(current),
-                              ExactDedupFilter(plan.folder("exact/dups"), config, ExampleWriter(plan.folder("drops/exact_dedup"), examples)),
-                              shard_writer(plan.folder("exact_deduped"))], tasks),
-        ]
+        stages += _exact_stages(plan, current, tasks, examples)
         current = plan.folder("exact_deduped")
     if data.dedup.near:
-        config = minhash_config(data.dedup)
-        stages += [
-            ("minhash_signatures", [ShardReader(current),
-                                    ShingleSignature(plan.folder("minhash/sigs"), config)], tasks),
-            ("minhash_buckets", [MinhashDedupBuckets(plan.folder("minhash/sigs"), plan.folder("minhash/buckets"), config=config)],
-             config.num_buckets),
-            ("minhash_clusters", [MinhashDedupCluster(plan.folder("minhash/buckets"), plan.folder("minhash/remove"), config=config)], 1),
-            ("minhash_filter", [ShardReader(current),
-                                MinhashDedupFilter(plan.folder("minhash/remove"), ExampleWriter(plan.folder("drops/near_dedup"), examples)),
-                                shard_writer(plan.folder("deduped"))], tasks),
-        ]
+        stages += _near_stages(plan, data.dedup, current, tasks, examples)
         current = plan.folder("deduped")
     plan.stages = [name for name, _, _ in stages] + ["finalize"]
     return stages + [("finalize", [FinalizeDataset(plan, current)], 1)]

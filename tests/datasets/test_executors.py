@@ -13,3 +13,18 @@ def test_recipe_keys_select_and_configure_the_executor(tmp_path):
     assert slurm.get_sbatch_args()["account"] == "lab"
     ray = make_executor(DataConfig(executor="ray", ray={"cpus_per_task": 2}), [Normalize()], tasks=4, logging_dir=str(tmp_path / "c"))
     assert type(ray).__name__ == "RayPipelineExecutor" and ray.world_size == 4 and ray.cpus_per_task == 2
+
+
+def test_dedup_switches_remove_their_stages(tmp_path):
+    from codemill.datasets.build import _plan, _stages
+    from codemill.recipe import Recipe
+
+    def stage_names(dedup):
+        recipe = Recipe(name="x", output_dir=tmp_path, data={"decontamination": {"enabled": False}, "dedup": dedup})
+        stages = _stages(recipe, _plan(recipe), inputs=[])
+        return [name for name, _, _ in stages], stages[-1][1][0].input_folder
+
+    names, source = stage_names({})
+    assert names[:2] == ["prepare", "exact_signatures"] and "minhash_buckets" in names and source.endswith("deduped")
+    names, source = stage_names({"exact": False, "near": False})
+    assert names == ["prepare", "finalize"] and source.endswith("prepared")
