@@ -21,6 +21,7 @@ from datatrove.pipeline.dedup.minhash import (
     MinhashDedupFilter,
 )
 
+from codemill import __version__
 from codemill.common.atomic import atomic_write_text
 from codemill.common.progress import progress
 from codemill.datasets.benchmarks import load_benchmarks
@@ -46,9 +47,10 @@ def _plan(recipe) -> BuildPlan:
 
 
 def _fingerprint(plan: BuildPlan, inputs) -> str:
-    """Changes when the settings or any input file change; stale work is then discarded."""
+    """Changes when the settings, any input file or the codemill version change; stale work is then discarded."""
     files = [(item.path, Path(item.path).stat().st_size, Path(item.path).stat().st_mtime_ns) for item in inputs]
-    blob = json.dumps({"data": plan.data, "sources": plan.sources, "files": files}, sort_keys=True, default=str)
+    settings = {"codemill": __version__, "data": plan.data, "sources": plan.sources, "files": files}
+    blob = json.dumps(settings, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

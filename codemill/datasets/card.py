@@ -27,9 +27,8 @@ def _sources_table(plan: BuildPlan, licenses_found: dict[str, list[str]]) -> lis
 def _steps_table(stats: dict) -> list[str]:
     lines = ["| step | in | out | dropped | details |", "|---|---|---|---|---|"]
     for name, entry in stats["steps"].items():
-        details = ", ".join(f"{k}: {v}" for k, v in entry.get("reasons", {}).items())
-        if "in" not in entry:
-            details = ", ".join(f"{k}: {v}" for k, v in entry.items())
+        extra = {k: v for k, v in entry.items() if k not in ("in", "out", "dropped", "reasons")}
+        details = ", ".join(f"{k}: {v}" for k, v in (entry.get("reasons", {}) | extra).items())
         lines.append(f"| {name} | {entry.get('in', '')} | {entry.get('out', '')} | {entry.get('dropped', '')} | {details} |")
     return lines
 
