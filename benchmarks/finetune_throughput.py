@@ -58,12 +58,12 @@ class StepTimer(TrainerCallback):
 
 
 def synthetic_rows(count: int, seq_len: int, seed: int = 0) -> list[dict]:
-    """Chat rows whose token lengths follow a log-normal spread (median about seq_len/6, capped)."""
+    """Chat rows whose answer lengths follow a log-normal spread (median seq_len/16 words, capped)."""
     rng = random.Random(seed)
     words = [f"w{i}" for i in range(3000)]
     rows = []
     for i in range(count):
-        answer_words = min(int(rng.lognormvariate(math.log(seq_len / 8), 0.8)), seq_len - 64)
+        answer_words = min(int(rng.lognormvariate(math.log(seq_len / 16), 0.8)), seq_len // 2)
         messages = [{"role": "user", "content": " ".join(rng.choices(words, k=rng.randint(10, 60)))},
                     {"role": "assistant", "content": " ".join(rng.choices(words, k=max(answer_words, 5)))}]
         rows.append({"id": str(i), "source": "bench", "group": str(i), "metadata": "{}", "messages": messages})
@@ -117,20 +117,24 @@ def recipe_for(work: Path, model_dir: Path, size: str, method: str, steps: int, 
     })
 
 
-def run_codemill(work: Path, model_dir: Path, size: str, method: str, steps: int, batch: int, timer) -> dict:
+def run_codemill(work: Path, model_dir: Path, size: str, method: str, steps: int, batch: int, timer,
+                 options: set[str]) -> dict:
     import shutil
 
     from codemill.finetune import finetune
     from codemill.finetune.estimate import GIB, estimate_recipe
 
     recipe = recipe_for(work, model_dir, size, method, steps, batch)
+    recipe.finetune.liger_kernel = "liger" in options
+    recipe.finetune.gradient_checkpointing = "nockpt" not in options
     shutil.rmtree(work / "finetune", ignore_errors=True)
     estimate = estimate_recipe(recipe, str(model_dir), gpus=1)
     finetune(recipe, callbacks=(timer,))
     return {"estimate_gib": round(estimate.per_gpu / GIB, 2), "estimate": estimate.lines()}
 
 
-def run_baseline(work: Path, model_dir: Path, size: str, method: str, steps: int, batch: int, timer) -> dict:
+def run_baseline(work: Path, model_dir: Path, size: str, method: str, steps: int, batch: int, timer,
+                 options: set[str]) -> dict:
     """trl's documented recipe at its defaults: SFTTrainer + LoraConfig, no packing."""
     from datasets import load_dataset
     from peft import LoraConfig
@@ -162,21 +166,21 @@ def run_baseline(work: Path, model_dir: Path, size: str, method: str, steps: int
     return {}
 
 
-def parse_config(name: str) -> tuple[str, str, int]:
-    """`codemill-qlora:1` -> ('codemill', 'qlora', 1): who trains, the method, the per-device batch."""
+def parse_config(name: str) -> tuple[str, str, int, set[str]]:
+    """`codemill-lora-liger:2` -> ('codemill', 'lora', 2, {'liger'}): who, method, per-device batch, options."""
     head, _, batch = name.partition(":")
-    kind, method = head.split("-")
-    return kind, method, int(batch or (2 if kind == "codemill" else 4))
+    kind, method, *options = head.split("-")
+    return kind, method, int(batch or (2 if kind == "codemill" else 8)), set(options)
 
 
 def measure(args) -> dict:
     """Run one configuration in this process and return its figures as a dict."""
     work = Path(args.work)
     model_dir = prepare(work, args.size)
-    kind, method, batch = parse_config(args.one)
+    kind, method, batch, options = parse_config(args.one)
     timer = StepTimer(args.warmup)
     runner = run_codemill if kind == "codemill" else run_baseline
-    extra = runner(work, model_dir, args.size, method, args.steps, batch, timer)
+    extra = runner(work, model_dir, args.size, method, args.steps, batch, timer, options)
     seconds = timer.end - timer.start
     tokens = timer.end_tokens - timer.start_tokens
     from transformers import AutoConfig
@@ -186,7 +190,9 @@ def measure(args) -> dict:
     config = AutoConfig.from_pretrained(model_dir)
     counts = count_parameters(meta_model(config), "all-linear", 16, False)
     params = counts["linear"] + counts["other"]
+    timed_steps = max(len(timer.step_times), 1)
     result = {"config": args.one, "tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds,
+              "tokens_per_step": tokens / timed_steps,
               "median_step_s": statistics.median(timer.step_times) if timer.step_times else None, "params": params}
     if torch.cuda.is_available():
         result["peak_allocated_gib"] = torch.cuda.max_memory_allocated() / 2**30
@@ -201,7 +207,7 @@ def measure(args) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=list(SIZES), default="tiny")
-    parser.add_argument("--configs", default="base-lora:4,codemill-lora:2",
+    parser.add_argument("--configs", default="base-lora:8,codemill-lora:2",
                         help="comma-separated WHO-METHOD[:BATCH]; codemill batches are packed rows of seq_len")
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--warmup", type=int, default=2)

@@ -66,6 +66,10 @@ from codemill.extract.pdf.cli import pdf_command as _pdf_command  # noqa: E402
 
 extract_app.command("pdf")(_pdf_command)
 
+from codemill.finetune.cli import finetune_app as _finetune_app  # noqa: E402
+
+app.add_typer(_finetune_app, name="finetune")
+
 
 def main() -> None:
     app()

@@ -12,12 +12,18 @@ import torch
 from torch import nn
 from transformers import AutoConfig, AutoModelForCausalLM
 
+from codemill.finetune.model_loading import liger_available
+
 GIB = 1024**3
 # (name, usable GiB): the nominal size less what the driver and CUDA context keep
 COMMON_GPUS = [("T4 16GB", 14.6), ("L4 24GB", 21.9), ("A10 24GB", 21.9), ("A100 40GB", 38.9),
                ("A100 80GB", 78.5), ("H100 80GB", 78.5)]
 NF4_BYTES_PER_PARAM = 0.5 + 1 / 64 + 4 / (64 * 256)  # 4-bit codes + 8-bit absmax per 64 + fp32 per 256 blocks
-ALLOCATOR_OVERHEAD = 1.08  # caching-allocator fragmentation on top of live tensors
+ALLOCATOR_OVERHEAD = 1.06  # caching-allocator fragmentation on top of live tensors
+# Share of the per-layer upper bound below that is live at once, fitted on an H100 (benchmarks/RESULTS.md):
+# fp32 LoRA weights make peft keep fp32 copies of the layer inputs, bf16 ones (QLoRA) do not.
+LIVE_SHARE = {4: 0.85, 2: 0.5}
+TRL_LOGITS_BYTES = 0.45  # per token and vocabulary entry: trl's loss never holds the full fp32 logits
 
 
 @dataclass
@@ -34,10 +40,14 @@ class MemoryEstimate:
 
     def lines(self) -> list[str]:
         parts = ["weights", "adapter", "optimizer", "activations", "logits", "overhead"]
-        rows = [f"{name:<12}{getattr(self, name) / GIB:8.2f} GiB" for name in parts]
-        rows.append(f"{'total/GPU':<12}{self.per_gpu / GIB:8.2f} GiB  ({self.gpus} GPU{'s' if self.gpus > 1 else ''})")
+        rows = [f"{name:<12}{_size(getattr(self, name))}" for name in parts]
+        rows.append(f"{'total/GPU':<12}{_size(self.per_gpu)}  ({self.gpus} GPU{'s' if self.gpus > 1 else ''})")
         rows.append(f"smallest common GPU that fits: {self.fits_on or 'none (needs more GPUs, QLoRA or a shorter seq_len)'}")
         return rows
+
+
+def _size(num_bytes: float) -> str:
+    return f"{num_bytes / GIB:8.2f} GiB" if num_bytes >= GIB / 10 else f"{num_bytes / 2**20:8.1f} MiB"
 
 
 def meta_model(config) -> nn.Module:
@@ -71,7 +81,7 @@ def activation_bytes_per_token_layer(config, dropout: bool) -> float:
     norms = 2 * 10 * hidden
     attention = 2 * (4 * hidden + 4 * kv) + 2 * hidden
     mlp = 2 * (hidden + 5 * inter)
-    lora_inputs = (3 * 2 + 2) * (5 * hidden + 2 * inter) / 2 if dropout else 0
+    lora_inputs = 4 * (5 * hidden + 2 * inter) if dropout else 0
     return norms + attention + mlp + lora_inputs
 
 
@@ -88,18 +98,23 @@ def estimate_memory(config, finetune, gpus: int = 1, bytes_per_weight: int = 2) 
     adapter = counts["adapter"] * adapter_dtype * 2  # weights + gradients
     optimizer = counts["adapter"] * (2 if "8bit" in finetune.optimizer else 8)
     tokens = finetune.batch_size * finetune.seq_len
-    per_layer = activation_bytes_per_token_layer(config, lora.dropout > 0) * tokens
+    per_layer = activation_bytes_per_token_layer(config, lora.dropout > 0) * tokens * LIVE_SHARE[adapter_dtype]
     layers = config.num_hidden_layers
     if finetune.gradient_checkpointing:
-        activations = layers * tokens * config.hidden_size * 2 + 2 * per_layer
+        activations = layers * tokens * config.hidden_size * 2 + per_layer
     else:
         activations = layers * per_layer
-    logits = tokens * config.vocab_size * 14  # bf16 logits, fp32 upcast, log-softmax and its gradient
+    logits = logits_bytes(tokens, config.vocab_size, finetune.liger_kernel and liger_available())
     live = weights + adapter + optimizer + activations + logits
     overhead = live * (ALLOCATOR_OVERHEAD - 1)
     per_gpu = live + overhead
     return MemoryEstimate(weights, adapter, optimizer, activations, logits, overhead, per_gpu, gpus,
                           smallest_fitting_gpu(per_gpu))
+
+
+def logits_bytes(tokens: int, vocab: int, fused: bool) -> float:
+    """What the loss adds on top of the hidden states; a fused (Liger) loss never builds the logits."""
+    return 0.0 if fused else tokens * vocab * TRL_LOGITS_BYTES
 
 
 def _uses_fsdp(finetune) -> bool:

@@ -1,0 +1,111 @@
+"""`codemill finetune RECIPE [--resume] [--gpus N] [--estimate]` and `codemill finetune merge RUN_DIR -o OUT_DIR`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from typer.core import TyperGroup
+
+from codemill.common.console import console, fail
+
+
+class RecipeOrSubcommand(TyperGroup):
+    """A group whose first word is either a subcommand (`merge`) or the RECIPE of the default action."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] in self.commands:
+            super().parse_args(ctx, [])
+            ctx._protected_args, ctx.args = args[:1], args[1:]
+            return ctx.args
+        ctx.allow_interspersed_args = True  # options may follow RECIPE
+        return super().parse_args(ctx, args)
+
+
+finetune_app = typer.Typer(cls=RecipeOrSubcommand, invoke_without_command=True,
+                           help="Train a LoRA/QLoRA/DoRA adapter from a recipe; `merge` folds it into the base.")
+
+
+@finetune_app.callback()
+def finetune_command(
+    ctx: typer.Context,
+    recipe: Optional[Path] = typer.Argument(None, help="Recipe YAML (its dataset must be built)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the last checkpoint."),
+    gpus: Optional[int] = typer.Option(None, "--gpus", min=1, help="Processes to launch (default: finetune.gpus)."),
+    estimate: bool = typer.Option(False, "--estimate", help="Print the expected peak memory per GPU and exit."),
+) -> None:
+    """Train the recipe's adapter into <run_dir>/finetune/."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if recipe is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(2)
+    from codemill.config import RecipeError
+    from codemill.recipe import load_recipe
+
+    try:
+        loaded = load_recipe(recipe)
+    except RecipeError as error:
+        raise fail(str(error)) from None
+    world = gpus or loaded.finetune.gpus
+    if estimate:
+        _print_estimate(loaded, world)
+    elif world > 1:
+        _run_distributed(recipe, loaded, world, resume)
+    else:
+        _run_single(loaded, resume)
+
+
+def _print_estimate(recipe, gpus: int) -> None:
+    from codemill.finetune.base_model import resolve_base_model
+    from codemill.finetune.estimate import estimate_recipe
+
+    try:
+        model_path = resolve_base_model(recipe)
+        result = estimate_recipe(recipe, model_path, gpus)
+    except (OSError, ValueError) as error:
+        raise fail(f"cannot read the model config of {recipe.model.name_or_path or 'the tiny model'}: {error}") from None
+    ft = recipe.finetune
+    typer.echo(f"{recipe.name}: {ft.method}, seq_len {ft.seq_len}, batch {ft.batch_size}, "
+               f"checkpointing {'on' if ft.gradient_checkpointing else 'off'}, model {model_path}")
+    for line in result.lines():
+        typer.echo("  " + line)
+
+
+def _run_single(recipe, resume: bool) -> None:
+    from codemill.finetune.data import DatasetMissingError
+    from codemill.finetune.train import FinetuneError, finetune
+
+    try:
+        out = finetune(recipe, resume=resume)
+    except (FinetuneError, DatasetMissingError) as error:
+        raise fail(str(error)) from None
+    console.print(f"adapter written to {out / 'adapter'}")
+
+
+def _run_distributed(path: Path, recipe, gpus: int, resume: bool) -> None:
+    from codemill.finetune.launch import launch
+
+    try:
+        code = launch(path, recipe, gpus, resume)
+    except ValueError as error:
+        raise fail(str(error)) from None
+    if code != 0:
+        raise fail(f"distributed training exited with status {code}", code=code)
+
+
+@finetune_app.command("merge")
+def merge_command(
+    run_dir: Path = typer.Argument(..., help="Run folder (or its finetune/ or adapter/ folder)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Folder for the merged model."),
+    base: Optional[str] = typer.Option(None, "--base", help="Base model to merge into (default: the one trained on)."),
+) -> None:
+    """Merge the trained adapter into its base model; the result loads with plain transformers."""
+    from codemill.finetune.merge import merge_adapter
+
+    try:
+        out = merge_adapter(run_dir, output, base_model=base)
+    except (FileNotFoundError, OSError, ValueError) as error:
+        raise fail(str(error)) from None
+    console.print(f"merged model written to {out}")
