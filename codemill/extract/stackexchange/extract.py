@@ -119,6 +119,8 @@ def _write_shards(starts: list[int], site: str, out_dir: Path, options: StackExc
     todo = [index for index in bounds if not manifest.is_done(f"shard-{index:05d}")]
     summary.shards_resumed = len(bounds) - len(todo)
     store = out_dir / SPILL_NAME
+    for leftover in out_dir.glob(".threads-*.tmp"):  # from a run killed while writing a shard
+        leftover.unlink(missing_ok=True)
     if todo and not store.exists():
         raise ValueError(f"{store}: the spill of a finished scan is missing; rerun with --force to start over")
     args = {index: (store, out_dir / shard_name(index), *bounds[index], site, options) for index in todo}

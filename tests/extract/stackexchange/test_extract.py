@@ -94,11 +94,12 @@ def test_resume_after_a_crash_finishes_without_duplicates(site, tmp_path, monkey
     assert first.failed and "disk full" in first.failed[0][1]
     assert not (out / "threads-00001.jsonl.gz").exists()
     monkeypatch.setattr(extract_module, "write_shard", real)
+    (out / ".threads-00001.jsonl.gz.abc123.tmp").write_bytes(b"torn")  # what a kill mid-write leaves
     second = run(site, out, threads_per_shard=1)
     assert second.failed == [] and second.shards_resumed == 2
     assert read_threads(out) == read_threads(clean)
     assert [t["question_id"] for t in read_threads(out)] == [1, 2, 7]
-    assert not (out / extract_module.SPILL_NAME).exists()
+    assert not (out / extract_module.SPILL_NAME).exists() and not list(out.glob(".threads-*"))
     third = run(site, out, threads_per_shard=1)
     assert third.shards_resumed == 3 and third.threads_written == 3
 
