@@ -42,7 +42,7 @@ def extract_stackexchange(source: str | os.PathLike, out_dir: str | os.PathLike,
     started = time.monotonic()
     out_dir = Path(out_dir)
     summary = StackExchangeSummary(source=str(source), out_dir=str(out_dir),
-                                   filters=options.model_dump(exclude_defaults=True))
+                                   filters=options.model_dump())
     try:
         dump = resolve_source(source, options.site)
         summary.site = dump.site
