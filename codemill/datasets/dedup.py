@@ -77,7 +77,7 @@ class ShingleSignature(MinhashDedupSignature):
         a, b = self.parameters
         with np.errstate(over="ignore"):
             permuted = shingles * (a | np.uint64(1)) + b
-        return [part.tolist() for part in np.split(permuted.min(axis=0), self.config.num_buckets)]
+        return permuted.min(axis=0).reshape(self.config.num_buckets, -1).tolist()
 
 
 def catch_probability(similarity: float, bands: int, rows: int) -> float:
