@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from codemill.config import RecipeError
 from codemill.extract.config import SourceConfig
 from codemill.pipeline.runner import Stage, StageFailure, say
 from codemill.recipe import Recipe
@@ -130,7 +131,8 @@ def eval_stage(recipe: Recipe, spec: Any, which: str) -> Stage:
 
 def compare_stage(recipe: Recipe) -> Stage:
     run_dir = recipe.run_dir
-    eval_dirs = [run_dir / "eval" / which / benchmark_name(spec) for which in EVAL_MODELS for spec in recipe.eval.benchmarks]
+    specs = recipe.eval.benchmarks
+    eval_dirs = [run_dir / "eval" / which / benchmark_name(spec) for which in EVAL_MODELS for spec in specs]
 
     def action(fresh: bool) -> None:
         importlib.import_module("codemill.evals").compare_runs(eval_dirs, run_dir / "compare")
@@ -152,8 +154,19 @@ def report_available() -> bool:
     return importlib.util.find_spec("codemill.pipeline.report") is not None
 
 
+def _check_benchmark_names(recipe: Recipe) -> None:
+    names = [benchmark_name(spec) for spec in recipe.eval.benchmarks]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise RecipeError(
+            f"eval.benchmarks: {', '.join(repeated)} is listed more than once; each benchmark writes to "
+            "eval/<model>/<name>/, so list each name once"
+        )
+
+
 def plan_stages(recipe: Recipe) -> list[Stage]:
     """Every stage the recipe asks for, in the order they must run."""
+    _check_benchmark_names(recipe)
     stages = [extract_stage(source, recipe.run_dir) for source in recipe.sources]
     stages += [data_stage(recipe), finetune_stage(recipe)]
     for which in EVAL_MODELS:

@@ -286,3 +286,11 @@ def test_pre_extracted_source_without_its_raw_input_is_used_as_is(project, stage
     run_recipe("recipe.yaml")
     assert "extract_pdfs" not in stages.names()
     assert "# A" in (project / "runs" / "t" / "dataset" / "train.txt").read_text()
+
+
+def test_the_same_benchmark_twice_is_a_recipe_error(project, stages):
+    spec = {"name": "humaneval", "data_file": "smoke.jsonl"}
+    edit_recipe(project, lambda r: r["eval"].update(benchmarks=[spec, {"name": "humaneval"}]))
+    result = CliRunner().invoke(app, ["run", "recipe.yaml"])
+    assert result.exit_code == 2 and "eval.benchmarks: humaneval is listed more than once" in result.output
+    assert stages.calls == []
