@@ -36,6 +36,7 @@ class RowFeeder:
         try:
             self._parser.feed(data)
         except etree.XMLSyntaxError as error:
+            self._drain()  # the rows before the error, so that the count in the message is right
             raise self._error(error, start) from None
         self._drain()
         if self.on_bytes:

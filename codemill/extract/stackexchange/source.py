@@ -125,8 +125,9 @@ class _FeederSink(Py7zIO):
         if not self.errors:
             try:
                 self.feeder.feed(bytes(data))
-            except BaseException as error:  # surfaced after py7zr returns, so its threads end cleanly
+            except Exception as error:  # kept, so that ours is reported rather than py7zr's wrapper
                 self.errors.append(error)
+                raise
         return len(data)
 
     def close(self) -> None:
@@ -134,7 +135,7 @@ class _FeederSink(Py7zIO):
             self.closed = True
             try:
                 self.feeder.close()
-            except BaseException as error:
+            except Exception as error:
                 self.errors.append(error)
 
     def read(self, size=None) -> bytes:

@@ -175,6 +175,21 @@ def test_truncated_7z_names_the_archive(shared_data, tmp_path):
     assert summary.failed and str(archive) in summary.failed[0][1] and "500,000 bytes" in summary.failed[0][1]
 
 
+def test_broken_xml_inside_a_7z_names_the_member_and_offset(site, tmp_path):
+    import py7zr
+
+    posts = site / "Posts.xml"
+    posts.write_bytes(posts.read_bytes().replace(b'<row Id="6"', b'<row Id="6" <<<', 1))
+    archive = tmp_path / f"{SITE}.7z"
+    with py7zr.SevenZipFile(archive, "w") as out:
+        out.write(site / "Users.xml", "Users.xml")
+        out.write(posts, "Posts.xml")
+    summary = run(archive, tmp_path / "out")
+    assert len(summary.failed) == 1
+    assert f"{archive}:Posts.xml: malformed XML in the bytes 0-" in summary.failed[0][1]
+    assert "(line 8, column 15) after 5 rows" in summary.failed[0][1]
+
+
 def test_cli_runs_and_reports(site, tmp_path):
     from typer.testing import CliRunner
 
