@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from codemill.extract.pdf.lines import Line
+from codemill.extract.pdf.tables import mark_tables
 from codemill.extract.pdf.styles import CODE_SHARE, HEADING_SIZE_RATIO, DocumentStyle, heading_style
 
 LIST_MARKER = re.compile(r"^(?:[•◦▪‣●○■□➢►▸∙·–—*-]|\(?(?:\d{1,3}|[a-z]|[ivx]{1,5})[.)])(?=\s)", re.IGNORECASE)
@@ -50,6 +51,7 @@ def classify(lines: list[Line], style: DocumentStyle) -> None:
         else:
             line.kind = "text"
     _demote_inline_code(lines, style)
+    mark_tables(lines)
 
 
 def _is_note(line: Line, style: DocumentStyle) -> bool:
@@ -118,7 +120,7 @@ def _drop_heading_labels(blocks: list[Block]) -> list[Block]:
 def _open_block(line: Line) -> Block:
     if line.kind == "code":
         return Block("code", [line], blank_before=[0])
-    if line.kind in ("heading", "image", "footnote"):
+    if line.kind in ("heading", "image", "footnote", "table"):
         return Block(line.kind, [line])
     if LIST_MARKER.match(line.text):
         return Block("list_item", [line])
@@ -136,11 +138,22 @@ def _continues(block: Block, line: Line, style: DocumentStyle) -> bool:
             and heading_style(line) == heading_style(prev)
             and line.baseline - prev.baseline <= 1.6 * line.size
         )
+    if block.kind == "table":
+        return line.kind == "table" and line.extra["table"] == prev.extra["table"]
     if block.kind == "footnote":
         return line.kind == "text" and _same_place(prev, line) and abs(line.size - prev.size) <= 0.5 and 0 < line.baseline - prev.baseline <= 1.6 * line.size
     if block.kind in ("paragraph", "list_item"):
-        return line.kind == "text" and not LIST_MARKER.match(line.text) and _text_continues(block, prev, line, style)
+        starts_item = LIST_MARKER.match(line.text) and not _wrapped_number(prev, line)
+        return line.kind == "text" and not starts_item and _text_continues(block, prev, line, style)
     return False
+
+
+def _wrapped_number(prev: Line, line: Line) -> bool:
+    """'6. Since ...' after a full line that ends mid-sentence is a number the line break put first."""
+    if line.text[:1] in "•◦▪‣●○■□➢►▸∙·–—*-":
+        return False
+    full = prev.x1 >= prev.right_edge - 2.0 * prev.size
+    return _same_place(prev, line) and full and not _SENTENCE_END.search(prev.text.rstrip())
 
 
 def _text_continues(block: Block, prev: Line, line: Line, style: DocumentStyle) -> bool:

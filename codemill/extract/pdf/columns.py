@@ -49,7 +49,24 @@ def find_gutter(rows: list[list[Span]]) -> float | None:
     if best is None or best[0] < max(5, 0.3 * len(inked)):
         return None
     x = _centre_of_gap(inked, best[1])
-    return x if _columns_fill(inked, x, left, right) else None
+    if _columns_fill(inked, x, left, right) or _right_column_aligned(rows, x):
+        return x
+    return None
+
+
+def _right_column_aligned(rows: list[list[Span]], x: float) -> bool:
+    """Prose columns of short lines (an index, a glossary) still share one left edge on the right
+    side; monospace text beside a gap is a code listing's spacing, not a second column."""
+    starts, mono = [], 0
+    for row in rows:
+        right = [s for s in row if s.x0 >= x and s.text.strip()]
+        if right:
+            starts.append(round(right[0].x0))
+            mono += right[0].mono
+    if len(starts) < 5 or mono > 0.3 * len(starts):
+        return False
+    common = max(set(starts), key=starts.count)
+    return sum(1 for s in starts if abs(s - common) <= 3) >= 0.5 * len(starts)
 
 
 def _centre_of_gap(inked: list[list[tuple[float, float]]], x: float) -> float:

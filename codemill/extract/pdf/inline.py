@@ -9,6 +9,7 @@ from codemill.extract.pdf.lines import Line, needs_space
 _ESCAPE = re.compile(r"([\\`*\[\]])")
 _LONE_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 _NOTE_REF = re.compile(r"^(?:\d{1,3}|[*†‡§¶]{1,3})$")
+_SPACE_BEFORE_NOTE = re.compile(r"(?<=\S) +\[\^")
 _HYPHENATED = re.compile(r"([^\W\d_]+)-$")
 
 
@@ -106,7 +107,8 @@ def paragraph_markdown(lines: list[Line], vocabulary: set[str], plain: bool = Fa
     runs = _merge(_runs(lines, vocabulary))
     if plain:  # headings: their bold or size is the heading itself; only inline code stays marked
         runs = _merge([(style if style == "code" else "", text) for style, text in runs])
-    return _squeeze_outside_code("".join(_wrap(style, text) for style, text in runs))
+    text = _squeeze_outside_code("".join(_wrap(style, text) for style, text in runs))
+    return _SPACE_BEFORE_NOTE.sub("[^", text)
 
 
 def document_words(lines: list[Line]) -> set[str]:

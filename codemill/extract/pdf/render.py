@@ -7,6 +7,7 @@ import re
 from codemill.extract.pdf.blocks import LIST_MARKER, Block
 from codemill.extract.pdf.code import code_lines, dominant_language, guess_language
 from codemill.extract.pdf.inline import paragraph_markdown
+from codemill.extract.pdf.tables import table_markdown
 from codemill.extract.pdf.styles import DocumentStyle, heading_style
 
 
@@ -83,6 +84,8 @@ def _render_block(block: Block, style: DocumentStyle, vocabulary: set[str], dept
         text = paragraph_markdown(block.lines, vocabulary)
         mark = text.split("]", 1)[0].removeprefix("[^") if text.startswith("[^") else ""
         return f"[^{mark}]: {text.split(']', 1)[1].strip()}" if mark else text
+    if block.kind == "table":
+        return table_markdown(block.lines)
     if block.kind == "image":
         return block.first.extra.get("markdown", "")
     text = paragraph_markdown(block.lines, vocabulary)

@@ -129,3 +129,22 @@ def test_report_lists_every_page(tmp_path):
     assert report["pages"] == 2
     assert [r["status"] for r in report["page_reports"]] == ["text", "text"]
     assert report["timings"]["total_s"] > 0
+
+
+def test_aligned_cells_become_a_pipe_table(tmp_path):
+    items = paragraph(100, PROSE)
+    rows = [("Name", "Kind", "Size"), ("alpha", "int", "4"), ("beta", "str", "12"), ("gamma", "list", "3")]
+    for i, cells in enumerate(rows):
+        items += [Text(160 + i * PITCH, cell, "tiro", BODY, LEFT + j * 120) for j, cell in enumerate(cells)]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "table.pdf", [items]))
+    assert "| Name | Kind | Size |\n|---|---|---|\n| alpha | int | 4 |\n| beta | str | 12 |\n| gamma | list | 3 |" in markdown
+
+
+def test_footnotes_keep_their_mark_and_text(tmp_path):
+    items = paragraph(100, PROSE)
+    items += [Text(150, "A claim that needs a source", "tiro"), Text(150, "and more text after it.", "tiro", BODY, LEFT + 120),
+              Text(146, "1", "tiro", 6, LEFT + 113)]
+    items += [Text(703, "The source of the claim.", "tiro", 8, LEFT + 4), Text(699, "1", "tiro", 5, LEFT)]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "note.pdf", [items]))
+    assert "A claim that needs a source[^1] and more text after it." in markdown
+    assert markdown.rstrip().endswith("[^1]: The source of the claim.")
