@@ -25,18 +25,34 @@ _LANGUAGE_HINTS: list[tuple[str, re.Pattern]] = [
 def code_lines(block: Block, style: DocumentStyle) -> list[str]:
     """The listing's lines with blank lines restored and the block's common indentation removed."""
     rendered = []
+    numbered = _has_line_numbers(block)
     for line, blanks in zip(block.lines, block.blank_before):
         rendered.extend([""] * blanks)
-        rendered.append(_place_spans(line, style))
+        rendered.append(_place_spans(line, style, skip_number=numbered))
     rendered = _join_wrapped(rendered)
     indent = min((len(t) - len(t.lstrip(" ")) for t in rendered if t.strip()), default=0)
     return [t[indent:].rstrip() for t in rendered]
 
 
-def _place_spans(line: Line, style: DocumentStyle) -> str:
+def _is_line_number(span, line: Line) -> bool:
+    """A listing's line number: digits set apart from the code (smaller or not monospace)."""
+    code_size = max((s.size for s in line.spans if s.mono), default=line.size)
+    return span.text.strip().isdigit() and (span.size < code_size - 0.5 or not span.mono)
+
+
+def _has_line_numbers(block: Block) -> bool:
+    """Most lines of the listing start with a number set apart from the code that follows it."""
+    numbered = sum(1 for line in block.lines if len(line.spans) > 1 and _is_line_number(line.spans[0], line))
+    return len(block.lines) >= 2 and numbered >= 0.8 * len(block.lines)
+
+
+def _place_spans(line: Line, style: DocumentStyle, skip_number: bool = False) -> str:
     """Put each span at the column its x-position gives, measured from the column's left edge."""
     text, prev_end = "", line.left_edge
-    for span in line.spans:
+    spans = line.spans
+    if skip_number and len(spans) > 1 and _is_line_number(spans[0], line):
+        spans = spans[1:]
+    for span in spans:
         width = style.char_width(span.size) if span.mono else style.char_width(line.size)
         gap = span.x0 - prev_end
         if text and gap < 0.5 * width:

@@ -137,7 +137,8 @@ def split_row(row: list[Span], gutters: list[float]) -> list[list[Span]]:
     for span in row[1:]:
         prev = pieces[-1][-1]
         crosses_gutter = any(prev.x1 <= g <= span.x0 for g in gutters)
-        wide_gap = span.x0 - prev.x1 > 3 * max(span.size, prev.size) and not (span.mono and prev.mono)
+        line_number = span.mono and len(pieces[-1]) == 1 and prev.text.strip().isdigit()
+        wide_gap = span.x0 - prev.x1 > 3 * max(span.size, prev.size) and not (span.mono and prev.mono) and not line_number
         if crosses_gutter or wide_gap:
             pieces.append([span])
         else:

@@ -148,3 +148,12 @@ def test_footnotes_keep_their_mark_and_text(tmp_path):
     markdown = pdf_to_markdown(write_pdf(tmp_path / "note.pdf", [items]))
     assert "A claim that needs a source[^1] and more text after it." in markdown
     assert markdown.rstrip().endswith("[^1]: The source of the claim.")
+
+
+def test_listing_line_numbers_are_not_code(tmp_path):
+    items = paragraph(100, PROSE)
+    code = [(0, "def area(r):"), (4, "return 3.14 * r * r")]
+    for i, (indent, text) in enumerate(code):
+        items += [Text(150 + i * PITCH, str(i + 1), "tiro", 7, LEFT - 15), Text(150 + i * PITCH, text, "cour", BODY, code_x(indent))]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "numbered.pdf", [items]))
+    assert _fence(markdown) == ["def area(r):", "    return 3.14 * r * r"]
