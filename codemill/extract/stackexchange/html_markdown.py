@@ -21,7 +21,8 @@ from codemill.extract.stackexchange.markdown_text import (
 )
 
 _BLOCK_TAGS = frozenset(
-    "p div pre blockquote ul ol li table thead tbody tfoot tr h1 h2 h3 h4 h5 h6 hr dl dt dd section article "
+    "p div pre blockquote ul ol li table thead tbody tfoot tr td th caption h1 h2 h3 h4 h5 h6 hr dl dt dd "
+    "section article "
     "details summary figure figcaption aside header footer nav main center form fieldset address".split()
 )
 _DROPPED = frozenset(("script", "style", "head", "title", "meta", "link", "template", "iframe", "object", "input", "button"))
@@ -67,7 +68,7 @@ class _Converter:
             if not isinstance(tag, str):
                 if tag is etree.Comment:
                     self.language_hint(child.text or "")
-            elif tag in _BLOCK_TAGS:
+            elif tag in _BLOCK_TAGS or _holds_code_block(child):
                 self._flush(line, out)
                 line = InlineBuffer()
                 block = self.block(child)
@@ -95,7 +96,7 @@ class _Converter:
         if tag == "blockquote":
             return _prefix_lines("\n\n".join(self.blocks(element)), "> ", ">")
         if tag == "table":
-            return self.table(element)
+            return self.table(element) if element.find(".//pre") is None else "\n\n".join(self.blocks(element))
         if tag == "hr":
             return "---"
         if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
@@ -227,6 +228,11 @@ class _Converter:
             return
         url = _absolute(src, self.base_url)
         line.markup(f"![{alt}]({_destination(url, element.get('title'))})")
+
+
+def _holds_code_block(element) -> bool:
+    """An inline element wrapping a `<pre>` is laid out as a block, so that the code stays exact."""
+    return len(element) > 0 and element.tag not in _CODE and element.find(".//pre") is not None
 
 
 def _absolute(url: str, base_url: str | None) -> str:

@@ -24,7 +24,9 @@ def rendered_text(markdown: str) -> str:
 
 @pytest.mark.parametrize("code", ["x = 1\n", "\tindented\n  two\n\n", "a```b\n````\n", "<tag> & \"q\"\n", "no newline"])
 @pytest.mark.parametrize("wrap", ["{}", "<ul><li>item{}</li></ul>", "<blockquote><p>q</p>{}</blockquote>",
-                                  "<ol><li><ul><li>deep{}</li></ul></li></ol>"])
+                                  "<ol><li><ul><li>deep{}</li></ul></li></ol>",
+                                  "<table><tr><th>h</th></tr><tr><td>{}</td></tr></table>",
+                                  "<p><span>lead <strong>in{}</strong></span> tail</p>"])
 def test_code_is_byte_exact_in_any_container(code, wrap):
     import html
 
