@@ -64,28 +64,43 @@ class Scanner:
         else:
             self.skips.add("not_a_question_or_answer", post_id)
 
-    def _dropped(self, post_id: int, row: dict, prefix: str) -> bool:
+    def _common_reason(self, row: dict) -> str | None:
+        if self.options.drop_deleted and row.get("DeletionDate"):
+            return "deleted"
+        if self.options.drop_empty and not (row.get("Body") or "").strip():
+            return "empty"
+        return None
+
+    def _question_reason(self, score: int, tags: list[str], row: dict) -> str | None:
+        """Why a question row is dropped, or None to keep it."""
         options = self.options
-        if options.drop_deleted and row.get("DeletionDate"):
-            self.skips.add(f"{prefix}deleted", post_id)
-        elif options.drop_empty and not (row.get("Body") or "").strip():
-            self.skips.add(f"{prefix}empty", post_id)
-        else:
-            return False
-        return True
+        if reason := self._common_reason(row):
+            return reason
+        if options.drop_closed and row.get("ClosedDate"):
+            return "closed"
+        if options.min_question_score is not None and score < options.min_question_score:
+            return "question_score_below_minimum"
+        if self.include and not self.include.intersection(tags):
+            return "no_included_tag"
+        if self.exclude.intersection(tags):
+            return "excluded_tag"
+        return None
+
+    def _answer_reason(self, score: int, parent: int | None, row: dict) -> str | None:
+        """Why an answer row is dropped, or None to keep it."""
+        if parent is None:
+            return "answer_without_question"
+        if reason := self._common_reason(row):
+            return f"answer_{reason}"
+        if self.options.min_answer_score is not None and score < self.options.min_answer_score:
+            return "answer_score_below_minimum"
+        return None
 
     def _question(self, post_id: int, score: int, owner: int | None, accepted: int | None, row: dict) -> None:
-        options, tags = self.options, parse_tags(row.get("Tags"))
-        if self._dropped(post_id, row, ""):
+        tags = parse_tags(row.get("Tags"))
+        if reason := self._question_reason(score, tags, row):
+            self.skips.add(reason, post_id)
             return
-        if options.drop_closed and row.get("ClosedDate"):
-            return self.skips.add("closed", post_id)
-        if options.min_question_score is not None and score < options.min_question_score:
-            return self.skips.add("question_score_below_minimum", post_id)
-        if self.include and not self.include.intersection(tags):
-            return self.skips.add("no_included_tag", post_id)
-        if self.exclude.intersection(tags):
-            return self.skips.add("excluded_tag", post_id)
         license_name = post_license(row.get("ContentLicense"), row.get("CreationDate"), row.get("LastEditDate"))
         self.spill.add("questions", (
             post_id, accepted, score, row.get("Title") or "", json.dumps(tags), row.get("CreationDate"),
@@ -93,12 +108,9 @@ class Scanner:
         self.counts["questions_kept"] += 1
 
     def _answer(self, post_id: int, score: int, owner: int | None, parent: int | None, row: dict) -> None:
-        if parent is None:
-            return self.skips.add("answer_without_question", post_id)
-        if self._dropped(post_id, row, "answer_"):
+        if reason := self._answer_reason(score, parent, row):
+            self.skips.add(reason, post_id)
             return
-        if self.options.min_answer_score is not None and score < self.options.min_answer_score:
-            return self.skips.add("answer_score_below_minimum", post_id)
         license_name = post_license(row.get("ContentLicense"), row.get("CreationDate"), row.get("LastEditDate"))
         self.spill.add("answers", (
             post_id, parent, score, row.get("CreationDate"), license_name, owner, row.get("OwnerDisplayName"),
