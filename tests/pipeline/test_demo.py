@@ -47,6 +47,9 @@ def test_demo_runs_every_stage_then_skips_them(tmp_path):
     assert sorted(p.name for p in (run / "extract" / "primer").glob("*.md")) == [
         "01-values-and-names.md", "02-loops-and-functions.md", "03-lists-and-dictionaries.md",
     ]
+    chapter = (run / "extract" / "primer" / "02-loops-and-functions.md").read_text()
+    assert "A Small Python Primer" not in chapter  # the running head is page furniture, not text
+    assert "\n        if letter in \"aeiou\":\n            count += 1\n" in chapter  # nested indentation kept
     assert list((run / "dataset" / "data").glob("train-*.parquet"))
     assert (run / "finetune" / "adapter").is_dir()
     for which in ("base", "finetuned"):
