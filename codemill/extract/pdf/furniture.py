@@ -18,9 +18,7 @@ EDGE_SHARE = 0.2  # top/bottom share of the page height where furniture can sit
 EDGE_LINES = 3  # how many outermost lines per edge are candidates
 _DIGITS = re.compile(r"\d+")
 _ROMAN = re.compile(r"\b[ivxlcdm]+\b")
-_PAGE_NUMBER = re.compile(
-    r"^[\W_]*(?:page\s*)?(?:\d{1,4}|[ivxlcdm]{1,7})(?:\s*(?:/|of)\s*\d{1,4})?[\W_]*$", re.IGNORECASE
-)
+_PAGE_NUMBER = re.compile(r"^[\W_]*(?:[Pp]age\s*)?(?:\d{1,4}|[ivxlcdm]{1,7})(?:\s*(?:/|of)\s*\d{1,4})?[\W_]*$")
 
 
 def _mask(text: str) -> str:
@@ -61,6 +59,7 @@ def mark_furniture(pages: list[list[Line]], heights: list[float]) -> int:
             for edge, line in page
             if len(by_text[(edge, _mask(line.text), round(line.y0 / 4))]) >= min_repeats
             and re.search(r"\w", line.text)
+            and line.share("mono") < 0.5  # code output may repeat; running heads are not set as code
             and _is_isolated(line, pages[page_index])
         ]
         if len(repeated) == len(pages[page_index]):
@@ -73,7 +72,8 @@ def mark_furniture(pages: list[list[Line]], heights: list[float]) -> int:
         for edge, line in page:
             if line.kind == "furniture" or not _is_isolated(line, pages[page_index]):
                 continue
-            if _slot(edge, line) in slots or _PAGE_NUMBER.match(line.text.strip()):
+            page_number = _PAGE_NUMBER.match(line.text.strip()) and line.share("mono") < 0.5
+            if _slot(edge, line) in slots or page_number:
                 if _is_outermost(line, pages[page_index], edge):
                     line.kind = "furniture"
                     marked += 1

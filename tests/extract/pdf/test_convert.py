@@ -157,3 +157,14 @@ def test_listing_line_numbers_are_not_code(tmp_path):
         items += [Text(150 + i * PITCH, str(i + 1), "tiro", 7, LEFT - 15), Text(150 + i * PITCH, text, "cour", BODY, code_x(indent))]
     markdown = pdf_to_markdown(write_pdf(tmp_path / "numbered.pdf", [items]))
     assert _fence(markdown) == ["def area(r):", "    return 3.14 * r * r"]
+
+
+def test_program_output_at_a_page_foot_is_not_taken_for_a_page_number(tmp_path):
+    pages = []
+    for number in range(1, 4):
+        words = " ".join(WORDS[number:] + WORDS[:number])
+        body = paragraph(100, [f"On this page {words}."])
+        body += [Text(690, "print(grade)", "cour"), Text(702, "C", "cour"), Text(726, "7", "cour")]
+        pages.append(running_head("Python for Testing", number) + body)
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "foot.pdf", pages))
+    assert markdown.count("print(grade)\nC\n\n7\n```") == 3
