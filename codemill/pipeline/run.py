@@ -24,7 +24,8 @@ def run_folder_lock(run_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RecipeError(f"{run_dir}: another codemill run is using this run folder; wait for it to finish") from None
+            message = f"{run_dir}: another codemill run is using this run folder; wait for it to finish"
+            raise RecipeError(message) from None
         yield
 
 
@@ -56,6 +57,7 @@ def run_command(
     except RecipeError as error:
         raise fail(str(error)) from None
     except PipelineError as error:
-        raise fail(f"{error}\nthe outputs of completed stages are kept; fix the cause and rerun to resume", code=1) from None
+        hint = "the outputs of completed stages are kept; fix the cause and rerun to resume"
+        raise fail(f"{error}\n{hint}", code=1) from None
     except KeyboardInterrupt:
         raise fail("interrupted; rerun the same command to resume", code=130) from None
