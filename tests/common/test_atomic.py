@@ -40,3 +40,14 @@ def test_rejects_read_modes(tmp_path):
     with pytest.raises(ValueError):
         with atomic_open(tmp_path / "x", "r"):
             pass
+
+
+def test_output_gets_the_usual_permissions(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "report.html", "x")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "report.html").stat().st_mode & 0o777 == 0o644
