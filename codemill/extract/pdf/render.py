@@ -20,12 +20,15 @@ def render(blocks: list[Block], style: DocumentStyle, vocabulary: set[str], lang
 def render_parts(blocks: list[Block], style: DocumentStyle, vocabulary: set[str], language: str | None) -> list[tuple[int, str]]:
     """(page index, markdown) for each block that renders to something."""
     nesting = _list_nesting(blocks)
+    numbered = _numbered_headings(blocks, vocabulary)
     listings = {i: _listing(b, style) for i, b in enumerate(blocks) if b.kind == "code"}
     language = language or dominant_language(list(listings.values()))
     parts = []
     for index, block in enumerate(blocks):
         if block.kind == "code":
             text = _fenced(listings[index], language)
+        elif block.kind == "heading" and numbered:
+            text = _SECTION_NUMBER.sub(lambda m: m.group(1) + " ", _render_block(block, style, vocabulary, 0), count=1)
         else:
             text = _render_block(block, style, vocabulary, nesting.get(index, 0))
         if text.strip():
@@ -61,6 +64,17 @@ def _renumber_notes(parts: list[tuple[int, str]]) -> list[tuple[int, str]]:
             text = _NOTE_REF.sub(lambda r: f"[^{target(page, r.group(1))}]", text)
         renumbered.append((page, text))
     return renumbered
+
+
+_SECTION_NUMBER = re.compile(r"(?<=^#)(#*) +(?:\d+(?:\.\d+)*\.?|[A-Z]\.\d+(?:\.\d+)*)(?: +|$)")
+
+
+def _numbered_headings(blocks: list[Block], vocabulary: set[str]) -> bool:
+    """Whether the typesetter numbered the headings (most start with 1, 2.3, A.1 ...): the numbers are
+    its counters, not part of the titles, so they are dropped."""
+    headings = [paragraph_markdown(b.lines, vocabulary, plain=True) for b in blocks if b.kind == "heading"]
+    numbered = [h for h in headings if re.match(r"(?:\d+(?:\.\d+)*\.?|[A-Z]\.\d+(?:\.\d+)*) +\S", h)]
+    return len(headings) >= 3 and len(numbered) >= 0.5 * len(headings)
 
 
 def _listing(block: Block, style: DocumentStyle) -> list[str]:

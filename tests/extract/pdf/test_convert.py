@@ -168,3 +168,10 @@ def test_program_output_at_a_page_foot_is_not_taken_for_a_page_number(tmp_path):
         pages.append(running_head("Python for Testing", number) + body)
     markdown = pdf_to_markdown(write_pdf(tmp_path / "foot.pdf", pages))
     assert markdown.count("print(grade)\nC\n\n7\n```") == 3
+
+
+def test_heading_numbers_set_by_the_typesetter_are_dropped(tmp_path):
+    items = [Text(80, "2 Variables", "hebo", 24), Text(120, "2.1 Values and types", "hebo", 16)]
+    items += paragraph(145, PROSE) + [Text(200, "2.2 Names", "hebo", 16)] + paragraph(225, PROSE)
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "numbered.pdf", [items]))
+    assert [line for line in markdown.splitlines() if line.startswith("#")] == ["# Variables", "## Values and types", "## Names"]
