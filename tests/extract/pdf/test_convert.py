@@ -175,3 +175,18 @@ def test_heading_numbers_set_by_the_typesetter_are_dropped(tmp_path):
     items += paragraph(145, PROSE) + [Text(200, "2.2 Names", "hebo", 16)] + paragraph(225, PROSE)
     markdown = pdf_to_markdown(write_pdf(tmp_path / "numbered.pdf", [items]))
     assert [line for line in markdown.splitlines() if line.startswith("#")] == ["# Variables", "## Values and types", "## Names"]
+
+
+def test_image_placeholders_only_when_asked(tmp_path):
+    import pymupdf
+
+    path = write_pdf(tmp_path / "figure.pdf", [paragraph(100, PROSE) + paragraph(400, ["Text below the figure."])])
+    doc = pymupdf.open(path)
+    pixmap = pymupdf.Pixmap(pymupdf.csGRAY, pymupdf.IRect(0, 0, 50, 50), False)
+    doc[0].insert_image(pymupdf.Rect(LEFT, 200, LEFT + 200, 350), pixmap=pixmap)
+    doc.saveIncr()
+    doc.close()
+    plain = pdf_to_markdown(path)
+    marked = pdf_to_markdown(path, PdfOptions(image_placeholders=True))
+    assert "![image]" not in plain
+    assert marked.index("sizes.") < marked.index("![image](page-1-image-1)") < marked.index("Text below the figure.")
