@@ -44,7 +44,7 @@ def load_model(recipe, model_path: str, precision: str, fsdp: bool = False):
     kwargs = {}
     if torch.cuda.is_available() and not fsdp:
         kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", 0))}
-    return AutoModelForCausalLM.from_pretrained(
+    model = AutoModelForCausalLM.from_pretrained(
         model_path,
         dtype=torch_dtype(precision),
         quantization_config=quant,
@@ -52,6 +52,8 @@ def load_model(recipe, model_path: str, precision: str, fsdp: bool = False):
         trust_remote_code=recipe.model.trust_remote_code,
         **kwargs,
     )
+    model.config.use_cache = False  # a KV cache turns off packed-sequence masking (and training never needs one)
+    return model
 
 
 def load_tokenizer(recipe, model_path: str, chat_data: bool):

@@ -145,17 +145,24 @@ def finish_logs(trainer, recipe, out_dir: Path) -> None:
 
 
 def write_rank_summary(trainer, out_dir: Path) -> None:
-    state = PartialState()
+    state = process_state()
     summary = {"rank": state.process_index, "world_size": state.num_processes,
                "global_step": trainer.state.global_step, "adapter_sha256": adapter_checksum(trainer.model)}
     atomic_write_json(out_dir / "ranks" / f"rank-{state.process_index}.json", summary)
+
+
+def process_state() -> PartialState:
+    """This process's place in the job; CPU-only multi-process runs (torchrun) need gloo named up front."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available():
+        return PartialState(cpu=True, backend="gloo")
+    return PartialState()
 
 
 def finetune(recipe, resume: bool = False, callbacks: tuple = ()) -> Path:
     """Train the recipe's adapter on `<run_dir>/dataset/`; returns `<run_dir>/finetune/`."""
     run_dir = Path(recipe.run_dir)
     out_dir = run_dir / "finetune"
-    state = PartialState()
+    state = process_state()
     try:
         precision = resolve_precision(recipe.finetune.precision)
         train, validation = load_training_data(run_dir / "dataset")

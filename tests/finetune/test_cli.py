@@ -1,0 +1,43 @@
+"""The command line: `finetune RECIPE --estimate`, errors without a traceback, and `finetune merge`."""
+
+from __future__ import annotations
+
+import yaml
+from typer.testing import CliRunner
+
+from codemill.cli import app
+from tests.finetune.conftest import tiny_recipe
+
+runner = CliRunner()
+
+
+def _write(recipe, path):
+    path.write_text(yaml.safe_dump(recipe.model_dump(mode="json", exclude_none=True)))
+    return str(path)
+
+
+def test_estimate_prints_the_breakdown_options_after_recipe(tiny_run):
+    path = _write(tiny_recipe(tiny_run), tiny_run / "r.yaml")
+    result = runner.invoke(app, ["finetune", path, "--estimate"])
+    assert result.exit_code == 0, result.output
+    assert "weights" in result.output and "smallest common GPU that fits: T4 16GB" in result.output
+    assert not (tiny_run / "finetune").exists()
+
+
+def test_missing_dataset_is_a_clear_error(tmp_path):
+    path = _write(tiny_recipe(tmp_path), tmp_path / "r.yaml")
+    result = runner.invoke(app, ["finetune", path])
+    assert result.exit_code == 2
+    assert "codemill data build" in result.output and "Traceback" not in result.output
+
+
+def test_bad_recipe_key_is_named(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("name: x\nfinetune:\n  lora:\n    r: sixteen\n")
+    result = runner.invoke(app, ["finetune", str(path)])
+    assert result.exit_code == 2 and "finetune.lora.r: must be an integer" in result.output
+
+
+def test_merge_without_adapter_says_what_is_missing(tmp_path):
+    result = runner.invoke(app, ["finetune", "merge", str(tmp_path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "no trained adapter found" in result.output

@@ -1,0 +1,35 @@
+"""Merging: the merged model's logits equal base + adapter logits."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+from peft import LoraConfig, PeftModel, get_peft_model
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from codemill.finetune.base_model import resolve_base_model
+from codemill.finetune.merge import merge_adapter
+from tests.finetune.conftest import tiny_recipe
+
+
+def test_merged_logits_match_base_plus_adapter(tiny_run):
+    base_path = resolve_base_model(tiny_recipe(tiny_run))
+    torch.manual_seed(0)
+    lora = LoraConfig(r=4, lora_alpha=8, target_modules="all-linear", init_lora_weights=False)
+    peft_model = get_peft_model(AutoModelForCausalLM.from_pretrained(base_path), lora)
+    adapter = tiny_run / "finetune" / "adapter"
+    peft_model.save_pretrained(adapter)
+    AutoTokenizer.from_pretrained(base_path).save_pretrained(adapter)
+    (tiny_run / "finetune" / "run_info.json").write_text(json.dumps({"base_model": base_path}))
+
+    merged_dir = merge_adapter(tiny_run, tiny_run / "merged")
+    merged = AutoModelForCausalLM.from_pretrained(merged_dir).eval()
+    with_adapter = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base_path), str(adapter)).eval()
+    plain_base = AutoModelForCausalLM.from_pretrained(base_path).eval()
+    ids = torch.randint(5, 300, (2, 16))
+    with torch.no_grad():
+        expected, got, untouched = with_adapter(input_ids=ids).logits, merged(input_ids=ids).logits, plain_base(input_ids=ids).logits
+    assert not torch.allclose(expected, untouched, atol=1e-3)  # the adapter does change the output
+    torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
+    assert not any("lora" in name for name, _ in merged.named_parameters())

@@ -1,0 +1,94 @@
+"""End to end on a tiny model: outputs, assistant-only labels, packing without leakage, resume, NaN stop."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM, TrainerCallback
+
+from codemill.finetune import FinetuneError, finetune
+from codemill.recipe import load_recipe
+from tests.finetune.conftest import chat_rows, tiny_recipe, write_dataset
+
+
+def _losses(out):
+    history = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    return {entry["step"]: entry["loss"] for entry in history if "loss" in entry}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    run = tmp_path_factory.mktemp("trained")
+    write_dataset(run, chat_rows(64))
+    write_dataset(run, chat_rows(8, seed=1), split="validation")
+    return finetune(tiny_recipe(run, eval_steps=3))
+
+
+def test_run_folder_holds_every_output(trained):
+    adapter = trained / "adapter"
+    assert (adapter / "adapter_model.safetensors").exists() and (adapter / "tokenizer.json").exists()
+    assert (trained / "loss.png").read_bytes()[:4] == b"\x89PNG"
+    assert sorted(p.name for p in (trained / "checkpoints").iterdir())[-1] == "checkpoint-6"
+    assert load_recipe(trained / "recipe.yaml").finetune.max_steps == 6
+    info = json.loads((trained / "run_info.json").read_text())
+    assert info["precision"] == "fp32" and info["format"] == "chat"
+
+
+def test_loss_falls_and_validation_is_logged(trained):
+    losses = _losses(trained)
+    assert list(losses) == [1, 2, 3, 4, 5, 6]
+    assert losses[6] < losses[1]
+    lines = (trained / "metrics.jsonl").read_text()
+    assert "eval_loss" in lines
+
+
+def test_adapter_loads_with_peft(trained):
+    from peft import PeftModel
+
+    info = json.loads((trained / "run_info.json").read_text())
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(info["base_model"]), str(trained / "adapter"))
+    assert torch.isfinite(model(input_ids=torch.tensor([[5, 6, 7]])).logits).all()
+
+
+def test_rerun_without_resume_is_refused(trained):
+    recipe = load_recipe(trained / "recipe.yaml")
+    with pytest.raises(FinetuneError, match="pass --resume"):
+        finetune(recipe)
+
+
+class _Interrupt(TrainerCallback):
+    def on_save(self, args, state, control, **kwargs):
+        if state.global_step == 4:
+            raise KeyboardInterrupt
+
+
+def test_resume_continues_with_the_same_data_order(trained, tmp_path):
+    run = trained.parent
+    shutil.copytree(run / "dataset", tmp_path / "dataset")
+    shutil.copytree(run / "base_model", tmp_path / "base_model")
+    recipe = tiny_recipe(tmp_path, eval_steps=3)
+    with pytest.raises(KeyboardInterrupt):
+        finetune(recipe, callbacks=(_Interrupt(),))
+    assert not (tmp_path / "finetune" / "adapter").exists()
+    out = finetune(recipe, resume=True)
+    resumed, straight = _losses(out), _losses(trained)
+    assert list(resumed) == [1, 2, 3, 4, 5, 6]
+    assert [resumed[s] for s in (5, 6)] == pytest.approx([straight[s] for s in (5, 6)], rel=1e-4)
+
+
+class _Poison(TrainerCallback):
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        if state.global_step == 3:
+            next(p for p in model.parameters() if p.requires_grad).data.fill_(float("nan"))
+
+
+def test_nan_stops_and_keeps_the_last_good_checkpoint(tiny_run):
+    recipe = tiny_recipe(tiny_run)
+    with pytest.raises(FinetuneError, match=r"stopped at step 4: .*NaN.*checkpoint-2"):
+        finetune(recipe, callbacks=(_Poison(),))
+    checkpoints = sorted(p.name for p in (tiny_run / "finetune" / "checkpoints").glob("checkpoint-*"))
+    assert checkpoints == ["checkpoint-2"]
+    assert not (tiny_run / "finetune" / "adapter").exists()
