@@ -39,7 +39,7 @@ class Block:
 def classify(lines: list[Line], style: DocumentStyle) -> None:
     """Set each non-furniture line's kind to code, heading or text."""
     for line in lines:
-        if line.kind in ("furniture", "image"):
+        if line.kind in ("furniture", "image", "figure"):
             continue
         mono = line.share("mono")
         if _is_note(line, style):
@@ -84,7 +84,7 @@ def build_blocks(lines: list[Line], style: DocumentStyle) -> list[Block]:
     blocks: list[Block] = []
     notes: list[Block] = []  # footnotes leave the flow so text around them still joins
     for line in lines:
-        if line.kind == "furniture":
+        if line.kind in ("furniture", "figure"):
             continue
         current = blocks[-1] if blocks else None
         if notes and _continues(notes[-1], line, style) and notes[-1].last.page == line.page:

@@ -139,6 +139,7 @@ def _read_page(doc: pymupdf.Document, number: int, options: PdfOptions) -> tuple
         report.update(status="skipped", reason=f"unreadable page: {_first_line(error)}")
         return report, [], ""
     if lines:
+        _mark_figure_regions(page, lines)
         if options.image_placeholders:
             lines = _insert_images(lines, _image_lines(page, number))
         return report, lines, ""
@@ -156,6 +157,32 @@ def _read_page(doc: pymupdf.Document, number: int, options: PdfOptions) -> tuple
         return report, [], ""
     report.update(status="ocr", reason=reason)
     return report, [], ocr_page(page)
+
+
+def _mark_figure_regions(page: pymupdf.Page, lines: list[Line]) -> None:
+    """Flag lines that sit inside a sizeable cluster of vector drawings (a diagram's labels)."""
+    area = page.rect.get_area()
+    try:
+        regions = [r for r in page.cluster_drawings() if r.get_area() >= 0.03 * area]
+    except Exception:  # damaged drawing commands must not cost the page its text
+        return
+    for line in lines:
+        if any(r.x0 - 2 <= line.x0 and line.x1 <= r.x1 + 2 and r.y0 - 2 <= line.y0 and line.y1 <= r.y1 + 2 for r in regions):
+            line.extra["in_figure"] = True
+
+
+def _drop_figure_labels(flow: list[Line]) -> None:
+    """Text inside a diagram, set in a font the document hardly uses elsewhere, is part of the figure."""
+    chars: dict[str, int] = {}
+    for line in flow:
+        for span in line.spans:
+            chars[span.font] = chars.get(span.font, 0) + len(span.text)
+    total = sum(chars.values()) or 1
+    for line in flow:
+        if line.extra.get("in_figure") and line.kind == "text" and line.share("mono") < 0.5:
+            font = max(line.spans, key=lambda s: len(s.text)).font
+            if chars[font] < 0.02 * total:
+                line.kind = "figure"
 
 
 def _image_lines(page: pymupdf.Page, number: int) -> list[Line]:
@@ -182,6 +209,7 @@ def _insert_images(lines: list[Line], images: list[Line]) -> list[Line]:
 def _assemble(per_page: list[list[Line]], ocr_text: dict[int, str], options: PdfOptions) -> str:
     """Classify, group and render every text page; OCR'd pages are added in page order."""
     flow = [line for lines in per_page for line in lines]
+    _drop_figure_labels(flow)
     style = measure([line for line in flow if line.kind == "text"])
     classify(flow, style)
     blocks = build_blocks(flow, style)

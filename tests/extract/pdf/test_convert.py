@@ -190,3 +190,24 @@ def test_image_placeholders_only_when_asked(tmp_path):
     marked = pdf_to_markdown(path, PdfOptions(image_placeholders=True))
     assert "![image]" not in plain
     assert marked.index("sizes.") < marked.index("![image](page-1-image-1)") < marked.index("Text below the figure.")
+
+
+def test_diagram_labels_are_dropped_but_shaded_code_is_kept(tmp_path):
+    import pymupdf
+
+    items = paragraph(100, PROSE) + paragraph(300, PROSE) + paragraph(400, PROSE) + paragraph(460, PROSE)
+    items += [Text(232, "Input", "helv", 9, LEFT + 20), Text(232, "Output", "helv", 9, LEFT + 220)]
+    items += [Text(560, "x = compute(1)", "cour")]
+    path = write_pdf(tmp_path / "diagram.pdf", [items])
+    doc = pymupdf.open(path)
+    page = doc[0]
+    for k in range(4):  # a box-and-arrow diagram around the labels
+        page.draw_rect(pymupdf.Rect(LEFT + 10 + 100 * k, 200, LEFT + 80 + 100 * k, 260))
+        page.draw_line((LEFT + 80 + 100 * k, 230), (LEFT + 110 + 100 * k, 230))
+    page.draw_rect(pymupdf.Rect(LEFT - 5, 545, 500, 570), fill=(0.9, 0.9, 0.9), overlay=False)  # code shading
+    doc.saveIncr()
+    doc.close()
+    markdown = pdf_to_markdown(path)
+    assert "Input" not in markdown and "Output" not in markdown
+    assert "```\nx = compute(1)\n```" in markdown.replace("``` python", "```")
+    assert markdown.count("This is a body paragraph") == 4
