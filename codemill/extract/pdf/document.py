@@ -117,7 +117,8 @@ def assemble(batch: PageBatch, options: PdfOptions, source: str, title: str | No
     mark_furniture(batch.lines, batch.heights)
     set_document_edges(batch.lines)
     markdown = _assemble(batch.lines, batch.ocr_text, options)
-    timings = {"read_s": round(batch.read_s, 4), "layout_s": round(time.perf_counter() - clock, 4)}
+    layout_s = time.perf_counter() - clock
+    timings = {"total_s": round(batch.read_s + layout_s, 4), "read_s": round(batch.read_s, 4), "layout_s": round(layout_s, 4)}
     report = {
         "source": source,
         "title": title,

@@ -23,6 +23,7 @@ def test_outputs_follow_the_report_schema(tmp_path):
     report = json.loads((tmp_path / "out" / "a.json").read_text())
     assert set(report) >= {"source", "title", "pages", "page_reports", "warnings", "timings"}
     assert report["page_reports"][0] == {"page": 1, "status": "text", "reason": None, "warnings": []}
+    assert report["timings"]["total_s"] >= report["timings"]["read_s"]
     assert "Text of page 2 in a." in (tmp_path / "out" / "a.md").read_text()
 
 
