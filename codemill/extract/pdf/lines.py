@@ -109,6 +109,8 @@ def _attach_scripts(rows: list[list[Span]]) -> list[list[Span]]:
 
 
 def _script_host(row: list[Span], before: list[Span] | None, after: list[Span] | None) -> list[Span] | None:
+    if sum(len(s.text.strip()) for s in row) > 5:
+        return None  # marks and exponents are a few characters; a longer row is a line of its own
     small = max((s.size for s in row if s.text.strip()), default=0.0)
     for host in (after, before):
         if host is None:
