@@ -18,7 +18,7 @@ def pdf_command(
     force: bool = typer.Option(False, "--force", help="Redo PDFs that an earlier run already converted."),
     language: Optional[str] = typer.Option(None, help="Language tag for code blocks when content does not tell."),
     ocr: bool = typer.Option(False, "--ocr", help="OCR pages without a text layer (needs pytesseract + tesseract)."),
-    image_placeholders: bool = typer.Option(False, "--image-placeholders", help="Keep an ![image](...) line per image."),
+    image_placeholders: bool = typer.Option(False, "--image-placeholders", help="Keep a markdown image placeholder where each image stood."),
 ) -> None:
     """Convert textbook PDFs to markdown from their own text layer (headings, code, lists, footnotes)."""
     from codemill.extract.pdf import PdfOptions, extract_pdfs
