@@ -19,10 +19,12 @@ GIB = 1024**3
 COMMON_GPUS = [("T4 16GB", 14.6), ("L4 24GB", 21.9), ("A10 24GB", 21.9), ("A100 40GB", 38.9),
                ("A100 80GB", 78.5), ("H100 80GB", 78.5)]
 NF4_BYTES_PER_PARAM = 0.5 + 1 / 64 + 4 / (64 * 256)  # 4-bit codes + 8-bit absmax per 64 + fp32 per 256 blocks
-ALLOCATOR_OVERHEAD = 1.06  # caching-allocator fragmentation on top of live tensors
-# Share of the per-layer upper bound below that is live at once, fitted on an H100 (benchmarks/RESULTS.md):
+# Fitted on an H100 against torch's peak reserved memory (benchmarks/RESULTS.md lists the runs):
+ALLOCATOR_OVERHEAD = 1.035  # caching-allocator slack on top of live tensors
+QLORA_SLACK_PER_TOKEN = 0.37 * GIB / 1024  # 4-bit dequantisation buffers fragment the cache with the batch size
+# Share of the per-layer upper bound below that is live at once, by (adapter bytes, checkpointing):
 # fp32 LoRA weights make peft keep fp32 copies of the layer inputs, bf16 ones (QLoRA) do not.
-LIVE_SHARE = {4: 0.85, 2: 0.5}
+LIVE_SHARE = {(4, True): 0.85, (2, True): 0.5, (4, False): 0.47, (2, False): 0.28}
 TRL_LOGITS_BYTES = 0.45  # per token and vocabulary entry: trl's loss never holds the full fp32 logits
 
 
@@ -98,7 +100,8 @@ def estimate_memory(config, finetune, gpus: int = 1, bytes_per_weight: int = 2) 
     adapter = counts["adapter"] * adapter_dtype * 2  # weights + gradients
     optimizer = counts["adapter"] * (2 if "8bit" in finetune.optimizer else 8)
     tokens = finetune.batch_size * finetune.seq_len
-    per_layer = activation_bytes_per_token_layer(config, lora.dropout > 0) * tokens * LIVE_SHARE[adapter_dtype]
+    share = LIVE_SHARE[(adapter_dtype, finetune.gradient_checkpointing)]
+    per_layer = activation_bytes_per_token_layer(config, lora.dropout > 0) * tokens * share
     layers = config.num_hidden_layers
     if finetune.gradient_checkpointing:
         activations = layers * tokens * config.hidden_size * 2 + per_layer
@@ -106,7 +109,7 @@ def estimate_memory(config, finetune, gpus: int = 1, bytes_per_weight: int = 2) 
         activations = layers * per_layer
     logits = logits_bytes(tokens, config.vocab_size, finetune.liger_kernel and liger_available())
     live = weights + adapter + optimizer + activations + logits
-    overhead = live * (ALLOCATOR_OVERHEAD - 1)
+    overhead = tokens * QLORA_SLACK_PER_TOKEN if qlora else live * (ALLOCATOR_OVERHEAD - 1)
     per_gpu = live + overhead
     return MemoryEstimate(weights, adapter, optimizer, activations, logits, overhead, per_gpu, gpus,
                           smallest_fitting_gpu(per_gpu))
