@@ -134,13 +134,13 @@ def _drop_overprint(row: list[Span]) -> list[Span]:
 
 
 def split_row(row: list[Span], gutters: list[float]) -> list[list[Span]]:
-    """Cut a row at column gutters, and at gaps wider than three ems unless both sides are monospace."""
+    """Cut a row at column gutters, and at gaps wider than two ems unless both sides are monospace."""
     pieces: list[list[Span]] = [[row[0]]]
     for span in row[1:]:
         prev = pieces[-1][-1]
         crosses_gutter = any(prev.x1 <= g <= span.x0 for g in gutters)
         line_number = span.mono and len(pieces[-1]) == 1 and prev.text.strip().isdigit()
-        wide_gap = span.x0 - prev.x1 > 3 * max(span.size, prev.size) and not (span.mono and prev.mono) and not line_number
+        wide_gap = span.x0 - prev.x1 > 2 * max(span.size, prev.size) and not (span.mono and prev.mono) and not line_number
         if crosses_gutter or wide_gap:
             pieces.append([span])
         else:
