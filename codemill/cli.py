@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from codemill import __version__
+from codemill.common.console import fail
+from codemill.datasets.cli import data_app
+from codemill.evals.cli import compare_command, eval_command
+from codemill.extract.pdf.cli import pdf_command
+from codemill.extract.stackexchange.cli import stackexchange_command
+from codemill.finetune.cli import finetune_app
+from codemill.pipeline.run import run_command
 
 app = typer.Typer(
     name="codemill",
@@ -28,10 +37,8 @@ def _root(
     """codemill: one pipeline from source page to eval score."""
 
 
-@app.command("report")
-def _report(run_dir: str = typer.Argument(..., help="A run folder, e.g. runs/<name>.")) -> None:
+def report_command(run_dir: Path = typer.Argument(..., help="A run folder, e.g. runs/<name>.")) -> None:
     """Write RUN_DIR/report.html: one self-contained page with the data, training curves and eval changes."""
-    from codemill.common.console import fail
     from codemill.pipeline.report import write_report
     from codemill.pipeline.report_inputs import ReportInputError
 
@@ -41,34 +48,17 @@ def _report(run_dir: str = typer.Argument(..., help="A run folder, e.g. runs/<na
         raise fail(str(error)) from None
 
 
-from codemill.evals.cli import compare_command as _compare_command  # noqa: E402
-from codemill.evals.cli import eval_command as _eval_command  # noqa: E402
+extract_app = typer.Typer(help="Raw sources (PDFs, StackExchange dumps) -> clean markdown.", no_args_is_help=True)
+extract_app.command("pdf")(pdf_command)
+extract_app.command("stackexchange")(stackexchange_command)
 
-app.command("eval")(_eval_command)
-app.command("compare")(_compare_command)
-
-from codemill.pipeline.run import run_command as _run_command  # noqa: E402
-
-app.command("run")(_run_command)
-
-from codemill.datasets.cli import data_app as _data_app  # noqa: E402
-
-app.add_typer(_data_app, name="data")
-
-extract_app = typer.Typer(help="Stage 1: raw sources (PDFs, StackExchange dumps) -> clean markdown.", no_args_is_help=True)
 app.add_typer(extract_app, name="extract")
-
-from codemill.extract.stackexchange.cli import stackexchange_command as _stackexchange_command  # noqa: E402
-
-extract_app.command("stackexchange")(_stackexchange_command)
-
-from codemill.extract.pdf.cli import pdf_command as _pdf_command  # noqa: E402
-
-extract_app.command("pdf")(_pdf_command)
-
-from codemill.finetune.cli import finetune_app as _finetune_app  # noqa: E402
-
-app.add_typer(_finetune_app, name="finetune")
+app.add_typer(data_app, name="data")
+app.add_typer(finetune_app, name="finetune")
+app.command("eval")(eval_command)
+app.command("compare")(compare_command)
+app.command("run")(run_command)
+app.command("report")(report_command)
 
 
 def main() -> None:

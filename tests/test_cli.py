@@ -20,7 +20,20 @@ def test_version():
 def test_help_lists_the_stage_commands():
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0
-    assert "codemill" in result.output
+    for command in ("extract", "data", "finetune", "eval", "compare", "run", "report"):
+        assert f" {command} " in result.output
+    extract = CliRunner().invoke(app, ["extract", "--help"])
+    assert " pdf " in extract.output and " stackexchange " in extract.output
+    assert " build " in CliRunner().invoke(app, ["data", "--help"]).output
+    assert " merge " in CliRunner().invoke(app, ["finetune", "--help"]).output
+
+
+def test_bad_recipe_is_a_clean_error(tmp_path):
+    recipe = tmp_path / "bad.yaml"
+    recipe.write_text("name: x\nfinetune: {lora: {r: sixteen}}\n")
+    result = CliRunner().invoke(app, ["data", "build", str(recipe)])
+    assert result.exit_code == 2
+    assert "finetune.lora.r: must be an integer, got 'sixteen'" in result.output
 
 
 def test_console_script_runs():
