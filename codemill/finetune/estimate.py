@@ -24,7 +24,7 @@ ALLOCATOR_OVERHEAD = 1.035  # caching-allocator slack on top of live tensors
 QLORA_SLACK_PER_TOKEN = 0.37 * GIB / 1024  # 4-bit dequantisation buffers fragment the cache with the batch size
 # Share of the per-layer upper bound below that is live at once, by (adapter bytes, checkpointing):
 # fp32 LoRA weights make peft keep fp32 copies of the layer inputs, bf16 ones (QLoRA) do not.
-LIVE_SHARE = {(4, True): 0.85, (2, True): 0.5, (4, False): 0.47, (2, False): 0.28}
+LIVE_SHARE = {(4, True): 0.85, (2, True): 0.5, (4, False): 0.47, (2, False): 0.46}
 TRL_LOGITS_BYTES = 0.45  # per token and vocabulary entry: trl's loss never holds the full fp32 logits
 
 
