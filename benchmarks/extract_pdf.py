@@ -1,4 +1,10 @@
-"""PDF -> markdown: codemill against pymupdf4llm (layout mode and legacy mode) and plain get_text().
+"""PDF -> markdown: codemill against pymupdf4llm (layout mode and legacy mode) and plain get_text(),
+on several typesettings of the same ground truth.
+
+The py4e chapters come typeset by xelatex (one column, in the shared data). The same ground-truth
+markdown is also typeset at run time into a temporary folder by headless Chromium (HTML print, one
+and two columns) and by pymupdf's Story (one and two columns); see benchmarks/pdf_typesettings.py.
+A typesetting whose tool is missing is skipped with a note. One table is printed per typesetting.
 
 Every method converts the same ground-truth PDFs in its own subprocess (pymupdf4llm's layout mode
 changes pymupdf's global state), timed over `--repeats` runs; the medians are reported. The markdown
@@ -11,7 +17,12 @@ of the last run is scored here against the ground truth:
   nested indent  `code indent` over the ground-truth blocks that contain indented lines
   furniture/pg   running-head and page-number lines that survived, per page
 
+Figures: every typesetting prints a figure's caption under it, and the ground truth writes a figure
+as `![caption](path)`; before scoring, `![caption](path)` becomes `caption` in the ground truth and
+in every method's output alike, so no method gains or loses by how it marks images.
+
 Run: .venv/bin/python benchmarks/extract_pdf.py [--data ../shared/data/pdfs/py4e] [--repeats 3] [--wild]
+     [--typesettings xelatex,chromium-1col,chromium-2col,story-1col,story-2col]
 """
 
 from __future__ import annotations
@@ -152,6 +163,14 @@ def _outside_code(markdown: str) -> list[str]:
     return kept
 
 
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+
+
+def without_image_links(markdown: str) -> str:
+    """`![caption](path)` -> `caption`: the caption is what every typesetting prints."""
+    return _IMAGE.sub(lambda m: m.group(1), markdown)
+
+
 def score(out_dir: Path, truth_dir: Path, pdfs: list[Path], pages: int) -> dict:
     from rapidfuzz.distance import Levenshtein
 
@@ -159,8 +178,8 @@ def score(out_dir: Path, truth_dir: Path, pdfs: list[Path], pages: int) -> dict:
     h_tp = h_fp = h_fn = hl_tp = hl_fp = hl_fn = 0
     code_text = code_exact = nested = nested_exact = code_total = 0
     for pdf in pdfs:
-        truth = (truth_dir / f"{pdf.stem}.md").read_text(encoding="utf-8")
-        output = (out_dir / f"{pdf.stem}.md").read_text(encoding="utf-8")
+        truth = without_image_links((truth_dir / f"{pdf.stem}.md").read_text(encoding="utf-8"))
+        output = without_image_links((out_dir / f"{pdf.stem}.md").read_text(encoding="utf-8"))
         sims.append(Levenshtein.normalized_similarity(" ".join(output.split()), " ".join(truth.split())))
         th, oh = headings(truth), headings(output)
         t_text, o_text = Counter(h for _, h in th), Counter(h for _, h in oh)
@@ -239,6 +258,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per method (median reported)")
     parser.add_argument("--slow-repeats", type=int, default=1, help="timed runs for pymupdf4llm's two modes")
     parser.add_argument("--wild", action="store_true", help="also time codemill on the 245-page wild book")
+    parser.add_argument("--typesettings", default="xelatex,chromium-1col,chromium-2col,story-1col,story-2col",
+                        help="comma-separated typesettings to score (all by default)")
+    parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated methods (codemill always runs)")
     parser.add_argument("--worker", choices=METHODS, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -248,19 +270,41 @@ def main() -> None:
         return
     if not args.data.is_dir():
         raise SystemExit(f"{args.data}: ground-truth folder not found (see ../shared/data/README.md)")
-    pdfs = sorted(p for p in args.data.glob("*.pdf") if (p.with_suffix(".md")).exists())
-    results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for method in METHODS:
-            out_dir = Path(tmp) / method
-            out_dir.mkdir()
-            repeats = args.slow_repeats if method.startswith("pymupdf4llm") else args.repeats
-            timing = run_method(method, pdfs, repeats, out_dir)
-            results[method] = {**score(out_dir, args.data, pdfs, timing["pages"]), **timing}
-    print(f"{len(pdfs)} documents, {results['codemill']['pages']} pages from {args.data}\n")
-    print_table(results)
+        for name in args.typesettings.split(","):
+            folder = typeset(name, args.data, Path(tmp) / name)
+            if folder is not None:
+                benchmark_typesetting(name, folder, args, Path(tmp) / f"{name}-out")
     if args.wild:
         wild_speed(args.repeats)
+
+
+def typeset(name: str, data: Path, folder: Path) -> Path | None:
+    """The folder of PDF + ground-truth pairs for one typesetting, built now unless it is xelatex's."""
+    import pdf_typesettings
+
+    if name == "xelatex":
+        return data
+    if name not in pdf_typesettings.TYPESETTINGS:
+        raise SystemExit(f"unknown typesetting {name!r}; choose from xelatex, {', '.join(pdf_typesettings.TYPESETTINGS)}")
+    missing = pdf_typesettings.available(name)
+    if missing:
+        print(f"\n(skipping {name}: {missing})")
+        return None
+    return pdf_typesettings.build(name, data, folder)
+
+
+def benchmark_typesetting(name: str, folder: Path, args: argparse.Namespace, out_root: Path) -> None:
+    pdfs = sorted(p for p in folder.glob("*.pdf") if (p.with_suffix(".md")).exists())
+    results = {}
+    for method in ["codemill"] + [m for m in args.methods.split(",") if m in METHODS and m != "codemill"]:
+        out_dir = out_root / method
+        out_dir.mkdir(parents=True)
+        repeats = args.slow_repeats if method.startswith("pymupdf4llm") else args.repeats
+        timing = run_method(method, pdfs, repeats, out_dir)
+        results[method] = {**score(out_dir, folder, pdfs, timing["pages"]), **timing}
+    print(f"\n### {name}: {len(pdfs)} documents, {results['codemill']['pages']} pages\n")
+    print_table(results)
 
 
 if __name__ == "__main__":

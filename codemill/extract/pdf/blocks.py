@@ -188,7 +188,7 @@ def _blank_lines(prev: Line, line: Line, style: DocumentStyle) -> int:
     """Blank lines between two code lines from their baseline distance; -1 when they are not one listing."""
     if not _same_place(prev, line):
         return 0
-    steps = (line.baseline - prev.baseline) / style.code_pitch
+    steps = (line.baseline - prev.baseline) / style.code_pitch_at(line.size)
     whole = round(steps)
     if whole < 1 or abs(steps - whole) > 0.2 or whole > 5:
         return -1

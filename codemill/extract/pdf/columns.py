@@ -37,18 +37,21 @@ def find_gutter(rows: list[list[Span]]) -> float | None:
     middle = left + width / 2
     if sum(1 for iv in inked if any(a < middle < b for a, b in iv)) > 0.5 * len(inked):
         return None  # most rows run through the middle: one column
-    best: tuple[int, float] | None = None
+    best: tuple[int, int, float] | None = None
     for step in range(30, 71):
         x = left + width * step / 100
         crossing = sum(1 for iv in inked if any(a < x < b for a, b in iv))
         if crossing > 0.2 * len(inked):
             continue
-        both = sum(1 for iv in inked if iv[0][0] < x and iv[-1][1] > x and not any(a < x < b for a, b in iv))
-        if best is None or both > best[0]:
-            best = (both, x)
-    if best is None or best[0] < max(5, 0.3 * len(inked)):
+        # columns need not share baselines (HTML columns drift apart), so each side is counted alone
+        on_left = sum(1 for iv in inked if iv[0][0] < x and not any(a < x < b for a, b in iv))
+        on_right = sum(1 for iv in inked if iv[-1][1] > x and not any(a < x < b for a, b in iv))
+        candidate = (-crossing, min(on_left, on_right), x)
+        if best is None or candidate[:2] > best[:2]:
+            best = candidate
+    if best is None or best[1] < max(5, 0.3 * len(inked)):
         return None
-    x = _centre_of_gap(inked, best[1])
+    x = _centre_of_gap(inked, best[2])
     if _columns_fill(inked, x, left, right) or _right_column_aligned(rows, x):
         return x
     return None

@@ -18,7 +18,8 @@ class DocumentStyle:
 
     body_size: float = 10.0
     body_pitch: float = 12.0
-    code_pitch: float = 12.0
+    code_pitch: float = 12.0  # line pitch of code set at the body size
+    code_pitches: dict[float, float] = field(default_factory=dict)  # code size -> its line pitch
     mono_width: dict[float, float] = field(default_factory=dict)  # size -> character width
     heading_levels: dict[tuple, int] = field(default_factory=dict)  # heading style -> level
 
@@ -26,6 +27,12 @@ class DocumentStyle:
         if size in self.mono_width:
             return self.mono_width[size]
         return 0.6 * size  # the usual advance of a monospace glyph, in ems
+
+    def code_pitch_at(self, size: float) -> float:
+        """Line pitch of code set at `size`: measured for that size, else scaled from the body-size code."""
+        if size in self.code_pitches:
+            return self.code_pitches[size]
+        return self.code_pitch * size / self.body_size
 
 
 def heading_style(line: Line) -> tuple[float, bool]:
@@ -52,7 +59,28 @@ def measure(lines: list[Line]) -> DocumentStyle:
     style.mono_width = {size: median(ws) for size, ws in widths.items()}
     style.body_pitch = _pitch(lines, style, code=False)
     style.code_pitch = _pitch(lines, style, code=True)
+    style.code_pitches = _code_pitches(lines)
     return style
+
+
+def _code_pitches(lines: list[Line]) -> dict[float, float]:
+    """For each size of code, the smallest common step between consecutive code lines of that size
+    (HTML renderers set code smaller than the body, with its own line height)."""
+    steps: dict[float, Counter] = {}
+    for prev, line in zip(lines, lines[1:]):
+        same_place = prev.page == line.page and prev.column == line.column and prev.section == line.section
+        if not same_place or line.size != prev.size or min(line.share("mono"), prev.share("mono")) < CODE_SHARE:
+            continue
+        step = round((line.baseline - prev.baseline) * 4) / 4
+        if 0.9 * line.size < step < 2.0 * line.size:
+            steps.setdefault(line.size, Counter())[step] += 1
+    return {size: _smallest_common(counts) for size, counts in steps.items() if sum(counts.values()) >= 3}
+
+
+def _smallest_common(steps: Counter) -> float:
+    """Paragraph spacing can outnumber line spacing; the line pitch is the smallest common step."""
+    top = steps.most_common(1)[0][1]
+    return min(step for step, count in steps.items() if count >= 0.3 * top)
 
 
 def _pitch(lines: list[Line], style: DocumentStyle, code: bool) -> float:
@@ -68,9 +96,7 @@ def _pitch(lines: list[Line], style: DocumentStyle, code: bool) -> float:
             steps[step] += 1
     if not steps:
         return 1.2 * style.body_size
-    # paragraph spacing can outnumber line spacing; the line pitch is the smallest common step
-    top = steps.most_common(1)[0][1]
-    return min(step for step, count in steps.items() if count >= 0.3 * top)
+    return _smallest_common(steps)
 
 
 def trusted_heading_styles(candidates: list[Line], body_size: float) -> set[tuple]:

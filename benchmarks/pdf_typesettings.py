@@ -1,0 +1,139 @@
+"""Typeset ground-truth markdown into PDFs at run time, several ways, for the extract pdf benchmark.
+
+Each typesetting writes `<name>.pdf` + `<name>.md` (the ground truth, copied) into its own folder.
+Markdown becomes HTML with markdown-it-py; figures become an image with its caption below, as the
+LaTeX book sets them. HTML is laid out either by headless Chromium (print to PDF) or by pymupdf's
+Story, in one or two columns. Running heads and page numbers are stamped afterwards on every page
+but a chapter's first, as the LaTeX book does (Chromium's print cannot set them from CSS).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+CHROMIUM = Path("/usr/bin/chromium")
+BOOK = "Python for Everybody"
+PAGE_W, PAGE_H = 7 * 72, 9.25 * 72
+MARGIN = 0.8 * 72
+CSS = """
+@page { size: 7in 9.25in; margin: 0.8in; }
+body { font-family: "DejaVu Serif", serif; font-size: 10pt; line-height: 1.4; margin: 0; }
+h1, h2, h3 { font-family: "DejaVu Sans", sans-serif; font-weight: bold; }
+h1 { font-size: 18pt; } h2 { font-size: 13pt; } h3 { font-size: 11pt; }
+pre { font-family: "DejaVu Sans Mono", monospace; font-size: 8.5pt; background: #f0f0f0; padding: 4pt; }
+code { font-family: "DejaVu Sans Mono", monospace; }
+table { border-collapse: collapse; } th, td { border: 1px solid #777; padding: 2pt 5pt; }
+figure { margin: 8pt 0; text-align: center; } img { max-width: 60%; }
+"""
+TWO_COLUMNS = "body { columns: 2; column-gap: 18pt; } pre { font-size: 7pt; white-space: pre-wrap; } img { max-width: 90%; }"
+STORY_CSS = """
+body { font-family: serif; font-size: 10pt; }
+h1, h2, h3 { font-family: sans-serif; font-weight: bold; }
+pre { font-family: monospace; font-size: 8pt; background-color: #f0f0f0; }
+code { font-family: monospace; }
+th, td { border: 1px solid #777777; }
+"""
+_FIGURE = re.compile(r"<p><img src=\"([^\"]+)\" alt=\"([^\"]*)\" ?/?></p>")
+
+
+def markdown_html(markdown: str) -> str:
+    """HTML body of a chapter; a paragraph holding only an image becomes a captioned figure."""
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark").enable("table").render(markdown)
+    return _FIGURE.sub(r'<figure><img src="\1"><figcaption>\2</figcaption></figure>', html)
+
+
+def chapter_title(markdown: str) -> str:
+    return next((line[2:].strip() for line in markdown.splitlines() if line.startswith("# ")), BOOK)
+
+
+def stamp_furniture(pdf: Path, title: str) -> None:
+    """Running head (book title on even pages, chapter on odd) and a centred page number."""
+    import pymupdf
+
+    doc = pymupdf.open(pdf)
+    for index, page in enumerate(doc):
+        if index == 0:
+            continue
+        head = BOOK if index % 2 else title
+        page.insert_text((MARGIN, 0.55 * 72), head, fontname="helv", fontsize=8)
+        label = str(index + 1)
+        width = pymupdf.get_text_length(label, fontname="helv", fontsize=9)
+        page.insert_text(((page.rect.width - width) / 2, page.rect.height - 0.4 * 72), label, fontname="helv", fontsize=9)
+    data = doc.tobytes(garbage=1)
+    doc.close()
+    pdf.write_bytes(data)
+
+
+def chromium_pdf(html: str, out: Path, two_columns: bool) -> None:
+    css = CSS + (TWO_COLUMNS if two_columns else "")
+    page = out.with_suffix(".html")
+    page.write_text(f"<!doctype html><html><head><meta charset='utf-8'><style>{css}</style></head><body>{html}</body></html>", encoding="utf-8")
+    command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--no-first-run", "--no-pdf-header-footer", "--allow-file-access-from-files", f"--print-to-pdf={out}", page.as_uri()]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    page.unlink()
+
+
+def story_pdf(html: str, out: Path, images: Path, two_columns: bool) -> None:
+    import pymupdf
+
+    story = pymupdf.Story(html=html, user_css=STORY_CSS, archive=pymupdf.Archive(str(images.parent)))
+    columns = 2 if two_columns else 1
+    gap = 18
+    width = (PAGE_W - 2 * MARGIN - gap * (columns - 1)) / columns
+    rects = [pymupdf.Rect(MARGIN + k * (width + gap), MARGIN, MARGIN + k * (width + gap) + width, PAGE_H - MARGIN) for k in range(columns)]
+    buffer = io.BytesIO()
+    writer = pymupdf.DocumentWriter(buffer)
+    more = True
+    while more:
+        device = writer.begin_page(pymupdf.Rect(0, 0, PAGE_W, PAGE_H))
+        for rect in rects:
+            more, _ = story.place(rect)
+            story.draw(device)
+            if not more:
+                break
+        writer.end_page()
+    writer.close()
+    out.write_bytes(buffer.getvalue())
+
+
+TYPESETTINGS = {
+    "chromium-1col": ("chromium", False),
+    "chromium-2col": ("chromium", True),
+    "story-1col": ("story", False),
+    "story-2col": ("story", True),
+}
+
+
+def available(name: str) -> str | None:
+    """None when the typesetting can be built here, else why not."""
+    engine, _ = TYPESETTINGS[name]
+    if engine == "chromium" and not CHROMIUM.exists():
+        return f"{CHROMIUM} not found"
+    return None
+
+
+def build(name: str, truth_dir: Path, out_dir: Path) -> Path:
+    """Typeset every `<name>.md` of truth_dir one way into out_dir; returns out_dir."""
+    engine, two_columns = TYPESETTINGS[name]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    images = truth_dir / "images"
+    if images.is_dir() and not (out_dir / "images").exists():
+        (out_dir / "images").symlink_to(images.resolve())
+    for source in sorted(truth_dir.glob("*.md")):
+        markdown = source.read_text(encoding="utf-8")
+        html = markdown_html(markdown)
+        pdf = out_dir / f"{source.stem}.pdf"
+        if engine == "chromium":
+            chromium_pdf(html, pdf, two_columns)
+        else:
+            story_pdf(html, pdf, images, two_columns)
+        stamp_furniture(pdf, chapter_title(markdown))
+        shutil.copyfile(source, out_dir / source.name)
+    return out_dir
