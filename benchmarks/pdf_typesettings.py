@@ -37,6 +37,7 @@ pre { font-family: monospace; font-size: 8pt; background-color: #f0f0f0; }
 code { font-family: monospace; }
 th, td { border: 1px solid #777777; }
 """
+STORY_TWO_COLUMNS = "pre { font-size: 6pt; }"  # Story clips what overflows a column; smaller code loses less
 _FIGURE = re.compile(r"<p><img src=\"([^\"]+)\" alt=\"([^\"]*)\" ?/?></p>")
 
 
@@ -83,7 +84,7 @@ def chromium_pdf(html: str, out: Path, two_columns: bool) -> None:
 def story_pdf(html: str, out: Path, images: Path, two_columns: bool) -> None:
     import pymupdf
 
-    story = pymupdf.Story(html=html, user_css=STORY_CSS, archive=pymupdf.Archive(str(images.parent)))
+    story = pymupdf.Story(html=html, user_css=STORY_CSS + (STORY_TWO_COLUMNS if two_columns else ""), archive=pymupdf.Archive(str(images.parent)))
     columns = 2 if two_columns else 1
     gap = 18
     width = (PAGE_W - 2 * MARGIN - gap * (columns - 1)) / columns

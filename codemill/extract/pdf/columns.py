@@ -59,17 +59,19 @@ def find_gutter(rows: list[list[Span]]) -> float | None:
 
 def _right_column_aligned(rows: list[list[Span]], x: float) -> bool:
     """Prose columns of short lines (an index, a glossary) still share one left edge on the right
-    side; monospace text beside a gap is a code listing's spacing, not a second column."""
-    starts, mono = [], 0
+    side. Only prose starts count: monospace text beside a gap is a listing's spacing, and code set
+    in a real right column is often indented by its box's padding."""
+    starts, prose = 0, []
     for row in rows:
         right = [s for s in row if s.x0 >= x and s.text.strip()]
         if right:
-            starts.append(round(right[0].x0))
-            mono += right[0].mono
-    if len(starts) < 5 or mono > 0.3 * len(starts):
+            starts += 1
+            if not right[0].mono:
+                prose.append(round(right[0].x0))
+    if len(prose) < max(5, 0.25 * starts):
         return False
-    common = max(set(starts), key=starts.count)
-    return sum(1 for s in starts if abs(s - common) <= 3) >= 0.5 * len(starts)
+    common = max(set(prose), key=prose.count)
+    return sum(1 for s in prose if abs(s - common) <= 3) >= 0.6 * len(prose)
 
 
 def _centre_of_gap(inked: list[list[tuple[float, float]]], x: float) -> float:
