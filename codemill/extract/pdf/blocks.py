@@ -61,12 +61,14 @@ def _is_note(line: Line, style: DocumentStyle) -> bool:
 
 
 def _demote_inline_code(lines: list[Line], style: DocumentStyle) -> None:
-    """A lone monospace line set at prose spacing between prose lines is wrapped inline code."""
-    for i in range(1, len(lines) - 1):
-        prev, line, nxt = lines[i - 1], lines[i], lines[i + 1]
-        if line.kind != "code" or prev.kind != "text" or nxt.kind != "text":
+    """A lone monospace line set at prose spacing between prose lines is wrapped inline code; so is
+    one set at prose spacing under a prose line that it ends with prose punctuation ('`choice`:')."""
+    for i in range(1, len(lines)):
+        prev, line, nxt = lines[i - 1], lines[i], lines[i + 1] if i + 1 < len(lines) else None
+        if line.kind != "code" or prev.kind != "text" or not _close(prev, line, style.body_pitch):
             continue
-        if _close(prev, line, style.body_pitch) and _close(line, nxt, style.body_pitch):
+        ends_prose = not line.spans[-1].mono and line.spans[-1].text.strip() in (".", ",", ":", ";", "?", "!", ").", "):")
+        if ends_prose or (nxt is not None and nxt.kind == "text" and _close(line, nxt, style.body_pitch)):
             line.kind = "text"
 
 
@@ -162,7 +164,8 @@ def _text_continues(block: Block, prev: Line, line: Line, style: DocumentStyle) 
     indented = line.x0 - line.left_edge > 0.8 * line.size
     if not _same_place(prev, line):
         full = prev.x1 >= prev.right_edge - 2.0 * prev.size
-        return full and not indented and not _SENTENCE_END.search(prev.text.rstrip())
+        lower = line.text[:1].islower()  # ragged-right columns end short; a lowercase start still continues
+        return (full or lower) and not indented and not _SENTENCE_END.search(prev.text.rstrip())
     step = line.baseline - prev.baseline
     if abs(step) < 0.3 * line.size and line.x0 > prev.x1:
         return True  # the next piece of the same row (a term and its definition, say)

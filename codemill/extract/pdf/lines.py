@@ -111,11 +111,13 @@ def _attach_scripts(rows: list[list[Span]]) -> list[list[Span]]:
 def _script_host(row: list[Span], before: list[Span] | None, after: list[Span] | None) -> list[Span] | None:
     if sum(len(s.text.strip()) for s in row) > 5:
         return None  # marks and exponents are a few characters; a longer row is a line of its own
+    if all(s.mono for s in row if s.text.strip()):
+        return None  # a short monospace row is program output ('5', 'w'), not a raised mark
     small = max((s.size for s in row if s.text.strip()), default=0.0)
     for host in (after, before):
         if host is None:
             continue
-        size = max((s.size for s in host if s.text.strip()), default=0.0)
+        size = max((s.size for s in host if s.text.strip() and s.x0 - 3 * s.size <= row[0].x0 <= s.x1 + 3 * s.size), default=0.0)
         baseline = host[0].baseline
         inside = min(s.x0 for s in host) - size <= row[0].x0 <= max(s.x1 for s in host) + size
         if small <= 0.8 * size and inside and baseline - 0.7 * size <= row[0].baseline <= baseline + 0.4 * size:
