@@ -93,7 +93,7 @@ def estimate_memory(config, finetune, gpus: int = 1, bytes_per_weight: int = 2) 
     counts = count_parameters(meta_model(config), lora.target_modules, lora.r, finetune.method == "dora")
     qlora = finetune.method == "qlora"
     weights = counts["other"] * bytes_per_weight + counts["linear"] * (NF4_BYTES_PER_PARAM if qlora else bytes_per_weight)
-    sharded = gpus > 1 and _uses_fsdp(finetune)
+    sharded = gpus > 1 and uses_fsdp(finetune)
     if sharded:
         weights /= gpus
     adapter_dtype = 2 if qlora else 4
@@ -120,7 +120,8 @@ def logits_bytes(tokens: int, vocab: int, fused: bool) -> float:
     return 0.0 if fused else tokens * vocab * TRL_LOGITS_BYTES
 
 
-def _uses_fsdp(finetune) -> bool:
+def uses_fsdp(finetune) -> bool:
+    """FSDP when asked for, or by default for QLoRA (whose 4-bit base is sharded rather than copied)."""
     return finetune.distributed == "fsdp" or (finetune.distributed == "auto" and finetune.method == "qlora")
 
 

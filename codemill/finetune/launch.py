@@ -8,14 +8,14 @@ from pathlib import Path
 
 import torch
 
-from codemill.finetune.estimate import _uses_fsdp
+from codemill.finetune.estimate import uses_fsdp
 
 ACCELERATE_CONFIGS = Path(__file__).parent / "accelerate"
 
 
 def accelerate_config(finetune) -> Path:
     """FSDP for QLoRA (or when the recipe asks for it), DDP otherwise."""
-    return ACCELERATE_CONFIGS / ("fsdp_qlora.yaml" if _uses_fsdp(finetune) else "ddp.yaml")
+    return ACCELERATE_CONFIGS / ("fsdp_qlora.yaml" if uses_fsdp(finetune) else "ddp.yaml")
 
 
 def launch_command(recipe_path: Path, recipe, gpus: int, resume: bool) -> list[str]:

@@ -21,7 +21,7 @@ from codemill.common.console import console
 from codemill.finetune.base_model import resolve_base_model
 from codemill.finetune.callbacks import MetricsWriter, NonFiniteLossGuard, write_metrics
 from codemill.finetune.data import load_training_data
-from codemill.finetune.estimate import GIB, _uses_fsdp, estimate_recipe
+from codemill.finetune.estimate import GIB, uses_fsdp, estimate_recipe
 from codemill.finetune.model_loading import liger_available, load_model, load_tokenizer, lora_config
 from codemill.finetune.outputs import staged_dir, write_recipe
 from codemill.finetune.plots import plot_loss
@@ -174,7 +174,7 @@ def finetune(recipe, resume: bool = False, callbacks: tuple = ()) -> Path:
         raise FinetuneError(str(error)) from None
     checkpoint = check_fresh_start(out_dir, resume)
     warn_if_too_big(recipe, model_path)
-    fsdp = state.num_processes > 1 and _uses_fsdp(recipe.finetune)
+    fsdp = state.num_processes > 1 and uses_fsdp(recipe.finetune)
     model = load_model(recipe, model_path, precision, fsdp=fsdp)
     guard = NonFiniteLossGuard()
     trainer = SFTTrainer(

@@ -92,3 +92,12 @@ def test_nan_stops_and_keeps_the_last_good_checkpoint(tiny_run):
     checkpoints = sorted(p.name for p in (tiny_run / "finetune" / "checkpoints").glob("checkpoint-*"))
     assert checkpoints == ["checkpoint-2"]
     assert not (tiny_run / "finetune" / "adapter").exists()
+
+
+def test_completion_format_trains_on_text(tmp_path):
+    rows = [{"id": str(i), "source": "t", "group": str(i), "metadata": "{}",
+             "text": " ".join(m["content"] for m in row["messages"])} for i, row in enumerate(chat_rows(32))]
+    write_dataset(tmp_path, rows)
+    out = finetune(tiny_recipe(tmp_path, max_steps=3, save_steps=3))
+    assert json.loads((out / "run_info.json").read_text())["format"] == "completion"
+    assert len(_losses(out)) == 3
