@@ -39,8 +39,8 @@ class Block:
 def classify(lines: list[Line], style: DocumentStyle) -> None:
     """Set each non-furniture line's kind to code, heading or text."""
     for line in lines:
-        if line.kind in ("furniture", "image", "figure"):
-            continue
+        if line.kind in ("furniture", "image", "figure", "table"):
+            continue  # tables here are ruled grids, found from the page's drawings
         mono = line.share("mono")
         if _is_note(line, style):
             line.kind = "footnote"

@@ -8,7 +8,15 @@ from codemill.extract.pdf.blocks import Block
 from codemill.extract.pdf.lines import Line
 from codemill.extract.pdf.styles import DocumentStyle
 
-_CODE_PUNCTUATION = re.compile(r"[=(){}\[\];]|^\s*#|'.*'|\".*\"", re.M)
+# Statement shapes shared by most languages; program output (values, reprs, messages) has none.
+_CODE_SHAPE = re.compile(
+    r"^\s*[A-Za-z_][\w.\[\]'\"]*\s*(?:[-+*/%&|^]|//|\*\*)?=(?!=)\s*\S"  # assignment
+    r"|^\s*(?:def|class|return|if|elif|else|for|while|import|from|try|except|with|print|function|var|let|const"
+    r"|public|private|static|int|void|fn|func|package|using|namespace|#include|#define)\b(?!:)"
+    r"|[;{]\s*$|^\s*\}|^\s*(?://|/\*)|^\s*#(?![!\s]*\d)"  # block punctuation and comments
+    r"|^\s*[A-Za-z_][\w.]*\([^()]*\)\s*$",  # a bare call statement
+    re.M,
+)
 WRAP_MARKS = "↪↩↳⤶⤷⏎↵➥"
 
 _LANGUAGE_HINTS: list[tuple[str, re.Pattern]] = [
@@ -86,14 +94,19 @@ def hinted_language(lines: list[str]) -> str | None:
 
 
 def guess_language(lines: list[str], default: str | None) -> str | None:
-    """The content's language, else `default` (the document's language) when the listing looks like
-    code rather than program output; None for plain output."""
+    """The content's language, else `default` (the document's language) when some line has the shape
+    of a statement; None for program output (values, reprs, prompts and messages)."""
     hinted = hinted_language(lines)
     if hinted:
         return hinted
-    if default and _CODE_PUNCTUATION.search("\n".join(lines)):
+    if default and looks_like_code(lines):
         return default
     return None
+
+
+def looks_like_code(lines: list[str]) -> bool:
+    """Whether some line is shaped like a statement (assignment, keyword, block punctuation, call)."""
+    return bool(_CODE_SHAPE.search("\n".join(lines)))
 
 
 def dominant_language(listings: list[list[str]]) -> str | None:

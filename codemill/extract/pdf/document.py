@@ -16,6 +16,7 @@ from codemill.extract.pdf.lines import Line
 from codemill.extract.pdf.ocr import ocr_available, ocr_page
 from codemill.extract.pdf.page import page_lines, set_document_edges
 from codemill.extract.pdf.render import render, render_parts
+from codemill.extract.pdf.ruled import join_continued_tables, mark_ruled_tables
 from codemill.extract.pdf.styles import heading_style, measure, rank_headings, trusted_heading_styles
 
 
@@ -141,6 +142,7 @@ def _read_page(doc: pymupdf.Document, number: int, options: PdfOptions) -> tuple
         return report, [], ""
     if lines:
         _mark_figure_regions(page, lines)
+        mark_ruled_tables(page, lines)
         if options.image_placeholders:
             lines = _insert_images(lines, _image_lines(page, number))
         return report, lines, ""
@@ -213,7 +215,7 @@ def _assemble(per_page: list[list[Line]], ocr_text: dict[int, str], options: Pdf
     _drop_figure_labels(flow)
     style = measure([line for line in flow if line.kind == "text"])
     classify(flow, style)
-    blocks = build_blocks(flow, style)
+    blocks = join_continued_tables(build_blocks(flow, style))
     trusted = trusted_heading_styles([b.first for b in blocks if b.kind == "heading"], style.body_size)
     for block in blocks:
         if block.kind == "heading" and heading_style(block.first) not in trusted:

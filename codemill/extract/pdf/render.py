@@ -7,7 +7,8 @@ import re
 from codemill.extract.pdf.blocks import LIST_MARKER, Block
 from codemill.extract.pdf.code import code_lines, dominant_language, guess_language
 from codemill.extract.pdf.inline import paragraph_markdown
-from codemill.extract.pdf.tables import table_markdown
+from codemill.extract.pdf.ruled import cell_lines
+from codemill.extract.pdf.tables import pipe_table, table_markdown
 from codemill.extract.pdf.styles import DocumentStyle, heading_style
 
 
@@ -98,6 +99,8 @@ def _render_block(block: Block, style: DocumentStyle, vocabulary: set[str], dept
         text = paragraph_markdown(block.lines, vocabulary)
         mark = text.split("]", 1)[0].removeprefix("[^") if text.startswith("[^") else ""
         return f"[^{mark}]: {text.split(']', 1)[1].strip()}" if mark else text
+    if block.kind == "table" and "cells" in block.first.extra:
+        return ruled_table_markdown(cell_lines(block.first.extra["cells"], block.first.page), vocabulary)
     if block.kind == "table":
         return table_markdown(block.lines)
     if block.kind == "image":
@@ -106,6 +109,16 @@ def _render_block(block: Block, style: DocumentStyle, vocabulary: set[str], dept
     if block.kind == "list_item":
         return _list_item(text, depth)
     return text
+
+
+def ruled_table_markdown(grid: list[list[list]], vocabulary: set[str]) -> str:
+    """A pipe table from a ruled grid: each cell's lines as one inline-markdown paragraph."""
+    rows = [
+        [paragraph_markdown(cell, vocabulary, plain=index == 0).replace("|", "\\|") if cell else "" for cell in row]
+        for index, row in enumerate(grid)  # header cells are bold by the renderer's default, not by the author
+    ]
+    rows = [row for row in rows if any(cell.strip() for cell in row)]
+    return pipe_table(rows) if rows else ""
 
 
 def _list_item(text: str, depth: int) -> str:

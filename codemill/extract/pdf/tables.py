@@ -80,6 +80,11 @@ def table_markdown(lines: list[Line]) -> str:
             index = max(i for i, x in enumerate(columns) if x <= piece.x0 + 3.0)
             cells[index] = (cells[index] + " " + escape(piece.text.strip()).replace("|", "\\|")).strip()
         grid.append(cells)
+    return pipe_table(grid)
+
+
+def pipe_table(grid: list[list[str]]) -> str:
+    """GFM pipe table text; the first row is the header."""
     header, body = grid[0], grid[1:]
     lines_out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines_out += ["| " + " | ".join(cells) + " |" for cells in body]
