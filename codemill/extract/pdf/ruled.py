@@ -68,9 +68,19 @@ def grids(page: pymupdf.Page) -> list[tuple[list[float], list[float]]]:
         # where a page break cut the table, its open side is where the vertical rules end
         xs = _snap([(s[0] + s[2]) / 2 for s in verticals] + [min(s[0] for s in horizontals), max(s[2] for s in horizontals)])
         ys = _snap([(s[1] + s[3]) / 2 for s in horizontals] + [min(s[1] for s in verticals), max(s[3] for s in verticals)])
-        if len(xs) >= 3 and len(ys) >= 3:
+        if len(xs) >= 3 and len(ys) >= 3 and _spans_grid(horizontals, verticals, xs, ys):
             found.append((xs, ys))
     return found
+
+
+def _spans_grid(horizontals: list[tuple], verticals: list[tuple], xs: list[float], ys: list[float]) -> bool:
+    """A table's rules run its whole width and height; boxes joined by arrows (a diagram) do not."""
+    width, height = xs[-1] - xs[0], ys[-1] - ys[0]
+    across = [sum(s[2] - s[0] for s in horizontals if abs((s[1] + s[3]) / 2 - y) <= SNAP) for y in ys]
+    down = [sum(s[3] - s[1] for s in verticals if abs((s[0] + s[2]) / 2 - x) <= SNAP) for x in xs]
+    drawn_rows = [a for a in across if a > 0]
+    drawn_columns = [d for d in down if d > 0]
+    return all(a >= 0.9 * width for a in drawn_rows) and all(d >= 0.9 * height for d in drawn_columns)
 
 
 def _cell_of(span: Span, xs: list[float], ys: list[float]) -> tuple[int, int] | None:
