@@ -127,6 +127,7 @@ def run_codemill(work: Path, model_dir: Path, size: str, method: str, steps: int
     recipe = recipe_for(work, model_dir, size, method, steps, batch)
     recipe.finetune.liger_kernel = "liger" in options
     recipe.finetune.gradient_checkpointing = "nockpt" not in options
+    recipe.finetune.adapter_precision = "compute" if "bf16ad" in options else "fp32"
     shutil.rmtree(work / "finetune", ignore_errors=True)
     estimate = estimate_recipe(recipe, str(model_dir), gpus=1)
     finetune(recipe, callbacks=(timer,))

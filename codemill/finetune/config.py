@@ -82,6 +82,7 @@ class FinetuneConfig(StrictModel):
     seed: int = 42
     precision: Literal["auto", "bf16", "fp16", "fp32"] = "auto"
     wandb: WandbSettings = WandbSettings()
+    adapter_precision: Literal["fp32", "compute"] = "fp32"  # compute: adapter in bf16 (bf16 runs only; QLoRA always)
     liger_kernel: bool = False  # GPU extra: fused RMSNorm/RoPE/SwiGLU/cross-entropy when liger-kernel is installed
     torch_compile: bool = False
     gpus: PositiveInt = 1

@@ -96,7 +96,7 @@ def estimate_memory(config, finetune, gpus: int = 1, bytes_per_weight: int = 2) 
     sharded = gpus > 1 and uses_fsdp(finetune)
     if sharded:
         weights /= gpus
-    adapter_dtype = 2 if qlora else 4
+    adapter_dtype = 2 if qlora or finetune.adapter_precision == "compute" else 4
     adapter = counts["adapter"] * adapter_dtype * 2  # weights + gradients
     optimizer = counts["adapter"] * (2 if "8bit" in finetune.optimizer else 8)
     tokens = finetune.batch_size * finetune.seq_len

@@ -78,5 +78,17 @@ def lora_config(finetune) -> LoraConfig:
     )
 
 
+def adapter_in_compute_dtype(finetune, precision: str) -> bool:
+    """bf16 adapter weights: what trl does for QLoRA anyway, and opt-in for LoRA in bf16 (fp16 needs fp32 masters)."""
+    return finetune.method == "qlora" or (finetune.adapter_precision == "compute" and precision == "bf16")
+
+
+def attach_adapter(model, finetune):
+    """Wrap the model with its LoRA/DoRA adapter in the model's own dtype (peft would upcast it to fp32)."""
+    from peft import get_peft_model
+
+    return get_peft_model(model, lora_config(finetune), autocast_adapter_dtype=False)
+
+
 def liger_available() -> bool:
     return importlib.util.find_spec("liger_kernel") is not None

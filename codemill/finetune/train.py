@@ -22,7 +22,14 @@ from codemill.finetune.base_model import resolve_base_model
 from codemill.finetune.callbacks import MetricsWriter, NonFiniteLossGuard, write_metrics
 from codemill.finetune.data import load_training_data
 from codemill.finetune.estimate import GIB, uses_fsdp, estimate_recipe
-from codemill.finetune.model_loading import liger_available, load_model, load_tokenizer, lora_config
+from codemill.finetune.model_loading import (
+    adapter_in_compute_dtype,
+    attach_adapter,
+    liger_available,
+    load_model,
+    load_tokenizer,
+    lora_config,
+)
 from codemill.finetune.outputs import staged_dir, write_recipe
 from codemill.finetune.plots import plot_loss
 from codemill.finetune.precision import resolve_precision
@@ -176,6 +183,9 @@ def finetune(recipe, resume: bool = False, callbacks: tuple = ()) -> Path:
     warn_if_too_big(recipe, model_path)
     fsdp = state.num_processes > 1 and uses_fsdp(recipe.finetune)
     model = load_model(recipe, model_path, precision, fsdp=fsdp)
+    peft_config = lora_config(recipe.finetune)
+    if recipe.finetune.method != "qlora" and adapter_in_compute_dtype(recipe.finetune, precision):
+        model, peft_config = attach_adapter(model, recipe.finetune), None
     guard = NonFiniteLossGuard()
     trainer = SFTTrainer(
         model=model,
@@ -183,7 +193,7 @@ def finetune(recipe, resume: bool = False, callbacks: tuple = ()) -> Path:
         train_dataset=train,
         eval_dataset=validation if recipe.finetune.eval_steps else None,
         processing_class=tokenizer,
-        peft_config=lora_config(recipe.finetune),
+        peft_config=peft_config,
         callbacks=[guard, MetricsWriter(out_dir / "metrics.jsonl"), *callbacks],
     )
     trainer.train(resume_from_checkpoint=checkpoint)
