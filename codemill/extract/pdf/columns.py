@@ -49,7 +49,7 @@ def find_gutter(rows: list[list[Span]]) -> float | None:
         candidate = (-crossing, min(on_left, on_right), x)
         if best is None or candidate[:2] > best[:2]:
             best = candidate
-    if best is None or best[1] < max(5, 0.3 * len(inked)):
+    if best is None or best[1] < max(5, 0.15 * len(inked)):  # a chapter's last page may fill little of its right column
         return None
     x = _centre_of_gap(inked, best[2])
     if _columns_fill(inked, x, left, right) or _right_column_aligned(rows, x):

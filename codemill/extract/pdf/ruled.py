@@ -13,7 +13,7 @@ from codemill.extract.pdf.lines import Line
 from codemill.extract.pdf.spans import Span
 
 THIN = 2.5  # points: a filled rectangle this thin is a rule
-SNAP = 1.5  # rules closer than this are one rule
+SNAP = 4.0  # rules closer than this are one rule (cells drawn as separate boxes leave a small spacing)
 
 
 def _segments(page: pymupdf.Page) -> list[tuple[float, float, float, float]]:

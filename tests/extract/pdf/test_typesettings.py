@@ -1,0 +1,120 @@
+"""Rules for HTML-to-PDF typesettings, on PDFs laid out here by pymupdf's Story: code set smaller
+than the body, program output, ruled tables (also across a page break) and two columns whose
+baselines drift apart."""
+
+from __future__ import annotations
+
+import io
+
+import pymupdf
+
+from codemill.extract.pdf import PdfOptions, pdf_to_markdown
+from codemill.extract.pdf.code import looks_like_code
+
+CSS = """
+body { font-family: serif; font-size: 10pt; line-height: 1.4; }
+h1, h2 { font-family: sans-serif; font-weight: bold; }
+pre { font-family: monospace; font-size: 7pt; line-height: 1.2; background-color: #eeeeee; }
+code { font-family: monospace; }
+th, td { border: 1px solid #777777; }
+"""
+PROSE = ("Sentence {i} says that a loop repeats its body while the condition holds and then control "
+         "moves on to the statement after the loop.")
+
+
+def story_pdf(path, html: str, columns: int = 1, height: float = 792) -> str:
+    """Lay `html` out on letter-wide pages in one or more columns; returns the path."""
+    story = pymupdf.Story(html=html, user_css=CSS)
+    page = pymupdf.Rect(0, 0, 612, height)
+    width = (612 - 144 - 20 * (columns - 1)) / columns
+    rects = [pymupdf.Rect(72 + k * (width + 20), 72, 72 + k * (width + 20) + width, height - 72) for k in range(columns)]
+    buffer = io.BytesIO()
+    writer = pymupdf.DocumentWriter(buffer)
+    more = True
+    while more:
+        device = writer.begin_page(page)
+        for rect in rects:
+            more, _ = story.place(rect)
+            story.draw(device)
+            if not more:
+                break
+        writer.end_page()
+    writer.close()
+    path.write_bytes(buffer.getvalue())
+    return str(path)
+
+
+def paragraphs(count: int, start: int = 0) -> str:
+    return "".join(f"<p>{PROSE.format(i=i)}</p>" for i in range(start, start + count))
+
+
+def test_small_code_lines_at_their_own_pitch_form_one_listing(tmp_path):
+    code = "def area(w, h):\n    total = w * h\n\n    return total\nprint(area(2, 3))"
+    html = "<h1>Code</h1>" + paragraphs(2) + f"<pre>{code}</pre>" + paragraphs(2) + "<pre>x = 1\ny = 2\nz = 3</pre>"
+    markdown = pdf_to_markdown(story_pdf(tmp_path / "code.pdf", html))
+    assert f"```\n{code}\n```" in markdown.replace("``` python", "```")
+    assert "x = 1\ny = 2\nz = 3\n```" in markdown
+
+
+def test_program_output_is_untagged_whatever_the_document_language(tmp_path):
+    html = paragraphs(1) + "<pre>width = 17\nprint(type(width))</pre>" + paragraphs(1) + "<pre>&lt;class 'int'&gt;\n0.5\n{'a': 1}</pre>"
+    markdown = pdf_to_markdown(story_pdf(tmp_path / "out.pdf", html), PdfOptions(language="python"))
+    assert "``` python\nwidth = 17\nprint(type(width))\n```" in markdown
+    assert "```\n<class 'int'>\n0.5\n{'a': 1}\n```" in markdown
+
+
+def test_statement_shapes():
+    assert looks_like_code(["total = 0"]) and looks_like_code(["for x in xs:", "    go(x)"]) and looks_like_code(["int main() {"])
+    assert not looks_like_code(["Enter Hours: 35", "Pay: 96.25"]) and not looks_like_code(["x == 3", "SyntaxError: invalid syntax"])
+
+
+TABLE = ("<table><tr><th>Operator</th><th>Meaning</th><th>Example</th></tr>"
+         + "".join(f"<tr><td><code>{op}</code></td><td>{name}</td><td><code>7 {op} 2</code></td></tr>"
+                   for op, name in [("+", "addition"), ("//", "floor division"), ("%", "remainder"), ("**", "power")])
+         + "</table>")
+TABLE_MD = ("| Operator | Meaning | Example |\n|---|---|---|\n| `+` | addition | `7 + 2` |\n"
+            "| `//` | floor division | `7 // 2` |\n| `%` | remainder | `7 % 2` |\n| `**` | power | `7 ** 2` |")
+
+
+def test_ruled_table_becomes_a_pipe_table(tmp_path):
+    markdown = pdf_to_markdown(story_pdf(tmp_path / "table.pdf", paragraphs(2) + TABLE + paragraphs(1)))
+    assert TABLE_MD in markdown
+
+
+def _drawn_rows(page: pymupdf.Page, top: float, rows: list[tuple[str, str]], ruled_top: bool) -> None:
+    """Two-column ruled rows drawn by hand: 20 pt high, cells 100 pt wide, code in the first cell."""
+    xs, bottom = [72, 172, 272], top + 20 * len(rows)
+    for x in xs:
+        page.draw_line((x, top), (x, bottom), width=0.5)
+    for k in range(len(rows) + 1):
+        if k or ruled_top:
+            page.draw_line((72, top + 20 * k), (272, top + 20 * k), width=0.5)
+    for k, (code, meaning) in enumerate(rows):
+        page.insert_text((76, top + 20 * k + 14), code, fontname="cour", fontsize=9)
+        page.insert_text((176, top + 20 * k + 14), meaning, fontname="tiro", fontsize=9)
+
+
+def test_ruled_table_cut_by_a_page_break_is_one_table(tmp_path):
+    doc = pymupdf.open()
+    first = doc.new_page(width=612, height=792)
+    first.insert_text((72, 600), "Operators:", fontname="tiro", fontsize=10)
+    _drawn_rows(first, 700, [("Op", "Meaning"), ("+", "addition"), ("-", "subtraction")], ruled_top=True)
+    second = doc.new_page(width=612, height=792)
+    _drawn_rows(second, 72, [("*", "product"), ("/", "division")], ruled_top=False)
+    second.insert_text((72, 200), "After the table.", fontname="tiro", fontsize=10)
+    doc.save(tmp_path / "cut.pdf")
+    markdown = pdf_to_markdown(tmp_path / "cut.pdf")
+    rows = "| `Op` | Meaning |\n|---|---|\n| `+` | addition |\n| `-` | subtraction |\n| `*` | product |\n| `/` | division |"
+    assert rows in markdown
+
+
+def test_two_columns_with_drifting_baselines(tmp_path):
+    """Headings and small code shift one column's lines against the other's; paragraphs stay whole,
+    a short output line stays in its listing, and the reading order is column by column."""
+    html = "<h1>Loops</h1>" + paragraphs(3) + "<h2>Counting</h2><pre>&gt;&gt;&gt; n = 5\n&gt;&gt;&gt; print(n)\n5</pre>" + paragraphs(9, 3)
+    markdown = pdf_to_markdown(story_pdf(tmp_path / "cols.pdf", html, columns=2))
+    for i in range(12):
+        assert PROSE.format(i=i) in markdown
+    assert ">>> n = 5\n>>> print(n)\n5\n```" in markdown
+    order = [markdown.index(PROSE.format(i=i)) for i in range(12)]
+    assert order == sorted(order)
