@@ -38,20 +38,31 @@ class Block:
 
 def classify(lines: list[Line], style: DocumentStyle) -> None:
     """Set each non-furniture line's kind to code, heading or text."""
+    previous = None
     for line in lines:
         if line.kind in ("furniture", "image", "figure", "table"):
             continue  # tables here are ruled grids, found from the page's drawings
         mono = line.share("mono")
         if _is_note(line, style):
             line.kind = "footnote"
+        elif _ends_heading(line, previous):
+            line.kind = "heading"
         elif mono >= CODE_SHARE:
             line.kind = "code"
         elif line.size >= style.body_size * HEADING_SIZE_RATIO and mono < 0.5 and re.search(r"[^\W\d_]", line.text):
             line.kind = "heading"
         else:
             line.kind = "text"
+        previous = line
     _demote_inline_code(lines, style)
     mark_tables(lines)
+
+
+def _ends_heading(line: Line, previous: Line | None) -> bool:
+    """A monospace word that a narrow column pushed onto a heading's second line ('... using `for`')."""
+    if previous is None or previous.kind != "heading" or line.share("mono") < CODE_SHARE or not _same_place(previous, line):
+        return False
+    return abs(line.size - previous.size) < 0.5 and 0 < line.baseline - previous.baseline <= 1.6 * line.size
 
 
 def _is_note(line: Line, style: DocumentStyle) -> bool:
@@ -134,12 +145,11 @@ def _continues(block: Block, line: Line, style: DocumentStyle) -> bool:
     if block.kind == "code":
         return line.kind == "code" and (not _same_place(prev, line) or _blank_lines(prev, line, style) >= 0)
     if block.kind == "heading":
-        return (
-            line.kind == "heading"
-            and _same_place(prev, line)
-            and heading_style(line) == heading_style(prev)
-            and line.baseline - prev.baseline <= 1.6 * line.size
-        )
+        if line.kind != "heading" or heading_style(line) != heading_style(prev):
+            return False
+        if not _same_place(prev, line):
+            return line.text[:1].islower()  # a title broken by a column or page break
+        return line.baseline - prev.baseline <= 1.6 * line.size
     if block.kind == "table":
         return line.kind == "table" and line.extra["table"] == prev.extra["table"]
     if block.kind == "footnote":
@@ -176,6 +186,8 @@ def _text_continues(block: Block, prev: Line, line: Line, style: DocumentStyle) 
             return False  # first-line indent after a short last line starts a new paragraph
     width = prev.right_edge - prev.left_edge
     short = prev.x1 < prev.right_edge - 0.25 * width
+    if short and prev.share("bold") >= 0.95 and line.share("bold") < 0.5:
+        return False  # a short bold line over regular text is a run-in heading
     return not (short and _SENTENCE_END.search(prev.text.rstrip()) and line.text[:1].isupper())
 
 
@@ -199,13 +211,13 @@ def _blank_lines(prev: Line, line: Line, style: DocumentStyle) -> int:
 
 
 def _promote_bold_line(block: Block, style: DocumentStyle) -> Block:
-    """A short, standalone, all-bold line at body size or above is a heading too."""
-    if block.kind != "paragraph" or len(block.lines) != 1:
+    """A short, standalone, all-bold paragraph (a line, or two in a narrow column) at body size or
+    above is a heading too."""
+    if block.kind != "paragraph" or len(block.lines) > 2:
         return block
-    line = block.first
-    text = line.text.strip()
-    if line.share("bold") < 0.95 or line.size < style.body_size - 0.5 or len(text) > 100:
+    text = " ".join(line.text.strip() for line in block.lines)
+    if any(line.share("bold") < 0.95 or line.size < style.body_size - 0.5 for line in block.lines) or len(text) > 100:
         return block
     if not re.search(r"[^\W\d_]", text) or re.search(r"[.,;:]$", text):
         return block
-    return Block("heading", [line])
+    return Block("heading", list(block.lines))
