@@ -30,14 +30,14 @@ from pathlib import Path
 
 from datasketch import MinHash, MinHashLSH
 from datatrove.executor.local import LocalPipelineExecutor
-from datatrove.pipeline.dedup.minhash import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter
 from lxml import etree
 
 from codemill.datasets.benchmarks import load_benchmarks
 from codemill.datasets.chunk import chunk_markdown
 from codemill.datasets.config import DecontConfig, DedupConfig
 from codemill.datasets.decontaminate import BenchmarkIndex
-from codemill.datasets.dedup import ShingleSignature, minhash_config
+from codemill.datasets.dedup import minhash_settings
+from codemill.datasets.near_dedup import NearDedupClusters, NearDedupSignatures, near_dedup_filter
 from codemill.datasets.shards import ShardReader, shard_writer
 from codemill.datasets.tokens import approximate_tokens
 
@@ -115,7 +115,10 @@ def scaled_corpus(clean: list[str], size: int, seed: int) -> list[str]:
 
 
 def run_codemill(docs: list[str], workdir: Path, tasks: int, workers: int = 1) -> tuple[set[int], float]:
-    """datatrove MinHash stages 1-4 over `tasks` shards; returns the removed indices and the wall time."""
+    """codemill's near-dedup stages over `tasks` shards; returns the removed indices and the wall time.
+
+    In `data build` the signatures ride along the stage that writes the shards; here they get a stage
+    of their own that reads the shards again, so the time is an upper bound of what a build spends."""
     from datatrove.data import Document
 
     prepared = str(workdir / "prepared")
@@ -123,14 +126,13 @@ def run_codemill(docs: list[str], workdir: Path, tasks: int, workers: int = 1) -
     for rank in range(tasks):
         with writer:
             list(writer.run((Document(text=d, id=str(i)) for i, d in enumerate(docs) if i % tasks == rank), rank=rank))
-    config = minhash_config(DedupConfig(threshold=THRESHOLD, num_perm=NUM_PERM, ngram_size=NGRAM))
+    settings = minhash_settings(DedupConfig(threshold=THRESHOLD, num_perm=NUM_PERM, ngram_size=NGRAM))
     folder = lambda name: str(workdir / name)  # noqa: E731
     start = time.perf_counter()
     stages = [
-        ([ShardReader(prepared), ShingleSignature(folder("sigs"), config)], tasks),
-        ([MinhashDedupBuckets(folder("sigs"), folder("buckets"), config=config)], config.num_buckets),
-        ([MinhashDedupCluster(folder("buckets"), folder("remove"), config=config)], 1),
-        ([ShardReader(prepared), MinhashDedupFilter(folder("remove")), shard_writer(folder("kept"))], tasks),
+        ([ShardReader(prepared), NearDedupSignatures(folder("sigs"), settings)], tasks),
+        ([NearDedupClusters(folder("sigs"), folder("remove"), settings, tasks)], 1),
+        ([ShardReader(prepared), near_dedup_filter(folder("remove")), shard_writer(folder("kept"))], tasks),
     ]
     for index, (pipeline, count) in enumerate(stages):
         LocalPipelineExecutor(pipeline, tasks=count, workers=min(workers, count), logging_dir=folder(f"logs{index}")).run()

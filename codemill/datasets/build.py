@@ -1,7 +1,7 @@
 """`build_dataset(recipe)`: the curation pipeline as a chain of datatrove stages.
 
 prepare (read -> normalise -> format -> filters -> redact -> decontaminate -> shards)
--> exact dedup (signatures, find, filter) -> MinHash near-dedup (signatures, buckets, clusters, filter)
+-> exact dedup (signatures, find, filter) -> MinHash near-dedup (signatures while the previous stage writes, clusters, filter)
 -> finalize (split, mix, parquet, stats, card). Each stage's tasks leave datatrove completion markers,
 so a rerun after a kill skips finished tasks; an unfinished task rewrites its own shard from scratch.
 """
@@ -15,22 +15,18 @@ from pathlib import Path
 
 import yaml
 from datatrove.pipeline.dedup.exact_dedup import ExactDedupFilter, ExactDedupSignature, ExactFindDedups
-from datatrove.pipeline.dedup.minhash import (
-    MinhashDedupBuckets,
-    MinhashDedupCluster,
-    MinhashDedupFilter,
-)
 
 from codemill import __version__
 from codemill.common.atomic import atomic_write_text
 from codemill.common.progress import progress
 from codemill.datasets.benchmarks import load_benchmarks
 from codemill.datasets.decontaminate import BenchmarkIndex, Decontaminate
-from codemill.datasets.dedup import ShingleSignature, exact_config, minhash_config
+from codemill.datasets.dedup import exact_config, minhash_settings
 from codemill.datasets.executors import make_executor
 from codemill.datasets.filters import ExampleWriter, quality_filters
 from codemill.datasets.finalize import FinalizeDataset
 from codemill.datasets.format import FormatSamples
+from codemill.datasets.near_dedup import NearDedupClusters, NearDedupSignatures, near_dedup_filter
 from codemill.datasets.normalize import Normalize
 from codemill.datasets.plan import BuildPlan
 from codemill.datasets.read import SourceReader, list_inputs
@@ -93,15 +89,15 @@ def _exact_stages(plan: BuildPlan, source: str, tasks: int, examples: int) -> li
 
 
 def _near_stages(plan: BuildPlan, dedup, source: str, tasks: int, examples: int) -> list[tuple[str, list, int]]:
-    """datatrove's MinHash dedup: signatures, LSH buckets (one task per band), clusters, filter."""
-    config = minhash_config(dedup)
-    sigs, buckets, remove = plan.folder("minhash/sigs"), plan.folder("minhash/buckets"), plan.folder("minhash/remove")
+    """MinHash near-dedup: LSH clusters from the signatures (one task), then the filter.
+
+    The signatures are computed by the stage that writes `source` (see `_stages`)."""
+    settings = minhash_settings(dedup)
+    sigs, remove = plan.folder("minhash/sigs"), plan.folder("minhash/remove")
     dropped = ExampleWriter(plan.folder("drops/near_dedup"), examples)
     return [
-        ("minhash_signatures", [ShardReader(source), ShingleSignature(sigs, config)], tasks),
-        ("minhash_buckets", [MinhashDedupBuckets(sigs, buckets, config=config)], config.num_buckets),
-        ("minhash_clusters", [MinhashDedupCluster(buckets, remove, config=config)], 1),
-        ("minhash_filter", [ShardReader(source), MinhashDedupFilter(remove, dropped), shard_writer(plan.folder("deduped"))], tasks),
+        ("minhash_clusters", [NearDedupClusters(sigs, remove, settings, tasks)], 1),
+        ("minhash_filter", [ShardReader(source), near_dedup_filter(remove, dropped), shard_writer(plan.folder("deduped"))], tasks),
     ]
 
 
@@ -115,6 +111,8 @@ def _stages(recipe, plan: BuildPlan, inputs) -> list[tuple[str, list, int]]:
         stages += _exact_stages(plan, current, tasks, examples)
         current = plan.folder("exact_deduped")
     if data.dedup.near:
+        signer = NearDedupSignatures(plan.folder("minhash/sigs"), minhash_settings(data.dedup))
+        stages[-1][1].append(signer)  # signs the documents while the previous stage writes them: no extra read
         stages += _near_stages(plan, data.dedup, current, tasks, examples)
         current = plan.folder("deduped")
     plan.stages = [name for name, _, _ in stages] + ["finalize"]

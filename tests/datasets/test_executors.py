@@ -25,6 +25,6 @@ def test_dedup_switches_remove_their_stages(tmp_path):
         return [name for name, _, _ in stages], stages[-1][1][0].input_folder
 
     names, source = stage_names({})
-    assert names[:2] == ["prepare", "exact_signatures"] and "minhash_buckets" in names and source.endswith("deduped")
+    assert names[:2] == ["prepare", "exact_signatures"] and "minhash_clusters" in names and source.endswith("deduped")
     names, source = stage_names({"exact": False, "near": False})
     assert names == ["prepare", "finalize"] and source.endswith("prepared")
