@@ -34,9 +34,14 @@ def code_lines(block: Block, style: DocumentStyle) -> list[str]:
     """The listing's lines with blank lines restored and the block's common indentation removed."""
     rendered = []
     numbered = _has_line_numbers(block)
-    for line, blanks in zip(block.lines, block.blank_before):
+    left = min(line.x0 for line in block.lines)
+    for index, (line, blanks) in enumerate(zip(block.lines, block.blank_before)):
+        text = _place_spans(line, style, skip_number=numbered)
+        if style.wraps_code and index and not blanks and _soft_wrapped(block.lines[index - 1], line, left, style):
+            rendered[-1] = rendered[-1].rstrip() + " " + text.strip()
+            continue
         rendered.extend([""] * blanks)
-        rendered.append(_place_spans(line, style, skip_number=numbered))
+        rendered.append(text)
     rendered = _join_wrapped(rendered)
     indent = min((len(t) - len(t.lstrip(" ")) for t in rendered if t.strip()), default=0)
     return [t[indent:].rstrip() for t in rendered]
@@ -71,6 +76,17 @@ def _place_spans(line: Line, style: DocumentStyle, skip_number: bool = False) ->
             text += span.text
         prev_end = span.x1
     return text
+
+
+def _soft_wrapped(prev: Line, line: Line, left: float, style: DocumentStyle) -> bool:
+    """A line the renderer wrapped to fit the column (HTML `pre-wrap`): the line above runs to the
+    column's right edge, the next word would not have fitted after it, and this line restarts at the
+    listing's left edge."""
+    if prev.page != line.page or prev.column != line.column or abs(line.x0 - left) > 1.0:
+        return False
+    width = style.char_width(line.size)
+    next_word = len(line.text.strip().split(" ", 1)[0])
+    return prev.x1 + width * (next_word + 1) > prev.right_edge + 0.5 * width and prev.x1 > prev.right_edge - 8 * width
 
 
 def _join_wrapped(lines: list[str]) -> list[str]:

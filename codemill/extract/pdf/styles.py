@@ -22,6 +22,7 @@ class DocumentStyle:
     code_pitches: dict[float, float] = field(default_factory=dict)  # code size -> its line pitch
     mono_width: dict[float, float] = field(default_factory=dict)  # size -> character width
     heading_levels: dict[tuple, int] = field(default_factory=dict)  # heading style -> level
+    wraps_code: bool = False  # the typesetter wraps long code lines at the column edge
 
     def char_width(self, size: float) -> float:
         if size in self.mono_width:
@@ -60,7 +61,22 @@ def measure(lines: list[Line]) -> DocumentStyle:
     style.body_pitch = _pitch(lines, style, code=False)
     style.code_pitch = _pitch(lines, style, code=True)
     style.code_pitches = _code_pitches(lines)
+    style.wraps_code = _wraps_code(lines)
     return style
+
+
+def _wraps_code(lines: list[Line]) -> bool:
+    """Whether long code lines wrap at the column edge: several end within two characters of it, at
+    varying places (word wrap). Clipped or overflowing code ends exactly at the edge, line after line."""
+    near = at_edge = 0
+    for line in lines:
+        if line.share("mono") < CODE_SHARE:
+            continue
+        width = line.x1 - line.x0
+        char = width / max(len(line.text), 1)
+        near += line.x1 > line.right_edge - 2 * char
+        at_edge += abs(line.x1 - line.right_edge) < 0.5
+    return near >= 2 and at_edge < 0.6 * near
 
 
 def _code_pitches(lines: list[Line]) -> dict[float, float]:
