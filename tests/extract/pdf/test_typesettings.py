@@ -8,6 +8,8 @@ import io
 
 import pymupdf
 
+from tests.extract.pdf.pdfgen import BODY, LEFT, PITCH, Text, write_pdf
+
 from codemill.extract.pdf import PdfOptions, pdf_to_markdown
 from codemill.extract.pdf.code import looks_like_code
 
@@ -118,3 +120,21 @@ def test_two_columns_with_drifting_baselines(tmp_path):
     assert ">>> n = 5\n>>> print(n)\n5\n```" in markdown
     order = [markdown.index(PROSE.format(i=i)) for i in range(12)]
     assert order == sorted(order)
+
+
+def test_code_wrapped_at_the_column_edge_is_rejoined(tmp_path):
+    prose = "This prose line runs from the left margin of the column to its right edge, as justified text does."
+    edge = LEFT + pymupdf.get_text_length(prose, fontname="tiro", fontsize=BODY)
+    fits = int((edge - LEFT) / (0.6 * BODY))  # Courier characters that fit before the edge
+    items = [Text(100 + i * PITCH, prose) for i in range(4)]
+    statements = []
+    y = 160
+    for name in ("total", "count"):
+        head = f"{name} = compute({'x' * (fits - len(name) - 12)},"
+        assert len(head) == fits
+        statements.append(f"{head} second_argument)")
+        items += [Text(y, head, "cour"), Text(y + PITCH, "second_argument)", "cour"), Text(y + 2 * PITCH, "print(total)", "cour")]
+        y += 3 * PITCH
+    items += [Text(y + 20, prose)]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "wrapped.pdf", [items]))
+    assert "\nprint(total)\n".join(statements) + "\nprint(total)" in markdown
