@@ -84,9 +84,12 @@ def _soft_wrapped(prev: Line, line: Line, left: float, style: DocumentStyle) -> 
     listing's left edge."""
     if prev.page != line.page or prev.column != line.column or abs(line.x0 - left) > 1.0:
         return False
+    if style.marks_wraps:
+        return prev.text.endswith(" ")  # the renderer keeps the space it wrapped at; a real line end has none
     width = style.char_width(line.size)
     next_word = len(line.text.strip().split(" ", 1)[0])
-    return prev.x1 + width * (next_word + 1) > prev.right_edge + 0.5 * width and prev.x1 > prev.right_edge - 8 * width
+    long_enough = prev.x1 - left > 0.6 * (prev.right_edge - left)
+    return long_enough and prev.x1 + width * (next_word + 1) > prev.right_edge + 0.5 * width
 
 
 def _join_wrapped(lines: list[str]) -> list[str]:

@@ -23,6 +23,7 @@ class DocumentStyle:
     mono_width: dict[float, float] = field(default_factory=dict)  # size -> character width
     heading_levels: dict[tuple, int] = field(default_factory=dict)  # heading style -> level
     wraps_code: bool = False  # the typesetter wraps long code lines at the column edge
+    marks_wraps: bool = False  # ... and leaves the space it broke at on the wrapped line
 
     def char_width(self, size: float) -> float:
         if size in self.mono_width:
@@ -62,6 +63,9 @@ def measure(lines: list[Line]) -> DocumentStyle:
     style.code_pitch = _pitch(lines, style, code=True)
     style.code_pitches = _code_pitches(lines)
     style.wraps_code = _wraps_code(lines)
+    style.marks_wraps = style.wraps_code and any(
+        line.share("mono") >= CODE_SHARE and line.text.endswith(" ") and line.x1 > line.right_edge - 2 * line.size for line in lines
+    )
     return style
 
 
