@@ -138,3 +138,19 @@ def test_code_wrapped_at_the_column_edge_is_rejoined(tmp_path):
     items += [Text(y + 20, prose)]
     markdown = pdf_to_markdown(write_pdf(tmp_path / "wrapped.pdf", [items]))
     assert "\nprint(total)\n".join(statements) + "\nprint(total)" in markdown
+
+
+def test_a_kept_trailing_space_tells_wraps_from_line_ends(tmp_path):
+    """Renderers that keep the space they wrapped at mark every wrap; a full line without it is a
+    real line end even when the next word would not have fitted."""
+    prose = "This prose line runs from the left margin of the column to its right edge, as justified text does."
+    edge = LEFT + pymupdf.get_text_length(prose, fontname="tiro", fontsize=BODY)
+    fits = int((edge - LEFT) / (0.6 * BODY))
+    wrapped = f"total = compute({'x' * (fits - 18)}, "
+    full = f"name = '{'y' * (fits - 9)}'"
+    items = [Text(100 + i * PITCH, prose) for i in range(4)]
+    code = [wrapped, "second_argument)", wrapped, "third_argument)", full, "SyntaxError: invalid syntax"]
+    items += [Text(160 + i * PITCH, text, "cour") for i, text in enumerate(code)]
+    items += [Text(260, prose)]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "marked.pdf", [items]))
+    assert f"{wrapped}second_argument)\n{wrapped}third_argument)\n{full}\nSyntaxError: invalid syntax\n" in markdown
