@@ -154,3 +154,29 @@ def test_a_kept_trailing_space_tells_wraps_from_line_ends(tmp_path):
     items += [Text(260, prose)]
     markdown = pdf_to_markdown(write_pdf(tmp_path / "marked.pdf", [items]))
     assert f"{wrapped}second_argument)\n{wrapped}third_argument)\n{full}\nSyntaxError: invalid syntax\n" in markdown
+
+
+COLUMN_PROSE = ["the loop runs its body again", "while the condition holds", "and then moves on to the", "statement after the loop."]
+
+
+def test_heading_broken_by_a_column_break_is_one_heading(tmp_path):
+    items = [Text(80, "Conditions", "hebo", 20)]
+    items += [Text(120 + i * PITCH, COLUMN_PROSE[i % 4]) for i in range(12)]
+    items += [Text(300, "Short-circuit", "hebo", 15)]
+    items += [Text(120, "evaluation of expressions", "hebo", 15, 330)]
+    items += [Text(150 + i * PITCH, COLUMN_PROSE[i % 4], x=330) for i in range(12)]
+    items += [Text(400, "Other section", "hebo", 15, 330), Text(420, "Closing words here.", x=330)]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "broken.pdf", [items]))
+    assert "\n## Short-circuit evaluation of expressions\n" in markdown
+    assert "\n## Other section\n" in markdown
+
+
+def test_run_in_bold_headings_are_split_from_their_text(tmp_path):
+    items = [Text(80, "Loops", "hebo", 20)]
+    y = 110
+    for title in ("Counting loops", "Summing loops"):
+        items += [Text(y, title, "hebo")] + [Text(y + (i + 1) * PITCH, text) for i, text in enumerate(COLUMN_PROSE)]
+        y += 6 * PITCH
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "runin.pdf", [items]))
+    assert "## Counting loops\n\nthe loop runs its body again while" in markdown
+    assert "## Summing loops\n\n" in markdown
