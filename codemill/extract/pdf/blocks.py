@@ -135,7 +135,7 @@ def _open_block(line: Line) -> Block:
         return Block("code", [line], blank_before=[0])
     if line.kind in ("heading", "image", "footnote", "table"):
         return Block(line.kind, [line])
-    if LIST_MARKER.match(line.text):
+    if LIST_MARKER.match(line.text) or line.extra.get("bullet"):
         return Block("list_item", [line])
     return Block("paragraph", [line])
 
@@ -155,7 +155,7 @@ def _continues(block: Block, line: Line, style: DocumentStyle) -> bool:
     if block.kind == "footnote":
         return line.kind == "text" and _same_place(prev, line) and abs(line.size - prev.size) <= 0.5 and 0 < line.baseline - prev.baseline <= 1.6 * line.size
     if block.kind in ("paragraph", "list_item"):
-        starts_item = LIST_MARKER.match(line.text) and not _wrapped_number(prev, line)
+        starts_item = (LIST_MARKER.match(line.text) and not _wrapped_number(prev, line)) or line.extra.get("bullet")
         return line.kind == "text" and not starts_item and _text_continues(block, prev, line, style)
     return False
 

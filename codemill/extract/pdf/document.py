@@ -9,6 +9,7 @@ from pathlib import Path
 import pymupdf
 
 from codemill.extract.pdf.blocks import Block, build_blocks, classify
+from codemill.extract.pdf.bullets import mark_drawn_bullets
 from codemill.extract.pdf.config import PdfOptions
 from codemill.extract.pdf.furniture import mark_furniture
 from codemill.extract.pdf.inline import document_words
@@ -142,7 +143,7 @@ def _read_page(doc: pymupdf.Document, number: int, options: PdfOptions) -> tuple
         return report, [], ""
     if lines:
         _mark_figure_regions(page, lines)
-        mark_ruled_tables(page, lines)
+        _mark_drawn_structure(page, lines)
         if options.image_placeholders:
             lines = _insert_images(lines, _image_lines(page, number))
         return report, lines, ""
@@ -172,6 +173,16 @@ def _mark_figure_regions(page: pymupdf.Page, lines: list[Line]) -> None:
     for line in lines:
         if any(r.x0 - 2 <= line.x0 and line.x1 <= r.x1 + 2 and r.y0 - 2 <= line.y0 and line.y1 <= r.y1 + 2 for r in regions):
             line.extra["in_figure"] = True
+
+
+def _mark_drawn_structure(page: pymupdf.Page, lines: list[Line]) -> None:
+    """Ruled tables and drawn list bullets, from the page's vector drawings."""
+    try:
+        drawings = page.get_drawings()
+    except Exception:  # damaged drawing commands must not cost the page its text
+        return
+    mark_ruled_tables(drawings, lines)
+    mark_drawn_bullets(drawings, lines)
 
 
 def _drop_figure_labels(flow: list[Line]) -> None:

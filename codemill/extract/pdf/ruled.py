@@ -7,8 +7,6 @@ columns at least; a box drawn round a code listing is one cell and stays a listi
 
 from __future__ import annotations
 
-import pymupdf
-
 from codemill.extract.pdf.lines import Line
 from codemill.extract.pdf.spans import Span
 
@@ -16,10 +14,10 @@ THIN = 2.5  # points: a filled rectangle this thin is a rule
 SNAP = 4.0  # rules closer than this are one rule (cells drawn as separate boxes leave a small spacing)
 
 
-def _segments(page: pymupdf.Page) -> list[tuple[float, float, float, float]]:
+def _segments(drawings: list[dict]) -> list[tuple[float, float, float, float]]:
     """Horizontal and vertical rules of the page as thin boxes (x0, y0, x1, y1)."""
     found = []
-    for path in page.get_drawings():
+    for path in drawings:
         stroked = "s" in (path.get("type") or "")
         for item in path["items"]:
             if item[0] == "l":
@@ -57,10 +55,10 @@ def _snap(values: list[float]) -> list[float]:
     return snapped
 
 
-def grids(page: pymupdf.Page) -> list[tuple[list[float], list[float]]]:
+def grids(drawings: list[dict]) -> list[tuple[list[float], list[float]]]:
     """(column boundaries, row boundaries) of every ruled grid with two rows and two columns or more."""
     found = []
-    for cluster in _clusters(_segments(page)):
+    for cluster in _clusters(_segments(drawings)):
         verticals = [s for s in cluster if s[2] - s[0] < THIN]
         horizontals = [s for s in cluster if s[3] - s[1] < THIN]
         if not verticals or not horizontals:
@@ -92,9 +90,9 @@ def _cell_of(span: Span, xs: list[float], ys: list[float]) -> tuple[int, int] | 
     return row, column
 
 
-def mark_ruled_tables(page: pymupdf.Page, lines: list[Line]) -> None:
+def mark_ruled_tables(drawings: list[dict], lines: list[Line]) -> None:
     """Lines inside a ruled grid become `table` lines; the first carries the grid's cells (span lists)."""
-    for index, (xs, ys) in enumerate(grids(page)):
+    for index, (xs, ys) in enumerate(grids(drawings)):
         cells: list[list[list[Span]]] = [[[] for _ in xs[:-1]] for _ in ys[:-1]]
         inside = []
         for line in lines:

@@ -180,3 +180,15 @@ def test_run_in_bold_headings_are_split_from_their_text(tmp_path):
     markdown = pdf_to_markdown(write_pdf(tmp_path / "runin.pdf", [items]))
     assert "## Counting loops\n\nthe loop runs its body again while" in markdown
     assert "## Summing loops\n\n" in markdown
+
+
+def test_bullets_drawn_as_dots_make_list_items(tmp_path):
+    items = [Text(100 + i * PITCH, text) for i, text in enumerate(COLUMN_PROSE)]
+    entries = ["Parentheses come first.", "Exponents come next.", "Then multiplication."]
+    items += [Text(170 + i * 2 * PITCH, text, x=LEFT + 18) for i, text in enumerate(entries)]
+    doc = pymupdf.open(write_pdf(tmp_path / "plain.pdf", [items]))
+    for i in range(len(entries)):
+        doc[0].draw_circle((LEFT + 8, 170 + i * 2 * PITCH - 3.5), 1.5, color=None, fill=(0, 0, 0))
+    doc.save(tmp_path / "dots.pdf")
+    markdown = pdf_to_markdown(tmp_path / "dots.pdf")
+    assert "\n\n".join(f"-   {text}" for text in entries) in markdown
