@@ -7,7 +7,6 @@ run (fit warning, NaN stop, no silent overwrite) and writes the outputs.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 
@@ -165,6 +164,27 @@ def process_state() -> PartialState:
     return PartialState()
 
 
+def build_model(recipe, model_path: str, precision: str, fsdp: bool):
+    """The base model and the peft config for trl (None when the adapter is already attached)."""
+    try:
+        model = load_model(recipe, model_path, precision, fsdp=fsdp)
+    except OSError as error:
+        raise FinetuneError(f"model.name_or_path: cannot load {model_path!r}: {error}") from None
+    peft_config = lora_config(recipe.finetune)
+    if recipe.finetune.method != "qlora" and adapter_in_compute_dtype(recipe.finetune, precision):
+        return attach_adapter(model, recipe.finetune), None
+    return model, peft_config
+
+
+def raise_if_stopped(guard: NonFiniteLossGuard, out_dir: Path) -> None:
+    if guard.bad_step is not None:
+        last = get_last_checkpoint(str(out_dir / "checkpoints"))
+        raise FinetuneError(
+            f"stopped at step {guard.bad_step}: {guard.reason}. The last good checkpoint is {last or 'none'}; "
+            "lower finetune.learning_rate (or check the data) and continue with --resume"
+        )
+
+
 def finetune(recipe, resume: bool = False, callbacks: tuple = ()) -> Path:
     """Train the recipe's adapter on `<run_dir>/dataset/`; returns `<run_dir>/finetune/`."""
     run_dir = Path(recipe.run_dir)
@@ -177,15 +197,11 @@ def finetune(recipe, resume: bool = False, callbacks: tuple = ()) -> Path:
             model_path = resolve_base_model(recipe)
         chat = train.column_names == ["messages"]
         tokenizer = load_tokenizer(recipe, model_path, chat)
-    except ValueError as error:
+    except (ValueError, OSError) as error:
         raise FinetuneError(str(error)) from None
     checkpoint = check_fresh_start(out_dir, resume)
     warn_if_too_big(recipe, model_path)
-    fsdp = state.num_processes > 1 and uses_fsdp(recipe.finetune)
-    model = load_model(recipe, model_path, precision, fsdp=fsdp)
-    peft_config = lora_config(recipe.finetune)
-    if recipe.finetune.method != "qlora" and adapter_in_compute_dtype(recipe.finetune, precision):
-        model, peft_config = attach_adapter(model, recipe.finetune), None
+    model, peft_config = build_model(recipe, model_path, precision, state.num_processes > 1 and uses_fsdp(recipe.finetune))
     guard = NonFiniteLossGuard()
     trainer = SFTTrainer(
         model=model,
@@ -200,12 +216,7 @@ def finetune(recipe, resume: bool = False, callbacks: tuple = ()) -> Path:
     write_rank_summary(trainer, out_dir)
     if trainer.is_world_process_zero():
         finish_logs(trainer, recipe, out_dir)
-    if guard.bad_step is not None:
-        last = get_last_checkpoint(str(out_dir / "checkpoints"))
-        raise FinetuneError(
-            f"stopped at step {guard.bad_step}: {guard.reason}. The last good checkpoint is {last or 'none'}; "
-            "lower finetune.learning_rate (or check the data) and continue with --resume"
-        )
+    raise_if_stopped(guard, out_dir)
     if trainer.is_world_process_zero():
         info = {"base_model": model_path, "precision": precision, "world_size": state.num_processes,
                 "global_step": trainer.state.global_step, "format": "chat" if chat else "completion",

@@ -41,3 +41,10 @@ def test_bad_recipe_key_is_named(tmp_path):
 def test_merge_without_adapter_says_what_is_missing(tmp_path):
     result = runner.invoke(app, ["finetune", "merge", str(tmp_path), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2 and "no trained adapter found" in result.output
+
+
+def test_unloadable_base_model_is_a_clear_error(tiny_run):
+    recipe = tiny_recipe(tiny_run).model_copy(update={"model": tiny_recipe(tiny_run).model.model_copy(
+        update={"tiny": None, "name_or_path": str(tiny_run / "no-such-model")})})
+    result = runner.invoke(app, ["finetune", _write(recipe, tiny_run / "r.yaml")])
+    assert result.exit_code == 2 and "no-such-model" in result.output and "Traceback" not in result.output
