@@ -101,3 +101,14 @@ def test_completion_format_trains_on_text(tmp_path):
     out = finetune(tiny_recipe(tmp_path, max_steps=3, save_steps=3))
     assert json.loads((out / "run_info.json").read_text())["format"] == "completion"
     assert len(_losses(out)) == 3
+
+
+def test_dora_with_rslora_trains_a_magnitude_vector(tiny_run):
+    from safetensors import safe_open
+
+    out = finetune(tiny_recipe(tiny_run, method="dora", max_steps=2, save_steps=2,
+                               lora={"r": 4, "alpha": 8, "dropout": 0.0, "rslora": True}))
+    config = json.loads((out / "adapter" / "adapter_config.json").read_text())
+    assert config["use_dora"] and config["use_rslora"]
+    with safe_open(str(out / "adapter" / "adapter_model.safetensors"), "pt") as weights:
+        assert any("lora_magnitude_vector" in key for key in weights.keys())
