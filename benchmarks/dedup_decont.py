@@ -2,18 +2,21 @@
 
 Near-dedup: clean documents (py4e chapter chunks + Cardano StackExchange posts) plus planted
 near-duplicates made by editing real documents to a measured word-5-gram Jaccard in 0.7-0.95.
-codemill's datatrove MinHash pipeline (4 stages, local executor) against a datasketch MinHashLSH
-baseline (same shingles, same 128 permutations, threshold 0.8, streaming query-then-insert).
+codemill's near-dedup stages on datatrove's local executor against a datasketch MinHashLSH
+baseline (same shingles, 128 permutations available, threshold 0.8, streaming query-then-insert).
 Decontamination: every HumanEval/MBPP prompt and solution planted into a clean document (recall),
 and the share of clean documents flagged (false positives).
 
     .venv/bin/python benchmarks/dedup_decont.py [--planted 300] [--repeats 3] [--tasks 2] [--workers 1]
                                                 [--throughput-docs 20000]
 
-The codemill time covers all four datatrove stages end to end (signatures, buckets, clusters,
-filter + writing the kept shards); datasketch only computes which documents to drop. The stages'
-fixed cost (executor start, per-task logging, one task per LSH band) is measured on 20 documents
-and reported apart, with the marginal throughput beyond it.
+Timings are medians over the repeats, wall and CPU (this process and its finished children), with
+the baseline measured in the same repeats. "standalone": all three stages end to end (signatures
+reading the shards, clusters, filter + writing the kept shards). "in_build": as `data build` runs
+them, where signing rides along the stage that writes the shards (its cost measured as that stage
+with signing minus without), then clusters and filter. datasketch only computes which documents to
+drop, in memory. The stages' fixed cost (executor start, per-task logging) is measured on 20
+documents and reported apart, with the marginal throughput beyond it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import html
 import json
 import random
 import re
+import resource
 import statistics
 import tempfile
 import time
@@ -114,39 +118,69 @@ def scaled_corpus(clean: list[str], size: int, seed: int) -> list[str]:
     return [rng.choice(clean) + "\n\n" + rng.choice(clean) for _ in range(size)]
 
 
-def run_codemill(docs: list[str], workdir: Path, tasks: int, workers: int = 1) -> tuple[set[int], float]:
-    """codemill's near-dedup stages over `tasks` shards; returns the removed indices and the wall time.
+def cpu_seconds() -> float:
+    """User + system CPU of this process and its finished children (the executor's worker processes)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
-    In `data build` the signatures ride along the stage that writes the shards; here they get a stage
-    of their own that reads the shards again, so the time is an upper bound of what a build spends."""
+
+def timed(run, *args):
+    """(result, wall seconds, CPU seconds) of `run(*args)`."""
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    result = run(*args)
+    return result, time.perf_counter() - wall, cpu_seconds() - cpu
+
+
+def write_shards(docs: list[str], folder: str, tasks: int) -> None:
     from datatrove.data import Document
 
-    prepared = str(workdir / "prepared")
-    writer = shard_writer(prepared)
+    writer = shard_writer(folder)
     for rank in range(tasks):
         with writer:
             list(writer.run((Document(text=d, id=str(i)) for i, d in enumerate(docs) if i % tasks == rank), rank=rank))
+
+
+def run_stage(pipeline: list, tasks: int, workers: int, logs: str) -> None:
+    LocalPipelineExecutor(pipeline, tasks=tasks, workers=min(workers, tasks), logging_dir=logs).run()
+
+
+def run_codemill(docs: list[str], workdir: Path, tasks: int, workers: int = 1) -> tuple[set[int], dict[str, tuple[float, float]]]:
+    """codemill's near-dedup stages over `tasks` shards: the removed indices and each stage's (wall, CPU) seconds.
+
+    Here the signatures get a stage of their own that reads the shards; in `data build` they ride
+    along the stage that writes the shards (see `inline_signing`)."""
+    prepared = str(workdir / "prepared")
+    write_shards(docs, prepared, tasks)
     settings = minhash_settings(DedupConfig(threshold=THRESHOLD, num_perm=NUM_PERM, ngram_size=NGRAM))
     folder = lambda name: str(workdir / name)  # noqa: E731
-    start = time.perf_counter()
-    stages = [
-        ([ShardReader(prepared), NearDedupSignatures(folder("sigs"), settings)], tasks),
-        ([NearDedupClusters(folder("sigs"), folder("remove"), settings, tasks)], 1),
-        ([ShardReader(prepared), near_dedup_filter(folder("remove")), shard_writer(folder("kept"))], tasks),
-    ]
-    for index, (pipeline, count) in enumerate(stages):
-        LocalPipelineExecutor(pipeline, tasks=count, workers=min(workers, count), logging_dir=folder(f"logs{index}")).run()
-    elapsed = time.perf_counter() - start
+    stages = {
+        "signatures": ([ShardReader(prepared), NearDedupSignatures(folder("sigs"), settings)], tasks),
+        "clusters": ([NearDedupClusters(folder("sigs"), folder("remove"), settings, tasks)], 1),
+        "filter": ([ShardReader(prepared), near_dedup_filter(folder("remove")), shard_writer(folder("kept"))], tasks),
+    }
+    times = {name: timed(run_stage, pipeline, count, workers, folder(f"logs-{name}"))[1:] for name, (pipeline, count) in stages.items()}
     kept = set()
     for path in Path(folder("kept")).glob("*.jsonl"):
         with open(path) as handle:
             kept |= {int(json.loads(line)["id"]) for line in handle}
-    return set(range(len(docs))) - kept, elapsed
+    return set(range(len(docs))) - kept, times
 
 
-def run_datasketch(docs: list[str]) -> tuple[set[int], float]:
+def inline_signing(docs: list[str], workdir: Path, tasks: int, workers: int = 1) -> tuple[float, float]:
+    """What signing adds to a stage that reads and writes the shards anyway, as in `data build`:
+    (wall, CPU) of read + write + sign minus read + write."""
+    prepared = str(workdir / "prepared")
+    write_shards(docs, prepared, tasks)
+    settings = minhash_settings(DedupConfig(threshold=THRESHOLD, num_perm=NUM_PERM, ngram_size=NGRAM))
+    plain = [ShardReader(prepared), shard_writer(str(workdir / "plain"))]
+    signing = [ShardReader(prepared), shard_writer(str(workdir / "signed")), NearDedupSignatures(str(workdir / "sigs"), settings)]
+    _, plain_wall, plain_cpu = timed(run_stage, plain, tasks, workers, str(workdir / "logs-plain"))
+    _, wall, cpu = timed(run_stage, signing, tasks, workers, str(workdir / "logs-signing"))
+    return wall - plain_wall, cpu - plain_cpu
+
+
+def run_datasketch(docs: list[str]) -> set[int]:
     """The usual datasketch loop: MinHash per document, query the LSH, insert when no match."""
-    start = time.perf_counter()
     lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
     removed = set()
     for index, doc in enumerate(docs):
@@ -156,7 +190,7 @@ def run_datasketch(docs: list[str]) -> tuple[set[int], float]:
             removed.add(index)
         else:
             lsh.insert(str(index), signature)
-    return removed, time.perf_counter() - start
+    return removed
 
 
 def score(removed: set[int], pairs, docs_shingles) -> dict:
@@ -199,6 +233,47 @@ def decontamination(clean: list[str], seed: int) -> dict:
             "false_positives": [doc[:120] for doc in flagged[:5]], "docs_per_s": round(len(clean) / elapsed, 1)}
 
 
+def total(stage_times: dict[str, tuple[float, float]], stages=("signatures", "clusters", "filter")) -> tuple[float, float]:
+    return sum(stage_times[name][0] for name in stages), sum(stage_times[name][1] for name in stages)
+
+
+def medians(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+
+def measure(docs: list[str], args, fixed_cost: bool = False) -> dict:
+    """Median (wall, CPU) seconds over the repeats: codemill standalone and as in a build, datasketch,
+    and with `fixed_cost` the standalone stages on 20 documents."""
+    runs = {"standalone": [], "in_build": [], "datasketch": [], "stages": [], "fixed": []}
+    for _ in range(args.repeats):
+        with tempfile.TemporaryDirectory() as workdir:
+            ours, stage_times = run_codemill(docs, Path(workdir), args.tasks, args.workers)
+        if fixed_cost:
+            with tempfile.TemporaryDirectory() as workdir:
+                runs["fixed"].append(total(run_codemill(docs[:20], Path(workdir), args.tasks, args.workers)[1]))
+        with tempfile.TemporaryDirectory() as workdir:
+            signing = inline_signing(docs, Path(workdir), args.tasks, args.workers)
+        base, wall, cpu = timed(run_datasketch, docs)
+        runs["standalone"].append(total(stage_times))
+        runs["in_build"].append(tuple(a + b for a, b in zip(signing, total(stage_times, ("clusters", "filter")))))
+        runs["datasketch"].append((wall, cpu))
+        runs["stages"].append(stage_times)
+    result = {name: medians(runs[name]) for name in ("standalone", "in_build", "datasketch", "fixed") if runs[name]}
+    result["stages_wall_s"] = {name: round(statistics.median(r[name][0] for r in runs["stages"]), 3) for name in runs["stages"][0]}
+    return result | {"removed": ours, "datasketch_removed": base}
+
+
+def timing_report(measured: dict, documents: int) -> dict:
+    base_wall, base_cpu = measured["datasketch"]
+    report = {}
+    for name in ("standalone", "in_build", "datasketch"):
+        wall, cpu = measured[name]
+        report[name] = {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "docs_per_s": round(documents / wall, 1)}
+        if name != "datasketch":
+            report[name] |= {"speedup_wall": round(base_wall / wall, 2), "speedup_cpu": round(base_cpu / cpu, 2)}
+    return report | {"codemill_stages_wall_s": measured["stages_wall_s"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--planted", type=int, default=300)
@@ -215,36 +290,23 @@ def main() -> None:
     print(f"corpus: {len(clean)} clean documents + {len(pairs)} planted near-duplicates "
           f"(Jaccard {min(p[2] for p in pairs):.2f}-{max(p[2] for p in pairs):.2f})")
 
-    ours_times, base_times, fixed_times = [], [], []
-    for _ in range(args.repeats):
-        with tempfile.TemporaryDirectory() as workdir:
-            ours, elapsed = run_codemill(docs, Path(workdir), args.tasks, args.workers)
-        ours_times.append(elapsed)
-        with tempfile.TemporaryDirectory() as workdir:  # the same stages on 20 documents: fixed cost
-            fixed_times.append(run_codemill(docs[:20], Path(workdir), args.tasks, args.workers)[1])
-        base, elapsed = run_datasketch(docs)
-        base_times.append(elapsed)
-    ours_s, base_s, fixed_s = (statistics.median(t) for t in (ours_times, base_times, fixed_times))
-    marginal = (len(docs) - 20) / max(ours_s - fixed_s, 1e-9)
+    measured = measure(docs, args, fixed_cost=True)
+    fixed_wall = measured["fixed"][0]
+    marginal = (len(docs) - 20) / max(measured["standalone"][0] - fixed_wall, 1e-9)
     result = {
         "documents": len(docs),
-        "settings": {"threshold": THRESHOLD, "num_perm": NUM_PERM, "ngram": NGRAM, "tasks": args.tasks, "workers": args.workers},
-        "codemill_minhash": score(ours, pairs, docs_shingles) | {
-            "median_s": round(ours_s, 3), "docs_per_s": round(len(docs) / ours_s, 1),
-            "fixed_stage_overhead_s": round(fixed_s, 3), "marginal_docs_per_s": round(marginal, 1)},
-        "datasketch_baseline": score(base, pairs, docs_shingles) | {"median_s": round(base_s, 3), "docs_per_s": round(len(docs) / base_s, 1)},
-        "speedup_end_to_end": round(base_s / ours_s, 2),
-        "speedup_marginal": round(marginal / (len(docs) / base_s), 2),
+        "settings": {"threshold": THRESHOLD, "num_perm": NUM_PERM, "ngram": NGRAM, "tasks": args.tasks,
+                     "workers": args.workers, "repeats": args.repeats},
+        "codemill_minhash": score(measured["removed"], pairs, docs_shingles),
+        "datasketch_baseline": score(measured["datasketch_removed"], pairs, docs_shingles),
+        "timing": timing_report(measured, len(docs)) | {
+            "fixed_stage_overhead_s": round(fixed_wall, 3), "marginal_docs_per_s": round(marginal, 1),
+            "speedup_marginal_wall": round(marginal / (len(docs) / measured["datasketch"][0]), 2)},
         "decontamination": decontamination(clean, args.seed),
     }
     if args.throughput_docs:
         big = scaled_corpus(clean, args.throughput_docs, args.seed)
-        with tempfile.TemporaryDirectory() as workdir:
-            big_ours = run_codemill(big, Path(workdir), args.tasks, args.workers)[1]
-        big_base = run_datasketch(big)[1]
-        result["throughput_large"] = {"documents": len(big), "codemill_s": round(big_ours, 2), "datasketch_s": round(big_base, 2),
-                                      "codemill_docs_per_s": round(len(big) / big_ours, 1),
-                                      "datasketch_docs_per_s": round(len(big) / big_base, 1), "speedup": round(big_base / big_ours, 2)}
+        result["throughput_large"] = {"documents": len(big)} | timing_report(measure(big, args), len(big))
     print(json.dumps(result, indent=2))
 
 

@@ -18,18 +18,37 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 _WORD = re.compile(r"\w+")
-# ASCII text: `\w` characters kept (upper case lowered), every other byte becomes a space.
-_ASCII_WORD_BYTES = bytes(
-    ord(chr(code).lower()) if code < 128 and (chr(code).isalnum() or chr(code) == "_") else ord(" ") for code in range(256)
-)
-_SHINGLES_PER_CHUNK = 16_384  # bounds the (hashes x shingles) work array to a few MB
+
+
+def _word_byte_table(keep_non_ascii: bool) -> bytes:
+    """`bytes.translate` table: ASCII `\w` characters kept (upper case lowered), other ASCII bytes
+    become spaces, bytes of non-ASCII characters kept or made spaces."""
+    def mapped(code: int) -> str:
+        if code >= 128:
+            return chr(code) if keep_non_ascii else " "
+        return chr(code).lower() if chr(code).isalnum() or chr(code) == "_" else " "
+    return bytes(ord(mapped(code)) for code in range(256))
+
+
+_ASCII_WORD_BYTES = _word_byte_table(keep_non_ascii=False)
+_UTF8_WORD_BYTES = _word_byte_table(keep_non_ascii=True)
+_SHINGLES_PER_CHUNK = 4_096  # keeps the (hashes x shingles) work array, 1.5 MB at 91 hashes, in cache
 
 
 def words(text: str) -> list[bytes]:
-    """Lower-cased `\\w+` words as UTF-8 bytes; ASCII text takes a `bytes.translate` fast path."""
+    """Lower-cased `\\w+` words as UTF-8 bytes.
+
+    Splitting happens on bytes (`bytes.translate` + `split`); only the pieces holding non-ASCII
+    characters go through the regex, which decides which of those characters are word characters."""
     if text.isascii():
         return text.encode().translate(_ASCII_WORD_BYTES).split()
-    return [word.encode() for word in _WORD.findall(text.lower())]
+    found = []
+    for piece in text.lower().encode("utf-8", "surrogatepass").translate(_UTF8_WORD_BYTES).split():
+        if piece.isascii():
+            found.append(piece)
+        else:
+            found += [w.encode("utf-8", "surrogatepass") for w in _WORD.findall(piece.decode("utf-8", "surrogatepass"))]
+    return found
 
 
 def shingle_hashes(texts: list[str], n: int) -> tuple[np.ndarray, np.ndarray]:
