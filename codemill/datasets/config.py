@@ -34,7 +34,7 @@ class RedactConfig(StrictModel):
 
 
 class DedupConfig(StrictModel):
-    """Exact dedup (hash of normalised text) and MinHash-LSH near-dedup (datatrove's 4 stages)."""
+    """Exact dedup (hash of normalised text) and MinHash-LSH near-dedup (signatures, clusters, filter)."""
 
     exact: bool = True
     near: bool = True

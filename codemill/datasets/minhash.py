@@ -21,7 +21,7 @@ _WORD = re.compile(r"\w+")
 
 
 def _word_byte_table(keep_non_ascii: bool) -> bytes:
-    """`bytes.translate` table: ASCII `\w` characters kept (upper case lowered), other ASCII bytes
+    """`bytes.translate` table: ASCII `\\w` characters kept (upper case lowered), other ASCII bytes
     become spaces, bytes of non-ASCII characters kept or made spaces."""
     def mapped(code: int) -> str:
         if code >= 128:
