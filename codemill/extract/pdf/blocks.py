@@ -175,7 +175,9 @@ def _text_continues(block: Block, prev: Line, line: Line, style: DocumentStyle) 
     if not _same_place(prev, line):
         full = prev.x1 >= prev.right_edge - 2.0 * prev.size
         lower = line.text[:1].islower()  # ragged-right columns end short; a lowercase start still continues
-        return (full or lower) and not indented and not _SENTENCE_END.search(prev.text.rstrip())
+        if indented:
+            return False
+        return ((full or lower) and not _SENTENCE_END.search(prev.text.rstrip())) or _broken_for_room(prev, line)
     step = line.baseline - prev.baseline
     if abs(step) < 0.3 * line.size and line.x0 > prev.x1:
         return True  # the next piece of the same row (a term and its definition, say)
@@ -188,7 +190,22 @@ def _text_continues(block: Block, prev: Line, line: Line, style: DocumentStyle) 
     short = prev.x1 < prev.right_edge - 0.25 * width
     if short and prev.share("bold") >= 0.95 and line.share("bold") < 0.5:
         return False  # a short bold line over regular text is a run-in heading
-    return not (short and _SENTENCE_END.search(prev.text.rstrip()) and line.text[:1].isupper())
+    ends = short and _SENTENCE_END.search(prev.text.rstrip()) and line.text[:1].isupper()
+    return not ends or _no_room(prev, line)
+
+
+def _broken_for_room(prev: Line, line: Line) -> bool:
+    """A ragged-right line that ends a column is broken for room, not at a paragraph's end, when it
+    is long and the next line's first word would not have fitted after it."""
+    width = prev.right_edge - prev.left_edge
+    return prev.x1 > prev.right_edge - 0.15 * width and _no_room(prev, line)
+
+
+def _no_room(prev: Line, line: Line) -> bool:
+    """The next line's first word would not have fitted after this line (so the break was for room)."""
+    word = line.text.split(" ", 1)[0]
+    char = (line.x1 - line.x0) / max(len(line.text), 1)
+    return prev.x1 + char * (len(word) + 1) > prev.right_edge
 
 
 def _hanging(prev: Line, line: Line) -> bool:
