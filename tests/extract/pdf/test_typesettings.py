@@ -192,3 +192,16 @@ def test_bullets_drawn_as_dots_make_list_items(tmp_path):
     doc.save(tmp_path / "dots.pdf")
     markdown = pdf_to_markdown(tmp_path / "dots.pdf")
     assert "\n\n".join(f"-   {text}" for text in entries) in markdown
+
+
+def test_ragged_right_break_for_room_is_not_a_paragraph_end(tmp_path):
+    """A line ending a sentence short of the edge still continues when the next word could not fit."""
+    widest = "This first line of ragged-right prose is the longest one and so it sets the edge."
+    edge = LEFT + pymupdf.get_text_length(widest, fontname="tiro", fontsize=BODY)
+    nearly = "The second line ends a sentence a little short of the edge."
+    while LEFT + pymupdf.get_text_length(nearly, fontname="tiro", fontsize=BODY) < edge - 40:
+        nearly = nearly[:-1] + " too."
+    lines = [widest, nearly, "Nevertheless the paragraph goes on here.", "New paragraph here."]
+    items = [Text(100 + i * PITCH, text) for i, text in enumerate(lines)]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "ragged.pdf", [items]))
+    assert f"{widest} {nearly} Nevertheless the paragraph goes on here.\n\nNew paragraph here." in markdown
