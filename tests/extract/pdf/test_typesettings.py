@@ -195,13 +195,14 @@ def test_bullets_drawn_as_dots_make_list_items(tmp_path):
 
 
 def test_ragged_right_break_for_room_is_not_a_paragraph_end(tmp_path):
-    """A line ending a sentence short of the edge still continues when the next word could not fit."""
+    """A line ending a sentence well short of the edge still continues when the next word could not fit."""
     widest = "This first line of ragged-right prose is the longest one and so it sets the edge."
-    edge = LEFT + pymupdf.get_text_length(widest, fontname="tiro", fontsize=BODY)
-    nearly = "The second line ends a sentence a little short of the edge."
-    while LEFT + pymupdf.get_text_length(nearly, fontname="tiro", fontsize=BODY) < edge - 40:
-        nearly = nearly[:-1] + " too."
-    lines = [widest, nearly, "Nevertheless the paragraph goes on here.", "New paragraph here."]
+    short = "The second line ends one sentence here."
+    word = "Internationalisation-and-localisation"
+    width = lambda text: pymupdf.get_text_length(text, fontname="tiro", fontsize=BODY)
+    gap = width(widest) - width(short)
+    assert gap > 0.25 * width(widest) and width(" " + word) > gap  # short, yet no room for the word
+    lines = [widest, short, f"{word} go on.", "New paragraph here."]
     items = [Text(100 + i * PITCH, text) for i, text in enumerate(lines)]
     markdown = pdf_to_markdown(write_pdf(tmp_path / "ragged.pdf", [items]))
-    assert f"{widest} {nearly} Nevertheless the paragraph goes on here.\n\nNew paragraph here." in markdown
+    assert f"{widest} {short} {word} go on.\n\nNew paragraph here." in markdown
