@@ -30,6 +30,7 @@ import resource
 import statistics
 import tempfile
 import time
+from functools import lru_cache
 from pathlib import Path
 
 from datasketch import MinHash, MinHashLSH
@@ -41,6 +42,7 @@ from codemill.datasets.chunk import chunk_markdown
 from codemill.datasets.config import DecontConfig, DedupConfig
 from codemill.datasets.decontaminate import BenchmarkIndex
 from codemill.datasets.dedup import minhash_settings
+from codemill.datasets.minhash import MinHasher, band_edges, duplicates_to_remove
 from codemill.datasets.near_dedup import NearDedupClusters, NearDedupSignatures, near_dedup_filter
 from codemill.datasets.shards import ShardReader, shard_writer
 from codemill.datasets.tokens import approximate_tokens
@@ -193,7 +195,19 @@ def run_datasketch(docs: list[str]) -> set[int]:
     return removed
 
 
-def score(removed: set[int], pairs, docs_shingles) -> dict:
+def partner_check(pairs, docs_shingles):
+    """`has_partner(index)`: a removal is right when the document has a partner with Jaccard >= 0.7."""
+    planted = {i for p in pairs for i in p[:2]}
+
+    @lru_cache(maxsize=None)
+    def has_partner(index: int) -> bool:
+        return index in planted or any(
+            j != index and jaccard(docs_shingles[index], docs_shingles[j]) >= 0.7 for j in range(len(docs_shingles)))
+
+    return has_partner
+
+
+def score(removed: set[int], pairs, has_partner) -> dict:
     """Recall per planted-Jaccard band; precision = removed docs having a >= 0.7 Jaccard partner."""
     bands = {"0.70-0.80": (0.7, 0.8), "0.80-0.90": (0.8, 0.9), "0.90-0.95": (0.9, 1.0), ">=0.80": (0.8, 1.0)}
     recall = {}
@@ -201,14 +215,24 @@ def score(removed: set[int], pairs, docs_shingles) -> dict:
         chosen = [p for p in pairs if low <= p[2] < high]
         caught = sum(p[0] in removed or p[1] in removed for p in chosen)
         recall[name] = round(caught / len(chosen), 4) if chosen else None
-    planted = {i for p in pairs for i in p[:2]}
-    correct = 0
-    for index in removed:
-        if index in planted or any(
-            j != index and jaccard(docs_shingles[index], docs_shingles[j]) >= 0.7 for j in range(len(docs_shingles))
-        ):
-            correct += 1
+    correct = sum(map(has_partner, removed))
     return {"recall": recall, "precision": round(correct / len(removed), 4) if removed else None, "removed": len(removed)}
+
+
+def quality_over_seeds(docs: list[str], pairs, has_partner, seeds: int) -> dict:
+    """The same signatures and clusters, in-process, for hash seeds 1..seeds: how much quality varies by the draw."""
+    found = []
+    for seed in range(1, seeds + 1):
+        settings = minhash_settings(DedupConfig(threshold=THRESHOLD, num_perm=NUM_PERM, ngram_size=NGRAM, seed=seed))
+        signatures, positions = MinHasher(settings).signatures(docs)
+        rows = settings.rows
+        edges = [band_edges(signatures[b * rows : (b + 1) * rows]) for b in range(settings.bands)]
+        removed = set(positions[duplicates_to_remove(edges, len(positions))].tolist())
+        result = score(removed, pairs, has_partner)
+        found.append((result["recall"][">=0.80"], result["precision"]))
+    recalls, precisions = zip(*found)
+    return {"seeds": seeds, "recall_at_0.80": {"min": min(recalls), "mean": round(statistics.mean(recalls), 4)},
+            "precision": {"min": min(precisions), "mean": round(statistics.mean(precisions), 4)}}
 
 
 def decontamination(clean: list[str], seed: int) -> dict:
@@ -281,12 +305,13 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quality-seeds", type=int, default=20, help="hash seeds for the recall/precision spread")
     parser.add_argument("--throughput-docs", type=int, default=0, help="also time both on this many joined documents")
     args = parser.parse_args()
 
     clean = load_clean_documents()
     docs, pairs = build_corpus(clean, args.planted, args.seed)
-    docs_shingles = [shingles(d) for d in docs]
+    has_partner = partner_check(pairs, [shingles(d) for d in docs])
     print(f"corpus: {len(clean)} clean documents + {len(pairs)} planted near-duplicates "
           f"(Jaccard {min(p[2] for p in pairs):.2f}-{max(p[2] for p in pairs):.2f})")
 
@@ -297,8 +322,9 @@ def main() -> None:
         "documents": len(docs),
         "settings": {"threshold": THRESHOLD, "num_perm": NUM_PERM, "ngram": NGRAM, "tasks": args.tasks,
                      "workers": args.workers, "repeats": args.repeats},
-        "codemill_minhash": score(measured["removed"], pairs, docs_shingles),
-        "datasketch_baseline": score(measured["datasketch_removed"], pairs, docs_shingles),
+        "codemill_minhash": score(measured["removed"], pairs, has_partner),
+        "codemill_quality_over_seeds": quality_over_seeds(docs, pairs, has_partner, args.quality_seeds),
+        "datasketch_baseline": score(measured["datasketch_removed"], pairs, has_partner),
         "timing": timing_report(measured, len(docs)) | {
             "fixed_stage_overhead_s": round(fixed_wall, 3), "marginal_docs_per_s": round(marginal, 1),
             "speedup_marginal_wall": round(marginal / (len(docs) / measured["datasketch"][0]), 2)},
