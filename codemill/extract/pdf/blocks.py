@@ -235,6 +235,6 @@ def _promote_bold_line(block: Block, style: DocumentStyle) -> Block:
     text = " ".join(line.text.strip() for line in block.lines)
     if any(line.share("bold") < 0.95 or line.size < style.body_size - 0.5 for line in block.lines) or len(text) > 100:
         return block
-    if not re.search(r"[^\W\d_]", text) or re.search(r"[.,;:]$", text):
-        return block
+    if not re.search(r"[^\W\d_]", text) or re.search(r"[.,;:]$", text) or re.search(r"\s\d{1,4}$", text):
+        return block  # a bold line ending in a page number is a table-of-contents entry
     return Block("heading", list(block.lines))

@@ -37,7 +37,7 @@ def code_lines(block: Block, style: DocumentStyle) -> list[str]:
     left = min(line.x0 for line in block.lines)
     for index, (line, blanks) in enumerate(zip(block.lines, block.blank_before)):
         text = _place_spans(line, style, skip_number=numbered)
-        if style.wraps_code and index and not blanks and _soft_wrapped(block.lines[index - 1], line, left, style):
+        if style.marks_wraps and index and not blanks and _soft_wrapped(block.lines[index - 1], line, left):
             rendered[-1] = rendered[-1].rstrip() + " " + text.strip()
             continue
         rendered.extend([""] * blanks)
@@ -78,18 +78,13 @@ def _place_spans(line: Line, style: DocumentStyle, skip_number: bool = False) ->
     return text
 
 
-def _soft_wrapped(prev: Line, line: Line, left: float, style: DocumentStyle) -> bool:
-    """A line the renderer wrapped to fit the column (HTML `pre-wrap`): the line above runs to the
-    column's right edge, the next word would not have fitted after it, and this line restarts at the
-    listing's left edge."""
-    if prev.page != line.page or prev.column != line.column or abs(line.x0 - left) > 1.0:
-        return False
-    if style.marks_wraps:
-        return prev.text.endswith(" ")  # the renderer keeps the space it wrapped at; a real line end has none
-    width = style.char_width(line.size)
-    next_word = len(line.text.strip().split(" ", 1)[0])
-    long_enough = prev.x1 - left > 0.6 * (prev.right_edge - left)
-    return long_enough and prev.x1 + width * (next_word + 1) > prev.right_edge + 0.5 * width
+def _soft_wrapped(prev: Line, line: Line, left: float) -> bool:
+    """A line the renderer wrapped to fit the column (HTML `pre-wrap`): the line above still ends in
+    the space it was broken at, and this line restarts at the listing's left edge. Only used where the
+    document shows such marks (DocumentStyle.marks_wraps); geometry alone cannot tell a wrap from an
+    author's line break."""
+    same_place = prev.page == line.page and prev.column == line.column
+    return same_place and abs(line.x0 - left) <= 1.0 and prev.text.endswith(" ")
 
 
 def _join_wrapped(lines: list[str]) -> list[str]:

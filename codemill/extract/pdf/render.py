@@ -25,7 +25,13 @@ def render_parts(blocks: list[Block], style: DocumentStyle, vocabulary: set[str]
     listings = {i: _listing(b, style) for i, b in enumerate(blocks) if b.kind == "code"}
     language = language or dominant_language(list(listings.values()))
     parts = []
+    grids_done: set[int] = set()  # a ruled table split into several blocks is rendered once
     for index, block in enumerate(blocks):
+        cells = block.first.extra.get("cells") if block.kind == "table" else None
+        if cells is not None and id(cells) in grids_done:
+            continue
+        if cells is not None:
+            grids_done.add(id(cells))
         if block.kind == "code":
             text = _fenced(listings[index], language)
         elif block.kind == "heading" and numbered:
@@ -71,11 +77,23 @@ _SECTION_NUMBER = re.compile(r"(?<=^#)(#*) +(?:\d+(?:\.\d+)*\.?|[A-Z]\.\d+(?:\.\
 
 
 def _numbered_headings(blocks: list[Block], vocabulary: set[str]) -> bool:
-    """Whether the typesetter numbered the headings (most start with 1, 2.3, A.1 ...): the numbers are
-    its counters, not part of the titles, so they are dropped."""
-    headings = [paragraph_markdown(b.lines, vocabulary, plain=True) for b in blocks if b.kind == "heading"]
-    numbered = [h for h in headings if re.match(r"(?:\d+(?:\.\d+)*\.?|[A-Z]\.\d+(?:\.\d+)*) +\S", h)]
+    """Whether the typesetter numbered the headings (most start with 1, 2.3, A.1 ... set apart from the
+    title by a wide gap): the numbers are its counters, not part of the titles, so they are dropped.
+    A number followed by a plain word space (as HTML renders the author's '1.1 Title') is kept."""
+    headings = [b.first for b in blocks if b.kind == "heading"]
+    numbered = [line for line in headings if _counter_first(line)]
     return len(headings) >= 3 and len(numbered) >= 0.5 * len(headings)
+
+
+_COUNTER = re.compile(r"(?:\d+(?:\.\d+)*\.?|[A-Z]\.\d+(?:\.\d+)*)")
+
+
+def _counter_first(line) -> bool:
+    """The line starts with a section number set apart from the title by at least half an em."""
+    spans = [s for s in line.spans if s.text.strip()]
+    if len(spans) < 2 or not _COUNTER.fullmatch(spans[0].text.strip()):
+        return False
+    return spans[1].x0 - spans[0].x1 >= 0.5 * spans[0].size
 
 
 def _listing(block: Block, style: DocumentStyle) -> list[str]:

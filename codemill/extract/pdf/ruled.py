@@ -103,10 +103,9 @@ def mark_ruled_tables(drawings: list[dict], lines: list[Line]) -> None:
                     cells[row][column].append(span)
         if not inside:
             continue
-        for line in inside:
+        for line in inside:  # every line carries the grid, whichever of them opens the block
             line.kind = "table"
-            line.extra.update(table=("ruled", line.page, index))
-        inside[0].extra["cells"] = cells
+            line.extra.update(table=("ruled", line.page, index), cells=cells)
 
 
 def cell_lines(cells: list[list[list[Span]]], page: int) -> list[list[list[Line]]]:
@@ -132,8 +131,10 @@ def join_continued_tables(blocks: list) -> list:
         cells = block.first.extra.get("cells") if block.kind == "table" else None
         before = prev.first.extra.get("cells") if prev is not None and prev.kind == "table" else None
         if cells and before and block.first.page == prev.last.page + 1 and len(cells[0]) == len(before[0]):
-            prev.first.extra["cells"] = before + cells
+            merged = before + cells
             prev.lines.extend(block.lines)
+            for line in prev.lines:
+                line.extra["cells"] = merged
             continue
         kept.append(block)
     return kept

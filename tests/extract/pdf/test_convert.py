@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pymupdf
+
 from codemill.extract.pdf import PdfOptions, convert_pdf, pdf_to_markdown
 from tests.extract.pdf.pdfgen import BODY, LEFT, PITCH, Text, code_x, paragraph, running_head, write_pdf
 
@@ -170,11 +172,23 @@ def test_program_output_at_a_page_foot_is_not_taken_for_a_page_number(tmp_path):
     assert markdown.count("print(grade)\nC\n\n7\n```") == 3
 
 
+def _numbered(y: float, number: str, title: str, size: float, gap_ems: float) -> list[Text]:
+    """A heading whose number is its own piece of text, `gap_ems` from the title."""
+    width = pymupdf.get_text_length(number, fontname="hebo", fontsize=size)
+    return [Text(y, number, "hebo", size), Text(y, title, "hebo", size, LEFT + width + gap_ems * size)]
+
+
+def _heading_lines(gap_ems: float, tmp_path) -> list[str]:
+    items = _numbered(80, "2", "Variables", 24, gap_ems) + _numbered(120, "2.1", "Values and types", 16, gap_ems)
+    items += paragraph(145, PROSE) + _numbered(200, "2.2", "Names", 16, gap_ems) + paragraph(225, PROSE)
+    markdown = pdf_to_markdown(write_pdf(tmp_path / f"numbered{gap_ems}.pdf", [items]))
+    return [line for line in markdown.splitlines() if line.startswith("#")]
+
+
 def test_heading_numbers_set_by_the_typesetter_are_dropped(tmp_path):
-    items = [Text(80, "2 Variables", "hebo", 24), Text(120, "2.1 Values and types", "hebo", 16)]
-    items += paragraph(145, PROSE) + [Text(200, "2.2 Names", "hebo", 16)] + paragraph(225, PROSE)
-    markdown = pdf_to_markdown(write_pdf(tmp_path / "numbered.pdf", [items]))
-    assert [line for line in markdown.splitlines() if line.startswith("#")] == ["# Variables", "## Values and types", "## Names"]
+    """LaTeX sets its counters a quad before the title; the author's own numbers follow a word space."""
+    assert _heading_lines(1.0, tmp_path) == ["# Variables", "## Values and types", "## Names"]
+    assert _heading_lines(0.25, tmp_path) == ["# 2 Variables", "## 2.1 Values and types", "## 2.2 Names"]
 
 
 def test_image_placeholders_only_when_asked(tmp_path):
