@@ -157,7 +157,7 @@ def band_edges(band: np.ndarray) -> np.ndarray:
 def duplicates_to_remove(edges: list[np.ndarray], documents: int) -> np.ndarray:
     """Sorted ids of the documents to drop: all but the lowest id of every connected cluster."""
     pairs = np.concatenate(edges, axis=1) if edges else np.empty((2, 0), dtype=np.int64)
-    graph = coo_matrix((np.ones(pairs.shape[1], dtype=np.int8), (pairs[0], pairs[1])), shape=(documents, documents))
+    graph = coo_matrix((np.ones(pairs.shape[1], dtype=np.int32), (pairs[0], pairs[1])), shape=(documents, documents))
     _, labels = connected_components(graph, directed=False)
     _, keep = np.unique(labels, return_index=True)
     removed = np.ones(documents, dtype=bool)

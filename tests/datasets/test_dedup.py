@@ -69,3 +69,4 @@ def test_clusters_keep_their_lowest_id_only():
     edges = [np.array([[3, 7], [4, 9]]), np.array([[4], [7]])]  # 3-4, 7-9, 4-7: one cluster {3, 4, 7, 9}
     assert duplicates_to_remove(edges, 10).tolist() == [4, 7, 9]
     assert duplicates_to_remove([], 4).tolist() == []
+    assert duplicates_to_remove([np.array([[0], [1]])] * 256, 3).tolist() == [1]  # the same pair from every band
