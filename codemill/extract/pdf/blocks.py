@@ -177,7 +177,7 @@ def _text_continues(block: Block, prev: Line, line: Line, style: DocumentStyle) 
         lower = line.text[:1].islower()  # ragged-right columns end short; a lowercase start still continues
         if indented:
             return False
-        return ((full or lower) and not _SENTENCE_END.search(prev.text.rstrip())) or _broken_for_room(prev, line)
+        return ((full or lower) and not _SENTENCE_END.search(prev.text.rstrip())) or (style.ragged and _broken_for_room(prev, line))
     step = line.baseline - prev.baseline
     if abs(step) < 0.3 * line.size and line.x0 > prev.x1:
         return True  # the next piece of the same row (a term and its definition, say)
@@ -191,7 +191,7 @@ def _text_continues(block: Block, prev: Line, line: Line, style: DocumentStyle) 
     if short and prev.share("bold") >= 0.95 and line.share("bold") < 0.5:
         return False  # a short bold line over regular text is a run-in heading
     ends = short and _SENTENCE_END.search(prev.text.rstrip()) and line.text[:1].isupper()
-    return not ends or _no_room(prev, line)
+    return not ends or (style.ragged and _no_room(prev, line))
 
 
 def _broken_for_room(prev: Line, line: Line) -> bool:

@@ -24,6 +24,7 @@ class DocumentStyle:
     heading_levels: dict[tuple, int] = field(default_factory=dict)  # heading style -> level
     wraps_code: bool = False  # the typesetter wraps long code lines at the column edge
     marks_wraps: bool = False  # ... and leaves the space it broke at on the wrapped line
+    ragged: bool = False  # prose is set ragged-right (HTML's default), not justified
 
     def char_width(self, size: float) -> float:
         if size in self.mono_width:
@@ -63,10 +64,20 @@ def measure(lines: list[Line]) -> DocumentStyle:
     style.code_pitch = _pitch(lines, style, code=True)
     style.code_pitches = _code_pitches(lines)
     style.wraps_code = _wraps_code(lines)
+    style.ragged = _ragged(lines, style.body_size)
     style.marks_wraps = style.wraps_code and any(
         line.share("mono") >= CODE_SHARE and line.text.endswith(" ") and line.x1 > line.right_edge - 2 * line.size for line in lines
     )
     return style
+
+
+def _ragged(lines: list[Line], body_size: float) -> bool:
+    """Justified prose ends most lines exactly at the column's right edge; ragged-right prose does not."""
+    prose = [line for line in lines if line.share("mono") < 0.5 and abs(line.size - body_size) < 0.5]
+    if len(prose) < 10:
+        return False
+    at_edge = sum(1 for line in prose if abs(line.x1 - line.right_edge) < 1.0)
+    return at_edge < 0.2 * len(prose)
 
 
 def _wraps_code(lines: list[Line]) -> bool:

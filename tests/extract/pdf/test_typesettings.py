@@ -205,5 +205,6 @@ def test_ragged_right_break_for_room_is_not_a_paragraph_end(tmp_path):
     assert gap > 0.25 * width(widest) and width(" " + word) > gap  # short, yet no room for the word
     lines = [widest, short, f"{word} go on.", "New paragraph here."]
     items = [Text(100 + i * PITCH, text) for i, text in enumerate(lines)]
+    items += [Text(200 + i * PITCH, text) for i, text in enumerate(COLUMN_PROSE * 2)]  # more ragged prose
     markdown = pdf_to_markdown(write_pdf(tmp_path / "ragged.pdf", [items]))
     assert f"{widest} {short} {word} go on.\n\nNew paragraph here." in markdown
