@@ -45,6 +45,7 @@ class LoraSettings(StrictModel):
     dropout: float = Field(default=0.05, ge=0, lt=1)
     target_modules: list[str] | Literal["all-linear"] = "all-linear"
     rslora: bool = False
+    modules_to_save: list[str] = []  # trained in full and saved with the adapter (e.g. lm_head, embed_tokens)
 
 
 class WandbSettings(StrictModel):

@@ -73,6 +73,7 @@ def lora_config(finetune) -> LoraConfig:
         lora_dropout=lora.dropout,
         target_modules=lora.target_modules,
         use_rslora=lora.rslora,
+        modules_to_save=lora.modules_to_save or None,
         use_dora=finetune.method == "dora",
         task_type="CAUSAL_LM",
     )
