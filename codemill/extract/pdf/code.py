@@ -10,11 +10,11 @@ from codemill.extract.pdf.styles import DocumentStyle
 
 # Statement shapes shared by most languages; program output (values, reprs, messages) has none.
 _CODE_SHAPE = re.compile(
-    r"^\s*[A-Za-z_][\w.\[\]'\"]*\s*(?:[-+*/%&|^]|//|\*\*)?=(?!=)\s*\S"  # assignment
+    r"^\s*[A-Za-z_][\w.\[\]'\",]*(?:,\s*[\w.\[\]'\"]+)*\s*(?:[-+*/%&|^]|//|\*\*)?=(?!=)\s*\S"  # assignment
     r"|^\s*(?:def|class|return|if|elif|else|for|while|import|from|try|except|with|print|function|var|let|const"
     r"|public|private|static|int|void|fn|func|package|using|namespace|#include|#define)\b(?!:)"
-    r"|[;{]\s*$|^\s*\}|^\s*(?://|/\*)|^\s*#(?![!\s]*\d)"  # block punctuation and comments
-    r"|^\s*[A-Za-z_][\w.]*\([^()]*\)\s*$",  # a bare call statement
+    r"|[;{]\s*$|^\s*\}|^\s*(?://|/\*)|^\s*#(?![!\s]*\d)|\S\s{2,}(?:#|//) "  # block punctuation, comments
+    r"|^\s*[A-Za-z_][\w.]*\(.*\)\s*$",  # a bare call statement
     re.M,
 )
 WRAP_MARKS = "↪↩↳⤶⤷⏎↵➥"
