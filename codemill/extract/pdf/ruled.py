@@ -101,8 +101,9 @@ def mark_ruled_tables(drawings: list[dict], lines: list[Line]) -> None:
                 inside.append(line)
                 for span, (row, column) in zip(line.spans, places):
                     cells[row][column].append(span)
-        if not inside:
-            continue
+        filled = sum(1 for row in cells for cell in row if cell)
+        if not inside or filled < 0.5 * len(cells) * len(cells[0]):
+            continue  # boxes of a diagram hold a label here and there; a table's cells are mostly filled
         for line in inside:  # every line carries the grid, whichever of them opens the block
             line.kind = "table"
             line.extra.update(table=("ruled", line.page, index), cells=cells)

@@ -208,3 +208,15 @@ def test_ragged_right_break_for_room_is_not_a_paragraph_end(tmp_path):
     items += [Text(200 + i * PITCH, text) for i, text in enumerate(COLUMN_PROSE * 2)]  # more ragged prose
     markdown = pdf_to_markdown(write_pdf(tmp_path / "ragged.pdf", [items]))
     assert f"{widest} {short} {word} go on.\n\nNew paragraph here." in markdown
+
+
+def test_a_ruled_grid_with_few_labels_is_a_figure_not_a_table(tmp_path):
+    items = [Text(100 + i * PITCH, text) for i, text in enumerate(COLUMN_PROSE)]
+    items += [Text(214, "Relation", x=LEFT + 5)]
+    doc = pymupdf.open(write_pdf(tmp_path / "plain.pdf", [items]))
+    for k in range(4):
+        doc[0].draw_line((LEFT, 200 + 20 * k), (LEFT + 240, 200 + 20 * k), width=0.5)
+        doc[0].draw_line((LEFT + 80 * k, 200), (LEFT + 80 * k, 260), width=0.5)
+    doc.save(tmp_path / "grid.pdf")
+    markdown = pdf_to_markdown(tmp_path / "grid.pdf")
+    assert "|" not in markdown and "Relation" in markdown
