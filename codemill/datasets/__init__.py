@@ -1,15 +1,20 @@
-"""Stage 2: curate extracted documents into a training set (datatrove pipeline)."""
+"""Stage 2: curate extracted documents into a training set (datatrove pipeline).
+
+The entry points are imported lazily, so that reading a recipe (which loads `config.py`) stays light.
+"""
 
 from __future__ import annotations
 
+import importlib
+
+_EXPORTS = {
+    "build_dataset": "codemill.datasets.build",
+}
+
+__all__ = list(_EXPORTS)
+
 
 def __getattr__(name: str):
-    # Imported lazily so that loading a recipe (which reads `config.py`) does not import datatrove.
-    if name == "build_dataset":
-        from codemill.datasets.build import build_dataset
-
-        return build_dataset
-    raise AttributeError(name)
-
-
-__all__ = ["build_dataset"]
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

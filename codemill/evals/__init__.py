@@ -1,20 +1,21 @@
-"""Stage 4: generate, execute in a sandbox, score pass@k, and compare runs."""
+"""Stage 4: generate, execute in a sandbox, score pass@k, and compare runs.
+
+The entry points are imported lazily, so that reading a recipe (which loads `config.py`) stays light.
+"""
 
 from __future__ import annotations
 
+import importlib
 
-def evaluate(*args, **kwargs) -> dict:
-    """See `codemill.evals.runner.evaluate` (imported lazily: torch is only needed for generation)."""
-    from codemill.evals.runner import evaluate as run
+_EXPORTS = {
+    "evaluate": "codemill.evals.runner",
+    "compare_runs": "codemill.evals.compare",
+}
 
-    return run(*args, **kwargs)
-
-
-def compare_runs(run_dirs, out_dir) -> dict:
-    """See `codemill.evals.compare.compare_runs`."""
-    from codemill.evals.compare import compare_runs as run
-
-    return run(run_dirs, out_dir)
+__all__ = list(_EXPORTS)
 
 
-__all__ = ["compare_runs", "evaluate"]
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

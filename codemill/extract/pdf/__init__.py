@@ -1,16 +1,27 @@
-"""Textbook PDF -> markdown from the PDF's own text layer."""
+"""Textbook PDF -> markdown from the PDF's own text layer.
 
-from codemill.extract.pdf.config import PdfOptions
-from codemill.extract.pdf.document import Conversion, PdfError, convert_pdf, pdf_to_markdown
-from codemill.extract.pdf.runner import ExtractSummary, extract_pdfs, find_pdfs
+The entry points are imported lazily, so that reading a recipe (which loads `config.py`) stays light.
+"""
 
-__all__ = [
-    "Conversion",
-    "ExtractSummary",
-    "PdfError",
-    "PdfOptions",
-    "convert_pdf",
-    "extract_pdfs",
-    "find_pdfs",
-    "pdf_to_markdown",
-]
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "Conversion": "codemill.extract.pdf.document",
+    "ExtractSummary": "codemill.extract.pdf.runner",
+    "PdfError": "codemill.extract.pdf.document",
+    "PdfOptions": "codemill.extract.pdf.config",
+    "convert_pdf": "codemill.extract.pdf.document",
+    "extract_pdfs": "codemill.extract.pdf.runner",
+    "find_pdfs": "codemill.extract.pdf.runner",
+    "pdf_to_markdown": "codemill.extract.pdf.document",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)
