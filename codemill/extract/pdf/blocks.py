@@ -59,10 +59,12 @@ def classify(lines: list[Line], style: DocumentStyle) -> None:
 
 
 def _ends_heading(line: Line, previous: Line | None) -> bool:
-    """A monospace word that a narrow column pushed onto a heading's second line ('... using `for`')."""
-    if previous is None or previous.kind != "heading" or line.share("mono") < CODE_SHARE or not _same_place(previous, line):
+    """A heading's second line that a narrow column filled mostly with code ('... with `continue`')."""
+    if previous is None or previous.kind != "heading" or line.share("mono") < 0.5 or abs(line.size - previous.size) >= 0.5:
         return False
-    return abs(line.size - previous.size) < 0.5 and 0 < line.baseline - previous.baseline <= 1.6 * line.size
+    if not _same_place(previous, line):
+        return line.text[:1].islower()  # pushed on past a column or page break
+    return 0 < line.baseline - previous.baseline <= 1.6 * line.size
 
 
 def _is_note(line: Line, style: DocumentStyle) -> bool:
@@ -172,7 +174,10 @@ def _text_continues(block: Block, prev: Line, line: Line, style: DocumentStyle) 
     if abs(line.size - prev.size) > 1.0:
         return False
     indented = line.x0 - line.left_edge > 0.8 * line.size
+    bold_to_regular = prev.share("bold") >= 0.95 and line.share("bold") < 0.5
     if not _same_place(prev, line):
+        if bold_to_regular:
+            return False  # a bold heading line ending a column does not run on into the next
         full = prev.x1 >= prev.right_edge - 2.0 * prev.size
         lower = line.text[:1].islower()  # ragged-right columns end short; a lowercase start still continues
         if indented:
@@ -188,7 +193,7 @@ def _text_continues(block: Block, prev: Line, line: Line, style: DocumentStyle) 
             return False  # first-line indent after a short last line starts a new paragraph
     width = prev.right_edge - prev.left_edge
     short = prev.x1 < prev.right_edge - 0.25 * width
-    if short and prev.share("bold") >= 0.95 and line.share("bold") < 0.5:
+    if short and bold_to_regular:
         return False  # a short bold line over regular text is a run-in heading
     ends = short and _SENTENCE_END.search(prev.text.rstrip()) and line.text[:1].isupper()
     return not ends or (style.ragged and _no_room(prev, line))

@@ -12,6 +12,7 @@ from codemill.extract.pdf.spans import Span
 
 THIN = 2.5  # points: a filled rectangle this thin is a rule
 SNAP = 4.0  # rules closer than this are one rule (cells drawn as separate boxes leave a small spacing)
+MAX_RULES = 1000  # a page with more straight strokes is a drawing (a chart, a plot), not a table
 
 
 def _segments(drawings: list[dict]) -> list[tuple[float, float, float, float]]:
@@ -58,7 +59,10 @@ def _snap(values: list[float]) -> list[float]:
 def grids(drawings: list[dict]) -> list[tuple[list[float], list[float]]]:
     """(column boundaries, row boundaries) of every ruled grid with two rows and two columns or more."""
     found = []
-    for cluster in _clusters(_segments(drawings)):
+    segments = _segments(drawings)
+    if len(segments) > MAX_RULES:
+        return found  # clustering is quadratic; tables never need this many rules
+    for cluster in _clusters(segments):
         verticals = [s for s in cluster if s[2] - s[0] < THIN]
         horizontals = [s for s in cluster if s[3] - s[1] < THIN]
         if not verticals or not horizontals:
