@@ -40,12 +40,13 @@ def find_gutter(rows: list[list[Span]]) -> float | None:
     best: tuple[int, int, float] | None = None
     for step in range(30, 71):
         x = left + width * step / 100
-        crossing = sum(1 for iv in inked if any(a < x < b for a, b in iv))
+        free = [iv for iv in inked if not any(a < x < b for a, b in iv)]
+        crossing = len(inked) - len(free)
         if crossing > 0.2 * len(inked):
             continue
         # columns need not share baselines (HTML columns drift apart), so each side is counted alone
-        on_left = sum(1 for iv in inked if iv[0][0] < x and not any(a < x < b for a, b in iv))
-        on_right = sum(1 for iv in inked if iv[-1][1] > x and not any(a < x < b for a, b in iv))
+        on_left = sum(1 for iv in free if iv[0][0] < x)
+        on_right = sum(1 for iv in free if iv[-1][1] > x)
         candidate = (-crossing, min(on_left, on_right), x)
         if best is None or candidate[:2] > best[:2]:
             best = candidate

@@ -142,8 +142,10 @@ def _read_page(doc: pymupdf.Document, number: int, options: PdfOptions) -> tuple
         report.update(status="skipped", reason=f"unreadable page: {_first_line(error)}")
         return report, [], ""
     if lines:
-        _mark_figure_regions(page, lines)
-        _mark_drawn_structure(page, lines)
+        drawings = _page_drawings(page)
+        _mark_figure_regions(page, lines, drawings)
+        mark_ruled_tables(drawings, lines)
+        mark_drawn_bullets(drawings, lines)
         if options.image_placeholders:
             lines = _insert_images(lines, _image_lines(page, number))
         return report, lines, ""
@@ -163,26 +165,26 @@ def _read_page(doc: pymupdf.Document, number: int, options: PdfOptions) -> tuple
     return report, [], ocr_page(page)
 
 
-def _mark_figure_regions(page: pymupdf.Page, lines: list[Line]) -> None:
+def _page_drawings(page: pymupdf.Page) -> list[dict]:
+    """The page's vector drawings, read once for figures, ruled tables and drawn bullets."""
+    try:
+        return page.get_drawings()
+    except Exception:  # damaged drawing commands must not cost the page its text
+        return []
+
+
+def _mark_figure_regions(page: pymupdf.Page, lines: list[Line], drawings: list[dict]) -> None:
     """Flag lines that sit inside a sizeable cluster of vector drawings (a diagram's labels)."""
+    if not drawings:
+        return
     area = page.rect.get_area()
     try:
-        regions = [r for r in page.cluster_drawings() if r.get_area() >= 0.03 * area]
+        regions = [r for r in page.cluster_drawings(drawings=drawings) if r.get_area() >= 0.03 * area]
     except Exception:  # damaged drawing commands must not cost the page its text
         return
     for line in lines:
         if any(r.x0 - 2 <= line.x0 and line.x1 <= r.x1 + 2 and r.y0 - 2 <= line.y0 and line.y1 <= r.y1 + 2 for r in regions):
             line.extra["in_figure"] = True
-
-
-def _mark_drawn_structure(page: pymupdf.Page, lines: list[Line]) -> None:
-    """Ruled tables and drawn list bullets, from the page's vector drawings."""
-    try:
-        drawings = page.get_drawings()
-    except Exception:  # damaged drawing commands must not cost the page its text
-        return
-    mark_ruled_tables(drawings, lines)
-    mark_drawn_bullets(drawings, lines)
 
 
 def _drop_figure_labels(flow: list[Line]) -> None:
