@@ -10,8 +10,8 @@ and the share of clean documents flagged (false positives).
     .venv/bin/python benchmarks/dedup_decont.py [--planted 300] [--repeats 3] [--tasks 2] [--workers 1]
                                                 [--throughput-docs 20000]
 
-Timings are medians over the repeats, wall and CPU (this process and its finished children), with
-the baseline measured in the same repeats. "standalone": all three stages end to end (signatures
+Timings are medians over the repeats, wall and CPU (this process and its reaped children: exact
+with `--workers 1`, an undercount with a process pool), with the baseline measured in the same repeats. "standalone": all three stages end to end (signatures
 reading the shards, clusters, filter + writing the kept shards). "in_build": as `data build` runs
 them, where signing rides along the stage that writes the shards (its cost measured as that stage
 with signing minus without), then clusters and filter. datasketch only computes which documents to
