@@ -38,7 +38,7 @@ def code_lines(block: Block, style: DocumentStyle) -> list[str]:
     for index, (line, blanks) in enumerate(zip(block.lines, block.blank_before)):
         text = _place_spans(line, style, skip_number=numbered)
         if style.marks_wraps and index and not blanks and _soft_wrapped(block.lines[index - 1], line, left):
-            rendered[-1] = rendered[-1].rstrip() + " " + text.strip()
+            rendered[-1] += text.strip()  # the kept spaces at the break are the text's own
             continue
         rendered.extend([""] * blanks)
         rendered.append(text)

@@ -22,8 +22,7 @@ class DocumentStyle:
     code_pitches: dict[float, float] = field(default_factory=dict)  # code size -> its line pitch
     mono_width: dict[float, float] = field(default_factory=dict)  # size -> character width
     heading_levels: dict[tuple, int] = field(default_factory=dict)  # heading style -> level
-    wraps_code: bool = False  # the typesetter wraps long code lines at the column edge
-    marks_wraps: bool = False  # ... and leaves the space it broke at on the wrapped line
+    marks_wraps: bool = False  # long code lines wrap at the column edge, keeping the space they broke at
     ragged: bool = False  # prose is set ragged-right (HTML's default), not justified
 
     def char_width(self, size: float) -> float:
@@ -63,11 +62,8 @@ def measure(lines: list[Line]) -> DocumentStyle:
     style.body_pitch = _pitch(lines, style, code=False)
     style.code_pitch = _pitch(lines, style, code=True)
     style.code_pitches = _code_pitches(lines)
-    style.wraps_code = _wraps_code(lines)
     style.ragged = _ragged(lines, style.body_size)
-    style.marks_wraps = style.wraps_code and any(
-        line.share("mono") >= CODE_SHARE and line.text.endswith(" ") and line.x1 > line.right_edge - 2 * line.size for line in lines
-    )
+    style.marks_wraps = _marks_wraps(lines)
     return style
 
 
@@ -80,18 +76,18 @@ def _ragged(lines: list[Line], body_size: float) -> bool:
     return at_edge < 0.2 * len(prose)
 
 
-def _wraps_code(lines: list[Line]) -> bool:
-    """Whether long code lines wrap at the column edge: several end within two characters of it, at
-    varying places (word wrap). Clipped or overflowing code ends exactly at the edge, line after line."""
-    near = at_edge = 0
+def _marks_wraps(lines: list[Line]) -> bool:
+    """Whether the renderer wraps long code lines and marks each wrap by keeping the space it broke
+    at (Chromium's `pre-wrap` does): code lines ending in a space near the column edge. Clipped code
+    (cut off at the edge, line after line) is not wrapped, whatever its last character."""
+    marked = at_edge = 0
     for line in lines:
         if line.share("mono") < CODE_SHARE:
             continue
-        width = line.x1 - line.x0
-        char = width / max(len(line.text), 1)
-        near += line.x1 > line.right_edge - 2 * char
+        char = (line.x1 - line.x0) / max(len(line.text), 1)
+        marked += line.text.endswith(" ") and line.x1 > line.right_edge - 12 * char
         at_edge += abs(line.x1 - line.right_edge) < 0.5
-    return near >= 2 and at_edge < 0.6 * near
+    return marked >= 1 and at_edge < 0.6 * max(marked, 1) + 2
 
 
 def _code_pitches(lines: list[Line]) -> dict[float, float]:
