@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Best-effort install of the Debian packages some tests need (chromium for the report test, bubblewrap for the eval sandbox).
+# Best-effort install of the Debian packages some tests need: chromium (the report test), bubblewrap
+# (the eval sandbox), tesseract-ocr (the OCR test).
 # It never fails its caller: without root or apt-get it skips quietly, and a failed install only warns;
 # the tests that need a missing package then skip.
 set -u
 
-packages=(chromium bubblewrap)
+packages=(chromium bubblewrap tesseract-ocr)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
