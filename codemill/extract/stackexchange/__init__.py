@@ -5,7 +5,7 @@ The entry points are imported lazily, so that reading a recipe (which loads `con
 
 from __future__ import annotations
 
-import importlib
+from codemill.common.lazy import lazy_exports
 
 _EXPORTS = {
     "StackExchangeOptions": "codemill.extract.stackexchange.config",
@@ -15,9 +15,4 @@ _EXPORTS = {
 }
 
 __all__ = list(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
