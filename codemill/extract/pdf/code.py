@@ -38,7 +38,7 @@ def code_lines(block: Block, style: DocumentStyle) -> list[str]:
     for index, (line, blanks) in enumerate(zip(block.lines, block.blank_before)):
         text = _place_spans(line, style, skip_number=numbered)
         if style.marks_wraps and index and not blanks and _soft_wrapped(block.lines[index - 1], line, left):
-            rendered[-1] += text.strip()  # the kept spaces at the break are the text's own
+            rendered[-1] += text.strip()  # the kept spaces (or hyphen) at the break are the text's own
             continue
         rendered.extend([""] * blanks)
         rendered.append(text)
@@ -84,7 +84,14 @@ def _soft_wrapped(prev: Line, line: Line, left: float) -> bool:
     document shows such marks (DocumentStyle.marks_wraps); geometry alone cannot tell a wrap from an
     author's line break."""
     same_place = prev.page == line.page and prev.column == line.column
-    return same_place and abs(line.x0 - left) <= 1.0 and prev.text.endswith(" ")
+    if not same_place or abs(line.x0 - left) > 1.0:
+        return False
+    if prev.text.endswith(" "):
+        return True
+    # a break after a hyphen leaves no space; it is a wrap when the next word could not have fitted
+    char = (prev.x1 - prev.x0) / max(len(prev.text), 1)
+    word = line.text.strip().split(" ", 1)[0]
+    return prev.text.endswith("-") and prev.x1 + char * len(word) > prev.right_edge
 
 
 def _join_wrapped(lines: list[str]) -> list[str]:

@@ -150,11 +150,12 @@ def test_a_kept_trailing_space_tells_wraps_from_line_ends(tmp_path):
     wrapped = f"total = compute({'x' * (fits - 18)}, "
     full = f"name = '{'y' * (fits - 9)}'"
     items = [Text(100 + i * PITCH, prose) for i in range(4)]
-    code = [wrapped, "second_argument)", wrapped, "third_argument)", full, "SyntaxError: invalid syntax"]
+    hyphened = f"say('{'z' * (fits - 6)}-"  # a break after a hyphen keeps no space
+    code = [wrapped, "second_argument)", wrapped, "third_argument)", full, "SyntaxError: invalid syntax", hyphened, "word')"]
     items += [Text(160 + i * PITCH, text, "cour") for i, text in enumerate(code)]
     items += [Text(260, prose)]
     markdown = pdf_to_markdown(write_pdf(tmp_path / "marked.pdf", [items]))
-    assert f"{wrapped}second_argument)\n{wrapped}third_argument)\n{full}\nSyntaxError: invalid syntax\n" in markdown
+    assert f"{wrapped}second_argument)\n{wrapped}third_argument)\n{full}\nSyntaxError: invalid syntax\n{hyphened}word')\n" in markdown
 
 
 COLUMN_PROSE = ["the loop runs its body again", "while the condition holds", "and then moves on to the", "statement after the loop."]
