@@ -98,8 +98,12 @@ def reading_order(rows: list[list[Span]], gutter: float | None) -> list[tuple[in
         return [(0, 0, row) for row in rows]
     ordered: list[tuple[int, int, list[Span]]] = []
     section, pending_right = 0, []
-    for row in rows:
-        if any(a < gutter < b for a, b in _ink_intervals(row)):
+    crossing = [any(a < gutter < b for a, b in _ink_intervals(row)) for row in rows]
+    for index, row in enumerate(rows):
+        if crossing[index] and _overflows_left_column(rows, crossing, index, gutter):
+            ordered.append((section, 0, row))
+            continue
+        if crossing[index]:
             ordered.extend(pending_right)
             pending_right = []
             section += 1
@@ -114,3 +118,12 @@ def reading_order(rows: list[list[Span]], gutter: float | None) -> list[tuple[in
             pending_right.append((section, 1, right))
     ordered.extend(pending_right)
     return ordered
+
+
+def _overflows_left_column(rows: list[list[Span]], crossing: list[bool], index: int, gutter: float) -> bool:
+    """A left-column line too long for its column (an unbreakable URL) runs over the gutter; the right
+    column goes on beside it, so the rows just above and below hold right-column text."""
+    if rows[index][0].x0 > gutter:
+        return False
+    neighbours = [i for i in (index - 1, index + 1) if 0 <= i < len(rows)]
+    return len(neighbours) == 2 and all(not crossing[i] and any(s.x0 >= gutter for s in rows[i]) for i in neighbours)

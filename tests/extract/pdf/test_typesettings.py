@@ -221,3 +221,13 @@ def test_a_ruled_grid_with_few_labels_is_a_figure_not_a_table(tmp_path):
     doc.save(tmp_path / "grid.pdf")
     markdown = pdf_to_markdown(tmp_path / "grid.pdf")
     assert "|" not in markdown and "Relation" in markdown
+
+
+def test_a_long_url_running_over_the_gutter_stays_in_its_column(tmp_path):
+    """An unbreakable URL in the left column overlaps the right one; the columns still read in order."""
+    left = [Text(120 + i * PITCH, f"left {i} " + COLUMN_PROSE[i % 4]) for i in range(14)]
+    left.insert(7, Text(120 + 14 * PITCH, "https://docs.example.org/library/a-very-long-page-name.html#and-an-anchor"))
+    right = [Text(126 + i * PITCH, f"right {i} " + COLUMN_PROSE[i % 4], x=330) for i in range(16)]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "url.pdf", [left + right]))
+    assert markdown.index("left 13") < markdown.index("a-very-long-page-name") < markdown.index("right 0")
+    assert markdown.index("right 0") < markdown.index("right 15")
