@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,3 +67,25 @@ def scanned_page_pdf(path: Path) -> Path:
     doc.save(path)
     doc.close()
     return path
+
+
+def story_pdf(path, html: str, columns: int = 1, css: str = "", gap: float = 20, height: float = 792) -> str:
+    """Lay `html` out with pymupdf's Story on letter-wide pages in one or more columns; returns the path."""
+    story = pymupdf.Story(html=html, user_css=css or None)
+    page = pymupdf.Rect(0, 0, 612, height)
+    width = (612 - 144 - gap * (columns - 1)) / columns
+    rects = [pymupdf.Rect(72 + k * (width + gap), 72, 72 + k * (width + gap) + width, height - 72) for k in range(columns)]
+    buffer = io.BytesIO()
+    writer = pymupdf.DocumentWriter(buffer)
+    more = True
+    while more:
+        device = writer.begin_page(page)
+        for rect in rects:
+            more, _ = story.place(rect)
+            story.draw(device)
+            if not more:
+                break
+        writer.end_page()
+    writer.close()
+    Path(path).write_bytes(buffer.getvalue())
+    return str(path)

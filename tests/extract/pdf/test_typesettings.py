@@ -4,11 +4,10 @@ baselines drift apart."""
 
 from __future__ import annotations
 
-import io
-
 import pymupdf
 
 from tests.extract.pdf.pdfgen import BODY, LEFT, PITCH, Text, write_pdf
+from tests.extract.pdf.pdfgen import story_pdf as make_story_pdf
 
 from codemill.extract.pdf import PdfOptions, pdf_to_markdown
 from codemill.extract.pdf.code import looks_like_code
@@ -25,25 +24,7 @@ PROSE = ("Sentence {i} says that a loop repeats its body while the condition hol
 
 
 def story_pdf(path, html: str, columns: int = 1, height: float = 792) -> str:
-    """Lay `html` out on letter-wide pages in one or more columns; returns the path."""
-    story = pymupdf.Story(html=html, user_css=CSS)
-    page = pymupdf.Rect(0, 0, 612, height)
-    width = (612 - 144 - 20 * (columns - 1)) / columns
-    rects = [pymupdf.Rect(72 + k * (width + 20), 72, 72 + k * (width + 20) + width, height - 72) for k in range(columns)]
-    buffer = io.BytesIO()
-    writer = pymupdf.DocumentWriter(buffer)
-    more = True
-    while more:
-        device = writer.begin_page(page)
-        for rect in rects:
-            more, _ = story.place(rect)
-            story.draw(device)
-            if not more:
-                break
-        writer.end_page()
-    writer.close()
-    path.write_bytes(buffer.getvalue())
-    return str(path)
+    return make_story_pdf(path, html, columns=columns, css=CSS, height=height)
 
 
 def paragraphs(count: int, start: int = 0) -> str:
