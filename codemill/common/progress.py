@@ -13,9 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 class _PlainProgress:
     """Prints `label: done/total` at most every `interval` seconds and once at the end."""
 
-    def __init__(self, label: str, total: float | None, interval: float = 10.0, stream=None):
+    def __init__(self, label: str, total: float | None, interval: float = 10.0):
         self.label, self.total, self.interval = label, total, interval
-        self.stream = stream or sys.stderr
         self.done = 0.0
         self._last = time.monotonic()
 
@@ -28,10 +27,15 @@ class _PlainProgress:
 
     def _print(self) -> None:
         total = f"/{self.total:g}" if self.total else ""
-        print(f"{self.label}: {self.done:g}{total}", file=self.stream, flush=True)
+        print(f"{self.label}: {self.done:g}{total}", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         self._print()
+
+
+class _Silent:
+    def advance(self, amount: float = 1) -> None:
+        pass
 
 
 class _RichProgress:
@@ -46,7 +50,7 @@ class _RichProgress:
 def progress(label: str, total: float | None = None, enabled: bool = True) -> Iterator:
     """Yield an object with `.advance(n)`; a live bar when stderr is a terminal, plain lines otherwise."""
     if not enabled:
-        yield _PlainProgress(label, total, interval=float("inf"), stream=_NullStream())
+        yield _Silent()
         return
     if not sys.stderr.isatty():
         bar = _PlainProgress(label, total)
@@ -58,11 +62,3 @@ def progress(label: str, total: float | None = None, enabled: bool = True) -> It
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
     with Progress(*columns, transient=False) as live:
         yield _RichProgress(live, live.add_task(label, total=total))
-
-
-class _NullStream:
-    def write(self, _text: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        pass
