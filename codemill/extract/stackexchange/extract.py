@@ -103,6 +103,11 @@ def _scan(dump: DumpSource, out_dir: Path, options: StackExchangeOptions, manife
         partial.unlink(missing_ok=True)
         raise
     os.replace(partial, store)
+    outliers, questions, answers = spill.drop_id_outliers(store)
+    for post_id in outliers:
+        skips.add("fabricated_id_outlier", post_id)
+    scanner.counts["questions_kept"] -= questions
+    scanner.counts["answers_kept"] -= answers
     orphans, first_ids = spill.orphan_answers(store)
     if orphans:
         skips.merge({"answer_of_dropped_or_missing_question": {"count": orphans, "first_ids": first_ids}})

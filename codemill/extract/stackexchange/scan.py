@@ -15,6 +15,7 @@ from codemill.extract.stackexchange.spill import SpillWriter
 from codemill.extract.stackexchange.summary import SkipLog
 
 _ANGLE_TAGS = re.compile(r"<([^<>]+)>")
+COMMUNITY_USER = -1  # the site's system account; dumps since 2024 carry fabricated Q&A posts under it
 
 
 def parse_tags(raw: str | None) -> list[str]:
@@ -57,7 +58,9 @@ class Scanner:
         except (KeyError, ValueError):
             self.skips.add("malformed_row", row.get("Id"))
             return
-        if kind == 1:
+        if kind in (1, 2) and owner == COMMUNITY_USER:
+            self.skips.add("fabricated_community_post", post_id)
+        elif kind == 1:
             self._question(post_id, score, owner, accepted, row)
         elif kind == 2:
             self._answer(post_id, score, owner, parent, row)

@@ -95,3 +95,32 @@ def read_shard(connection: sqlite3.Connection, low: int, high: int | None):
             "WHERE a.parent_id >= ? AND a.parent_id < ? ORDER BY a.id", (low, high)):
         answers.setdefault(row[1], []).append(row)
     return questions, answers
+
+
+def drop_id_outliers(path: Path, min_ratio: float = 4.0, min_gap: int = 100_000) -> tuple[list[int], int, int]:
+    """Delete posts whose ids sit far above all the others; return their ids and the questions and answers deleted.
+
+    Post ids count up from 1 per site, so a few ids many times larger than the rest were not made by the
+    site (the fabricated posts of recent dumps use 1000000001 and up). The outliers are the ids above the
+    deepest jump (by `min_ratio` and `min_gap`) among the top 1% (at least 10) of the kept posts.
+    """
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        total = sum(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in ("questions", "answers"))
+        cap = max(10, total // 100)
+        top = [row[0] for row in connection.execute(
+            "SELECT id FROM (SELECT id FROM questions UNION ALL SELECT id FROM answers) ORDER BY id DESC LIMIT ?",
+            (cap + 1,))]
+        cut = 0
+        for index in range(min(len(top) - 1, cap)):
+            high, low = top[index], top[index + 1]
+            if high >= min_ratio * max(low, 1) and high - low >= min_gap and index + 1 <= total - index - 1:
+                cut = index + 1
+        outliers = sorted(top[:cut])
+        if not outliers:
+            return [], 0, 0
+        questions = connection.execute("DELETE FROM questions WHERE id >= ?", (outliers[0],)).rowcount
+        answers = connection.execute("DELETE FROM answers WHERE id >= ?", (outliers[0],)).rowcount
+        return outliers, questions, answers
+    finally:
+        connection.close()
