@@ -13,7 +13,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
 from codemill.common.atomic import atomic_write_text
-from codemill.datasets.benchmarks import BenchmarkTask
+from codemill.benchmarks import Problem
 
 _WORD = re.compile(r"\w+")
 _SIGNATURE = re.compile(r"def\s+(\w+)\s*\(([^)]*)\)")
@@ -46,7 +46,7 @@ class BenchmarkIndex:
     short_piece_sizes: tuple[int, ...] = ()
 
     @classmethod
-    def build(cls, tasks: list[BenchmarkTask], n: int, min_signature_chars: int, min_docstring_chars: int) -> "BenchmarkIndex":
+    def build(cls, tasks: list[Problem], n: int, min_signature_chars: int, min_docstring_chars: int) -> "BenchmarkIndex":
         owners = {kind: defaultdict(set) for kind in ("ngrams", "short_pieces", "signatures", "docstrings")}
         for task in tasks:
             label = f"{task.benchmark}:{task.task_id}"
@@ -57,10 +57,10 @@ class BenchmarkIndex:
                         owners["ngrams"][h].add(label)
                 elif len(tokens) >= MIN_SHORT_PIECE_WORDS:
                     owners["short_pieces"][" ".join(tokens)].add(label)
-            for name, params in _SIGNATURE.findall(task.prompt + "\n" + task.code):
+            for name, params in _SIGNATURE.findall(task.description + "\n" + task.code):
                 if len(f"def {name}({params})") >= min_signature_chars:
                     owners["signatures"][_signature_key(name, params)].add(label)
-            for match in _DOCSTRING.finditer(task.prompt):
+            for match in _DOCSTRING.finditer(task.description):
                 first_line = _SPACES.sub(" ", match.group(1) or match.group(2) or "").split(">>>")[0].strip()
                 if len(first_line) >= min_docstring_chars:
                     owners["docstrings"][first_line].add(label)

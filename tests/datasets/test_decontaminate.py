@@ -23,7 +23,7 @@ def test_both_benchmarks_load_from_local_files(tasks):
 
 def test_planted_prompts_and_solutions_are_found_with_their_task(tasks, index):
     human, mbpp = tasks[10], tasks[164 + 100]
-    for task, planted in ((human, human.prompt), (mbpp, mbpp.prompt), (mbpp, mbpp.solution)):
+    for task, planted in ((human, human.prompt), (mbpp, mbpp.description), (mbpp, mbpp.reference)):
         hits = index.matches("Some intro prose about programming.\n\n" + planted + "\n\nMore prose follows here.")
         assert f"{task.task_id}" in {h["task_id"] for h in hits}, planted
 
