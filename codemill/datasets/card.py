@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from codemill.datasets.plan import BuildPlan
+
+FABRICATED = ("fabricated_community_post", "fabricated_id_outlier")  # skip reasons of the StackExchange extractor
 
 # No `configs:` block on purpose: the `datasets` cache keys a card-declared layout by its relative
 # paths only, so every run's `dataset/` folder would load the first one's cached copy. The
@@ -18,9 +23,27 @@ tags:
 def _sources_table(plan: BuildPlan, licenses_found: dict[str, list[str]]) -> list[str]:
     lines = ["| source | type | weight | licence | attribution |", "|---|---|---|---|---|"]
     for s in plan.sources:
-        licence = s.get("license") or ", ".join(licenses_found.get(s["name"], [])) or "not stated: check before use"
-        attribution = s.get("attribution") or "per record (`metadata.attribution`)"
+        stated = s["type"] != "huggingface"  # a huggingface source's keys may name fields: its records say
+        licence = (stated and s.get("license")) or ", ".join(licenses_found.get(s["name"], [])) or "not stated: check before use"
+        attribution = (stated and s.get("attribution")) or "per record (`metadata.attribution`)"
         lines.append(f"| {s['name']} | {s['type']} | {s['weight']:g} | {licence} | {attribution} |")
+    return lines
+
+
+def _fabricated_lines(plan: BuildPlan) -> list[str]:
+    """Posts each StackExchange source dropped as fabricated at extraction (read from its summary.json)."""
+    lines = []
+    for s in plan.sources:
+        summary = Path(plan.run_dir) / "extract" / s["name"] / "summary.json"
+        if s["type"] != "stackexchange" or not summary.is_file():
+            continue
+        try:
+            skipped = json.loads(summary.read_text(encoding="utf-8"))["skipped"]
+            count = sum(skipped.get(reason, {}).get("count", 0) for reason in FABRICATED)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+        lines.append(f"- fabricated posts dropped from {s['name']} at extraction: {count} "
+                     "(Community-user questions and answers, and ids far above the rest)")
     return lines
 
 
@@ -63,6 +86,7 @@ def render_card(plan: BuildPlan, stats: dict) -> str:
         f"- train tokens by source: {stats['train_tokens_by_source']}",
         f"- malformed input records skipped: {len(stats['malformed'])} (listed in stats.json)",
         f"- benchmark hits removed by decontamination: {stats['decontamination_hits']} (decontamination.jsonl)",
+        *_fabricated_lines(plan),
         "",
         "## Steps",
         "",

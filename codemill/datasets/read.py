@@ -35,11 +35,14 @@ def list_inputs(recipe) -> list[InputFile]:
                 f"sources[{source.name}]: extracted folder {folder} not found; run `codemill extract {source.type}` first"
                 " or set the source's `extracted:` key"
             )
-        pattern = "*.md" if source.type == "pdf" else "threads-*.jsonl.gz"
+        kind = source.record_kind  # a huggingface source holds documents or threads
+        pattern = "*.md" if kind == "pdf" else "threads-*.jsonl.gz"
         files = sorted(folder.glob(pattern))
         if not files:
             raise FileNotFoundError(f"sources[{source.name}]: no {pattern} files in {folder}")
-        inputs += [InputFile(source.name, source.type, str(f), source.license, source.attribution) for f in files]
+        per_record = source.type == "huggingface"  # its records carry their own licence and attribution
+        licence, attribution = (None, None) if per_record else (source.license, source.attribution)
+        inputs += [InputFile(source.name, kind, str(f), licence, attribution) for f in files]
     return inputs
 
 
@@ -102,7 +105,8 @@ class SourceReader(PipelineStep):
             return
         doc_id = f"{item.source}/{path.stem}"
         metadata = {"source": item.source, "kind": "textbook", "title": report.get("title") or path.stem,
-                    "document": path.name, "license": item.license, "attribution": item.attribution, "group": doc_id}
+                    "document": path.name, "license": item.license or report.get("license"),
+                    "attribution": item.attribution or report.get("attribution"), "group": doc_id}
         yield Document(text=text, id=doc_id, metadata=metadata)
 
     def _threads(self, item: InputFile, malformed: list) -> Iterator[Document]:

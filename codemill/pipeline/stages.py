@@ -50,23 +50,39 @@ def _check_summary(summary: Any) -> None:
 def extract_stage(source: SourceConfig, run_dir: Path) -> Stage:
     out_dir = source.extracted_dir(run_dir)
     options = source.pdf if source.type == "pdf" else source.stackexchange
+    if source.site is not None and options.site is None:
+        options = options.model_copy(update={"site": source.site})
 
     def action(fresh: bool) -> None:
-        if not source.path.exists():
+        if source.type == "huggingface":
+            extract_huggingface = importlib.import_module("codemill.extract.huggingface").extract_huggingface
+            _check_summary(extract_huggingface(source, out_dir, force=fresh))
+            return
+        if source.path is not None and not source.path.exists():
             if source.extracted is not None and any(out_dir.glob("*")):
                 say(f"  {source.path} is absent; using the already extracted {out_dir}")
                 return
             raise StageFailure(str(source.path), f"source '{source.name}' path does not exist")
+        remote = importlib.import_module("codemill.extract.remote")
+        try:
+            local = remote.local_input(source)  # url/site: downloaded once into the cache
+        except (ValueError, OSError) as error:  # FetchError is an OSError
+            raise StageFailure(source.location, str(error)) from None
         if source.type == "pdf":
             extract_pdfs = importlib.import_module("codemill.extract.pdf").extract_pdfs
-            summary = extract_pdfs([source.path], out_dir, options=options, force=fresh)
+            summary = extract_pdfs([local], out_dir, options=options, force=fresh)
         else:
             extract_stackexchange = importlib.import_module("codemill.extract.stackexchange").extract_stackexchange
-            summary = extract_stackexchange(source.path, out_dir, options=options, force=fresh)
+            summary = extract_stackexchange(local, out_dir, options=options, force=fresh)
         _check_summary(summary)
 
-    settings = {"type": source.type, "options": _dump(options)}
-    return Stage(f"extract:{source.name}", str(source.path), settings, [source.path], [out_dir], action)
+    origin = {key: str(value) for key in ("url", "sha256", "site", "dataset") if (value := getattr(source, key))}
+    settings = {"type": source.type, "options": _dump(options)} | origin
+    if source.type == "huggingface":
+        settings |= source.model_dump(mode="json", include={"config", "split", "limit", "text", "question", "answer",
+                                                            "title", "license", "attribution"})
+    inputs = [source.path] if source.path is not None else []
+    return Stage(f"extract:{source.name}", source.location, settings, inputs, [out_dir], action)
 
 
 def data_stage(recipe: Recipe) -> Stage:
