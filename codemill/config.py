@@ -60,6 +60,8 @@ def _describe(error: dict[str, Any]) -> str:
         message = f"must be {words} {ctx[key]:g}"
     elif kind in ("literal_error", "enum"):
         message = f"must be one of {ctx.get('expected', '')}"
+    elif kind == "value_error":  # a validator's own sentence: it says what to do, the input is the whole mapping
+        return str(ctx.get("error") or error["msg"])
     else:
         message = error["msg"][0].lower() + error["msg"][1:]
     if kind != "missing":
