@@ -27,13 +27,14 @@ def load_model(model: str, adapter: str | None = None, trust_remote_code: bool =
 
     has_own_tokenizer = adapter is not None and (Path(adapter) / "tokenizer_config.json").exists()
     tokenizer = AutoTokenizer.from_pretrained(adapter if has_own_tokenizer else model, trust_remote_code=trust_remote_code)
-    dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
-    lm = AutoModelForCausalLM.from_pretrained(model, dtype=dtype, trust_remote_code=trust_remote_code)
-    if adapter:
-        from peft import PeftModel
+    from codemill.finetune.inference import attach_for_generation, base_load_options
 
-        lm = PeftModel.from_pretrained(lm, adapter)
-    if torch.cuda.is_available():
+    dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
+    options = base_load_options(adapter, torch.cuda.is_available())  # QLoRA runs: the 4-bit base, as trained
+    lm = AutoModelForCausalLM.from_pretrained(model, dtype=dtype, trust_remote_code=trust_remote_code, **options)
+    if adapter:
+        lm = attach_for_generation(lm, adapter)  # with the stop ids saved next to the adapter
+    if torch.cuda.is_available() and "device_map" not in options:
         lm = lm.to("cuda")
     lm.eval()
     tokenizer.padding_side = "left"

@@ -34,7 +34,7 @@ def resolve_base_model(recipe) -> str:
 
 
 def train_tokenizer(texts: list[str], vocab_size: int) -> PreTrainedTokenizerFast:
-    """A byte-level BPE tokenizer trained on `texts`, with chatml tokens and template."""
+    """A byte-level BPE tokenizer trained on `texts`, with chatml tokens and template (a base model's layout)."""
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
@@ -45,8 +45,8 @@ def train_tokenizer(texts: list[str], vocab_size: int) -> PreTrainedTokenizerFas
         show_progress=False,
     )
     tokenizer.train_from_iterator(texts, trainer=trainer)
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, eos_token="<|im_end|>", pad_token="<|pad|>", unk_token=None
+    fast = PreTrainedTokenizerFast(  # like a Qwen base: EOS is end-of-text, chat turns end with <|im_end|>
+        tokenizer_object=tokenizer, eos_token="<|endoftext|>", pad_token="<|pad|>", unk_token=None
     )
     fast.chat_template = CHATML
     return fast

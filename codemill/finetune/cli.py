@@ -31,7 +31,10 @@ finetune_app = typer.Typer(cls=RecipeOrSubcommand, invoke_without_command=True,
 def finetune_command(
     ctx: typer.Context,
     recipe: Optional[Path] = typer.Argument(None, help="Recipe YAML (its dataset must be built)."),
-    resume: bool = typer.Option(False, "--resume", help="Continue from the last checkpoint."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the last checkpoint (the recipe must match)."),
+    reset_optimizer: bool = typer.Option(False, "--reset-optimizer",
+                                         help="With --resume: keep the weights, rebuild optimizer and scheduler "
+                                              "from the current recipe (after changing learning_rate etc.)."),
     gpus: Optional[int] = typer.Option(None, "--gpus", min=1, help="Processes to launch (default: finetune.gpus)."),
     estimate: bool = typer.Option(False, "--estimate", help="Print the expected peak memory per GPU and exit."),
 ) -> None:
@@ -49,12 +52,14 @@ def finetune_command(
     except RecipeError as error:
         raise fail(str(error)) from None
     world = gpus or loaded.finetune.gpus
+    if reset_optimizer and not resume:
+        raise fail("--reset-optimizer only applies with --resume")
     if estimate:
         _print_estimate(loaded, world)
     elif world > 1:
-        _run_distributed(recipe, loaded, world, resume)
+        _run_distributed(recipe, loaded, world, resume, reset_optimizer)
     else:
-        _run_single(loaded, resume)
+        _run_single(loaded, resume, reset_optimizer)
 
 
 def _print_estimate(recipe, gpus: int) -> None:
@@ -73,22 +78,22 @@ def _print_estimate(recipe, gpus: int) -> None:
         typer.echo("  " + line)
 
 
-def _run_single(recipe, resume: bool) -> None:
+def _run_single(recipe, resume: bool, reset_optimizer: bool) -> None:
     from codemill.finetune.data import DatasetMissingError
     from codemill.finetune.train import FinetuneError, finetune
 
     try:
-        out = finetune(recipe, resume=resume)
+        out = finetune(recipe, resume=resume, reset_optimizer=reset_optimizer)
     except (FinetuneError, DatasetMissingError) as error:
         raise fail(str(error)) from None
     console.print(f"adapter written to {out / 'adapter'}")
 
 
-def _run_distributed(path: Path, recipe, gpus: int, resume: bool) -> None:
+def _run_distributed(path: Path, recipe, gpus: int, resume: bool, reset_optimizer: bool) -> None:
     from codemill.finetune.launch import launch
 
     try:
-        code = launch(path, recipe, gpus, resume)
+        code = launch(path, recipe, gpus, resume, reset_optimizer)
     except ValueError as error:
         raise fail(str(error)) from None
     if code != 0:
@@ -100,12 +105,15 @@ def merge_command(
     run_dir: Path = typer.Argument(..., help="Run folder (or its finetune/ or adapter/ folder)."),
     output: Path = typer.Option(..., "-o", "--output", help="Folder for the merged model."),
     base: Optional[str] = typer.Option(None, "--base", help="Base model to merge into (default: the one trained on)."),
+    dequantized: bool = typer.Option(False, "--dequantized",
+                                     help="QLoRA runs: merge into the 4-bit base dequantized on the GPU (the weights "
+                                          "the adapter was trained against) instead of the 16-bit base."),
 ) -> None:
     """Merge the trained adapter into its base model; the result loads with plain transformers."""
     from codemill.finetune.merge import merge_adapter
 
     try:
-        out = merge_adapter(run_dir, output, base_model=base)
+        out = merge_adapter(run_dir, output, base_model=base, dequantized=dequantized)
     except (FileNotFoundError, OSError, ValueError) as error:
         raise fail(str(error)) from None
     console.print(f"merged model written to {out}")

@@ -29,7 +29,11 @@ def quantization_config(method: str, precision: str) -> BitsAndBytesConfig | Non
         return None
     if not torch.cuda.is_available():
         raise ValueError("finetune.method: qlora needs a CUDA GPU (bitsandbytes 4-bit); use 'lora' on CPU")
-    dtype = torch_dtype(precision)
+    return nf4_config(torch_dtype(precision))
+
+
+def nf4_config(dtype: torch.dtype) -> BitsAndBytesConfig:
+    """4-bit NF4 with double quantisation (the constants quantised too: ~0.4 bit/param saved)."""
     return BitsAndBytesConfig(
         load_in_4bit=True,
         bnb_4bit_quant_type="nf4",

@@ -20,11 +20,16 @@ def staged_dir(target: Path) -> Iterator[Path]:
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         yield staging
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
+        replace_dir(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def replace_dir(staging: Path, target: Path) -> None:
+    """Put the finished `staging` folder in the place of `target` (its sibling)."""
+    if target.exists():
+        shutil.rmtree(target)
+    staging.rename(target)
 
 
 def write_recipe(recipe, path: Path) -> None:

@@ -32,10 +32,23 @@ PLAIN = (
 
 CHAT_TEMPLATES = {"chatml": CHATML, "plain": PLAIN}
 CHATML_TOKENS = ("<|im_start|>", "<|im_end|>")
+TEMPLATE_FILE_SUFFIXES = (".jinja", ".j2")
+_PROBE = [{"role": "user", "content": "ping"}, {"role": "assistant", "content": "pong-answer-marker"}]
+
+
+def read_template_file(path: str) -> str:
+    """A Jinja chat template from a file named in `model.chat_template`."""
+    try:
+        return open(path, encoding="utf-8").read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"model.chat_template: cannot read the template file {path}: {error}") from None
 
 
 def apply_chat_template_choice(tokenizer, name: str | None) -> None:
-    """Install the named template on `tokenizer`, or check that it has one of its own."""
+    """Install the named template (or the one in a .jinja file) on `tokenizer`, or check that it has its own."""
+    if name is not None and name.endswith(TEMPLATE_FILE_SUFFIXES):
+        tokenizer.chat_template = read_template_file(name)
+        return
     if name is None:
         if not tokenizer.chat_template:
             raise ValueError(
@@ -51,3 +64,21 @@ def apply_chat_template_choice(tokenizer, name: str | None) -> None:
                 "use 'plain' instead"
             )
     tokenizer.chat_template = CHAT_TEMPLATES[name]
+
+
+def turn_end_token(tokenizer) -> str:
+    """The special token the chat template puts right after an assistant answer (the token to stop on).
+
+    Found by rendering a probe conversation, so it works for any template: `<|im_end|>` for chatml,
+    `<|eot_id|>` for Llama 3, the tokenizer's EOS for `plain`. Falls back to the EOS when the answer
+    is followed by ordinary text.
+    """
+    text = tokenizer.apply_chat_template(_PROBE, tokenize=False)
+    answer = _PROBE[-1]["content"]
+    rest = text[text.index(answer) + len(answer):] if answer in text else ""
+    specials = sorted({str(token) for token in tokenizer.all_special_tokens} |
+                      {t.content for t in tokenizer.added_tokens_decoder.values() if t.special}, key=len, reverse=True)
+    for token in specials:
+        if token and rest.startswith(token):
+            return token
+    return tokenizer.eos_token

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import torch
 from accelerate import PartialState
 from transformers.trainer_utils import get_last_checkpoint
-from trl import SFTConfig, SFTTrainer
+from trl import SFTConfig
 
 from codemill.common.atomic import atomic_write_json
 from codemill.common.console import console
 from codemill.finetune.base_model import resolve_base_model
 from codemill.finetune.callbacks import MetricsWriter, NonFiniteLossGuard, write_metrics
 from codemill.finetune.data import load_training_data
-from codemill.finetune.estimate import GIB, uses_fsdp, estimate_recipe
+from codemill.finetune.generation import base_generation_config, generation_config
+from codemill.finetune.estimate import GIB, estimate_recipe, recipe_batch_size, uses_fsdp
 from codemill.finetune.model_loading import (
     adapter_in_compute_dtype,
     attach_adapter,
@@ -29,9 +31,12 @@ from codemill.finetune.model_loading import (
     load_tokenizer,
     lora_config,
 )
-from codemill.finetune.outputs import staged_dir, write_recipe
+from codemill.finetune.outputs import replace_dir, write_recipe
 from codemill.finetune.plots import plot_loss
 from codemill.finetune.precision import resolve_precision
+from codemill.finetune.speed import LeanSFTTrainer
+from codemill.finetune.resume import ScheduleAtCheckpointStep, check_resume_recipe, skip_optimizer_restore
+from codemill.finetune.templates import turn_end_token
 
 
 class FinetuneError(RuntimeError):
@@ -50,8 +55,10 @@ def wandb_report_to(settings) -> str:
     return "wandb"
 
 
-def sft_config(recipe, out_dir: Path, precision: str, chat: bool, has_eval: bool) -> SFTConfig:
+def sft_config(recipe, out_dir: Path, precision: str, chat: bool, has_eval: bool,
+               eos_token: str | None = None, batch_size: int | None = None) -> SFTConfig:
     ft = recipe.finetune
+    batch_size = batch_size or ft.batch_size
     evaluate = has_eval and ft.eval_steps is not None
     use_liger = ft.liger_kernel and liger_available()
     if ft.liger_kernel and not use_liger:
@@ -59,8 +66,8 @@ def sft_config(recipe, out_dir: Path, precision: str, chat: bool, has_eval: bool
     return SFTConfig(
         output_dir=str(out_dir / "checkpoints"),
         run_name=recipe.name,
-        per_device_train_batch_size=ft.batch_size,
-        per_device_eval_batch_size=ft.batch_size,
+        per_device_train_batch_size=batch_size,
+        per_device_eval_batch_size=batch_size,
         gradient_accumulation_steps=ft.gradient_accumulation,
         optim=ft.optimizer,
         learning_rate=ft.learning_rate,
@@ -81,6 +88,7 @@ def sft_config(recipe, out_dir: Path, precision: str, chat: bool, has_eval: bool
         packing=ft.packing,
         packing_strategy="bfd",
         assistant_only_loss=chat and ft.assistant_only_loss,
+        eos_token=eos_token,
         eval_strategy="steps" if evaluate else "no",
         eval_steps=ft.eval_steps if evaluate else None,
         save_strategy="steps",
@@ -110,6 +118,17 @@ def warn_if_too_big(recipe, model_path: str) -> None:
         )
 
 
+def training_batch_size(recipe, model_path: str, gpus: int) -> int:
+    """The recipe's batch size, or the one `batch_size: auto` picks from the memory estimate (said on the console)."""
+    try:
+        batch, why = recipe_batch_size(recipe, model_path, gpus)
+    except ValueError as error:
+        raise FinetuneError(str(error)) from None
+    if recipe.finetune.batch_size == "auto":
+        console.print(why)
+    return batch
+
+
 def check_fresh_start(out_dir: Path, resume: bool) -> str | None:
     """The checkpoint to resume from, or None; refuses to overwrite an earlier run without --resume."""
     checkpoints = out_dir / "checkpoints"
@@ -136,12 +155,24 @@ def adapter_checksum(model) -> str:
     return digest.hexdigest()
 
 
-def write_outputs(trainer, tokenizer, recipe, out_dir: Path, info: dict) -> None:
-    with staged_dir(out_dir / "adapter") as staging:
-        trainer.model.save_pretrained(staging, safe_serialization=True)
+def save_adapter(trainer, tokenizer, generation, out_dir: Path) -> None:
+    """Every rank calls the trainer's save (FSDP gathers a full adapter state dict); the main process
+    adds tokenizer and generation config and renames the finished folder into place."""
+    state = process_state()
+    staging = out_dir / ".adapter.staging"
+    if state.is_main_process:
+        shutil.rmtree(staging, ignore_errors=True)
+    state.wait_for_everyone()
+    if trainer.is_fsdp_enabled:
+        trainer.accelerator.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
+    trainer.save_model(str(staging))
+    state.wait_for_everyone()
+    if state.is_main_process:
+        (staging / "training_args.bin").unlink(missing_ok=True)
         tokenizer.save_pretrained(staging)
-    write_recipe(recipe, out_dir / "recipe.yaml")
-    atomic_write_json(out_dir / "run_info.json", info)
+        generation.save_pretrained(staging)
+        replace_dir(staging, out_dir / "adapter")
+    state.wait_for_everyone()
 
 
 def finish_logs(trainer, recipe, out_dir: Path) -> None:
@@ -185,8 +216,30 @@ def raise_if_stopped(guard: NonFiniteLossGuard, out_dir: Path) -> None:
         )
 
 
-def finetune(recipe, resume: bool = False, callbacks: tuple = ()) -> Path:
-    """Train the recipe's adapter on `<run_dir>/dataset/`; returns `<run_dir>/finetune/`."""
+def start_or_resume(recipe, out_dir: Path, resume: bool, reset_optimizer: bool) -> tuple[str | None, dict]:
+    """The checkpoint to resume from and the recipe changes it takes over; writes the recipe at the start."""
+    state = process_state()
+    checkpoint = check_fresh_start(out_dir, resume)
+    changes = {}
+    if checkpoint is not None:
+        try:
+            changes = check_resume_recipe(out_dir / "recipe.yaml", recipe, reset_optimizer)
+        except ValueError as error:
+            raise FinetuneError(str(error)) from None
+        step = Path(checkpoint).name.removeprefix("checkpoint-")
+        reset = ", optimizer and scheduler rebuilt from the recipe" if reset_optimizer else ""
+        console.print(f"resuming from {checkpoint} (step {step}){reset}")
+    state.wait_for_everyone()
+    if state.is_main_process:
+        write_recipe(recipe, out_dir / "recipe.yaml")
+    return checkpoint, changes
+
+
+def finetune(recipe, resume: bool = False, callbacks: tuple = (), reset_optimizer: bool = False) -> Path:
+    """Train the recipe's adapter on `<run_dir>/dataset/`; returns `<run_dir>/finetune/`.
+
+    `reset_optimizer` (with `resume`): keep the checkpoint's weights, build optimizer and scheduler anew.
+    """
     run_dir = Path(recipe.run_dir)
     out_dir = run_dir / "finetune"
     state = process_state()
@@ -199,28 +252,38 @@ def finetune(recipe, resume: bool = False, callbacks: tuple = ()) -> Path:
         tokenizer = load_tokenizer(recipe, model_path, chat)
     except (ValueError, OSError) as error:
         raise FinetuneError(str(error)) from None
-    checkpoint = check_fresh_start(out_dir, resume)
+    checkpoint, changes = start_or_resume(recipe, out_dir, resume, reset_optimizer)
+    turn_end = turn_end_token(tokenizer) if chat else None
+    generation = generation_config(tokenizer, turn_end, base_generation_config(model_path, recipe.model.trust_remote_code))
     warn_if_too_big(recipe, model_path)
+    batch = training_batch_size(recipe, model_path, state.num_processes)
     model, peft_config = build_model(recipe, model_path, precision, state.num_processes > 1 and uses_fsdp(recipe.finetune))
     guard = NonFiniteLossGuard()
-    trainer = SFTTrainer(
+    trainer = LeanSFTTrainer(
         model=model,
-        args=sft_config(recipe, out_dir, precision, chat, validation is not None),
+        args=sft_config(recipe, out_dir, precision, chat, validation is not None, eos_token=turn_end, batch_size=batch),
         train_dataset=train,
         eval_dataset=validation if recipe.finetune.eval_steps else None,
         processing_class=tokenizer,
         peft_config=peft_config,
         callbacks=[guard, MetricsWriter(out_dir / "metrics.jsonl"), *callbacks],
+        token_metrics=recipe.finetune.token_metrics,
     )
+    if checkpoint is not None and reset_optimizer:
+        skip_optimizer_restore(trainer)
+        trainer.add_callback(ScheduleAtCheckpointStep())
     trainer.train(resume_from_checkpoint=checkpoint)
     write_rank_summary(trainer, out_dir)
     if trainer.is_world_process_zero():
         finish_logs(trainer, recipe, out_dir)
     raise_if_stopped(guard, out_dir)
+    save_adapter(trainer, tokenizer, generation, out_dir)
     if trainer.is_world_process_zero():
-        info = {"base_model": model_path, "precision": precision, "world_size": state.num_processes,
-                "global_step": trainer.state.global_step, "format": "chat" if chat else "completion",
+        info = {"base_model": model_path, "method": recipe.finetune.method, "precision": precision,
+                "world_size": state.num_processes, "global_step": trainer.state.global_step,
+                "format": "chat" if chat else "completion", "stop_token_ids": generation.eos_token_id,
+                "resumed_from": checkpoint, "recipe_changes_on_resume": {k: list(v) for k, v in changes.items()},
                 "train_rows": len(train), "validation_rows": len(validation) if validation is not None else 0}
-        write_outputs(trainer, tokenizer, recipe, out_dir, info)
+        atomic_write_json(out_dir / "run_info.json", info)
     state.wait_for_everyone()
     return out_dir

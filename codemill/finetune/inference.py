@@ -1,0 +1,42 @@
+"""How to load a trained run for generation: on the base it was trained on, stopping where it was taught to.
+
+A QLoRA adapter was trained against the 4-bit base, and a 16 GB GPU cannot hold the 16-bit one next
+to the activations of generation: its evaluation loads the base in 4-bit on the GPU, like training.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from codemill.finetune.generation import load_saved_generation_config
+
+
+def run_info(adapter: str | Path) -> dict:
+    """The run_info.json written next to an adapter by `finetune`, or {} for adapters from elsewhere."""
+    path = Path(adapter).parent / "run_info.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def base_load_options(adapter: str | Path | None, cuda: bool) -> dict:
+    """Extra `from_pretrained` arguments for the base under `adapter`: 4-bit NF4 on one GPU for QLoRA runs."""
+    if adapter is None or not cuda:
+        return {}
+    info = run_info(adapter)
+    if info.get("method") != "qlora":
+        return {}
+    from codemill.finetune.model_loading import nf4_config
+    from codemill.finetune.precision import torch_dtype
+
+    return {"quantization_config": nf4_config(torch_dtype(info.get("precision", "bf16"))), "device_map": {"": 0}}
+
+
+def attach_for_generation(lm, adapter: str | Path):
+    """Wrap `lm` with the adapter and use the generation config (every stop id) saved with it."""
+    from peft import PeftModel
+
+    model = PeftModel.from_pretrained(lm, str(adapter))
+    saved = load_saved_generation_config(adapter)
+    if saved is not None:
+        model.generation_config = saved
+    return model
