@@ -40,7 +40,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "pdfs" / "py4e"
-WILD = ROOT.parent / "shared" / "data" / "pdfs" / "wild" / "py4e-2024-02-22-interior.pdf"
+WILD_DIR = ROOT.parent / "shared" / "data" / "pdfs" / "wild"
+WILD = WILD_DIR / "py4e-2024-02-22-interior.pdf"
 METHODS = ["codemill", "pymupdf4llm-layout", "pymupdf4llm-legacy", "get_text"]
 
 
@@ -239,16 +240,73 @@ def print_table(results: dict[str, dict]) -> None:
         print(f"| {method} | " + " | ".join(cells) + f" | {speedup} |")
 
 
-def wild_speed(repeats: int) -> None:
-    """codemill and plain get_text() on the 245-page book (no ground truth: speed only)."""
-    if not WILD.exists():
-        print(f"(skipping the wild book: {WILD} not found)")
+def wild_books(data: Path) -> list[tuple[Path, list[list[str]], list[tuple[int, str]]]]:
+    """(pdf, ground-truth listings, ground-truth headings) for each real book under `wild/` that has
+    them: `<name>/<name>.listings.jsonl` + `.headings.txt` from the book's sources, and the py4e
+    interior, whose ground truth is the code of the py4e chapters in `data` (it prints those chapters)."""
+    books = []
+    for folder in sorted(p for p in WILD_DIR.glob("*") if p.is_dir()):
+        pdf, listings = folder / f"{folder.name}.pdf", folder / f"{folder.name}.listings.jsonl"
+        if not (pdf.exists() and listings.exists()):
+            continue
+        truth = [_trim_block(json.loads(row)["code"].split("\n")) for row in listings.read_text(encoding="utf-8").splitlines() if row.strip()]
+        heads = folder / f"{folder.name}.headings.txt"
+        books.append((pdf, [b for b in truth if b], headings(heads.read_text(encoding="utf-8")) if heads.exists() else []))
+    if WILD.exists() and data.is_dir():
+        truth = [b for md in sorted(data.glob("*.md")) for b in code_blocks(md.read_text(encoding="utf-8"))]
+        books.append((WILD, truth, []))
+    return books
+
+
+_COUNTER = re.compile(r"^(?:(?:chapter|appendix|part)\s+[\divxlc\w]{1,4}[.:]?\s+|(?:\d+|[a-z])(?:\.\d+)*\.?\s+)", re.I)
+
+
+def plain_heading(text: str) -> str:
+    """A heading without the typesetter's counter ('chapter 1.', '2.1.'), its source attributes
+    ('{discrete}') and typographic quotes: the source headings have none of these."""
+    text = re.sub(r"\s*\{[^}]*\}$", "", text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"'))
+    return _COUNTER.sub("", text, count=1).strip()
+
+
+_CALLOUT = re.compile(r"\s*(?:#|//|--|;)?\s*<\d+>\s*$|\s*[\u2460-\u2473\u2776-\u277f]\s*$")
+
+
+def without_callouts(block: list[str]) -> list[str]:
+    """Listing lines without their callout marks (`# <1>` in the source, a circled 1 in print)."""
+    return [_CALLOUT.sub("", line) for line in block]
+
+
+def wild_scores(args: argparse.Namespace) -> None:
+    """Code found whole (text, then exact indentation) and heading recall on real books, every
+    method on the same books in the same run; speed on each book as pages/s."""
+    books = wild_books(args.data)
+    if not books:
+        print(f"(skipping the wild books: none found under {WILD_DIR})")
         return
+    print("\n### wild books (their authors' own toolchains)\n")
+    print("| book | pages | method | code found | code indent | nested indent | head R | head R lvl | pages/s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    methods = ["codemill"] + [m for m in args.methods.split(",") if m in METHODS and m != "codemill"]
     with tempfile.TemporaryDirectory() as tmp:
-        ours = run_method("codemill", [WILD], repeats, Path(tmp))
-        plain = run_method("get_text", [WILD], repeats, Path(tmp))
-    print(f"\nwild book ({ours['pages']} pages), median of {repeats}: codemill {ours['pages_per_s']:.1f} pages/s, "
-          f"get_text {plain['pages_per_s']:.1f} pages/s ({ours['pages_per_s'] / plain['pages_per_s']:.2f}x)")
+        for pdf, truth, truth_heads in books:
+            for method in methods:
+                out_dir = Path(tmp) / pdf.stem / method
+                out_dir.mkdir(parents=True)
+                repeats = args.slow_repeats if method.startswith("pymupdf4llm") else args.repeats
+                timing = run_method(method, [pdf], repeats, out_dir)
+                output = (out_dir / f"{pdf.stem}.md").read_text(encoding="utf-8")
+                found_code = [without_callouts(b) for b in code_blocks(output)]
+                text_hits, exact_hits, nested, nested_exact = code_scores([without_callouts(b) for b in truth], found_code)
+                heads = "| - | -"
+                if truth_heads:
+                    found = Counter((level, plain_heading(h)) for level, h in headings(output))
+                    truth_heads = [(level, plain_heading(h)) for level, h in truth_heads]
+                    recall = sum((Counter(h for _, h in truth_heads) & Counter(h for _, h in found.elements())).values())
+                    recall_lvl = sum((Counter(truth_heads) & found).values())
+                    heads = f"| {recall / len(truth_heads):.3f} | {recall_lvl / len(truth_heads):.3f}"
+                ratio = lambda a, b: f"{a / b:.3f}" if b else "-"
+                print(f"| {pdf.stem} | {timing['pages']} | {method} | {ratio(text_hits, len(truth))} | {ratio(exact_hits, len(truth))} "
+                      f"| {ratio(nested_exact, nested)} {heads} | {timing['pages_per_s']:.1f} |", flush=True)
 
 
 def main() -> None:
@@ -257,7 +315,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of <name>.pdf + <name>.md pairs")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per method (median reported)")
     parser.add_argument("--slow-repeats", type=int, default=1, help="timed runs for pymupdf4llm's two modes")
-    parser.add_argument("--wild", action="store_true", help="also time codemill on the 245-page wild book")
+    parser.add_argument("--wild", action="store_true", help="also score every method on the real books in wild/")
     parser.add_argument("--typesettings", default="xelatex,chromium-1col,chromium-2col,story-1col,story-2col",
                         help="comma-separated typesettings to score (all by default)")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated methods (codemill always runs)")
@@ -271,12 +329,12 @@ def main() -> None:
     if not args.data.is_dir():
         raise SystemExit(f"{args.data}: ground-truth folder not found (see ../shared/data/README.md)")
     with tempfile.TemporaryDirectory() as tmp:
-        for name in args.typesettings.split(","):
+        for name in [n for n in args.typesettings.split(",") if n]:
             folder = typeset(name, args.data, Path(tmp) / name)
             if folder is not None:
                 benchmark_typesetting(name, folder, args, Path(tmp) / f"{name}-out")
     if args.wild:
-        wild_speed(args.repeats)
+        wild_scores(args)
 
 
 def typeset(name: str, data: Path, folder: Path) -> Path | None:

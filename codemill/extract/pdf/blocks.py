@@ -40,7 +40,7 @@ def classify(lines: list[Line], style: DocumentStyle) -> None:
     """Set each non-furniture line's kind to code, heading or text."""
     previous = None
     for line in lines:
-        if line.kind in ("furniture", "image", "figure", "table"):
+        if line.kind in ("furniture", "image", "figure", "table", "contents"):
             continue  # tables here are ruled grids, found from the page's drawings
         mono = line.share("mono")
         if _is_note(line, style):
@@ -99,7 +99,7 @@ def build_blocks(lines: list[Line], style: DocumentStyle) -> list[Block]:
     blocks: list[Block] = []
     notes: list[Block] = []  # footnotes leave the flow so text around them still joins
     for line in lines:
-        if line.kind in ("furniture", "figure"):
+        if line.kind in ("furniture", "figure", "contents"):
             continue
         current = blocks[-1] if blocks else None
         if notes and _continues(notes[-1], line, style) and notes[-1].last.page == line.page:

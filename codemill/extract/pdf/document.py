@@ -11,6 +11,8 @@ import pymupdf
 from codemill.extract.pdf.blocks import Block, build_blocks, classify
 from codemill.extract.pdf.bullets import mark_drawn_bullets
 from codemill.extract.pdf.config import PdfOptions
+from codemill.extract.pdf.contents import mark_contents
+from codemill.extract.pdf.fonts import FontMeter
 from codemill.extract.pdf.furniture import mark_furniture
 from codemill.extract.pdf.inline import document_words
 from codemill.extract.pdf.lines import Line
@@ -18,7 +20,7 @@ from codemill.extract.pdf.ocr import ocr_available, ocr_page
 from codemill.extract.pdf.page import page_lines, set_document_edges
 from codemill.extract.pdf.render import render, render_parts
 from codemill.extract.pdf.ruled import join_continued_tables, mark_ruled_tables
-from codemill.extract.pdf.styles import heading_style, measure, rank_headings, trusted_heading_styles
+from codemill.extract.pdf.styles import front_matter_styles, heading_style, measure, rank_headings, trusted_heading_styles
 
 
 class PdfError(Exception):
@@ -96,8 +98,9 @@ def read_pages(doc: pymupdf.Document, pages: range, options: PdfOptions) -> Page
     """Read the given pages' lines (in reading order) and their report entries."""
     clock = time.perf_counter()
     batch = PageBatch()
+    fonts = FontMeter()
     for number in pages:
-        report, lines, text = _read_page(doc, number, options)
+        report, lines, text = _read_page(doc, number, options, fonts)
         batch.reports.append(report)
         batch.lines.append(lines)
         batch.heights.append(doc[number].rect.height)
@@ -117,6 +120,8 @@ def assemble(batch: PageBatch, options: PdfOptions, source: str, title: str | No
     """Whole-document decisions (furniture, styles, headings) and rendering over all read pages."""
     clock = time.perf_counter()
     mark_furniture(batch.lines, batch.heights)
+    for index, role in mark_contents(batch.lines).items():
+        batch.reports[index]["role"] = role
     set_document_edges(batch.lines)
     markdown = _assemble(batch.lines, batch.ocr_text, options)
     layout_s = time.perf_counter() - clock
@@ -132,12 +137,12 @@ def assemble(batch: PageBatch, options: PdfOptions, source: str, title: str | No
     return Conversion(markdown, report)
 
 
-def _read_page(doc: pymupdf.Document, number: int, options: PdfOptions) -> tuple[dict, list[Line], str]:
+def _read_page(doc: pymupdf.Document, number: int, options: PdfOptions, fonts: FontMeter) -> tuple[dict, list[Line], str]:
     """Lines of one page and its report entry; pages without text are OCR'd or reported as skipped."""
     report = {"page": number + 1, "status": "text", "reason": None, "warnings": []}
     try:
         page = doc[number]
-        lines = page_lines(page, number)
+        lines = page_lines(page, number, fonts)
     except Exception as error:  # a damaged page must not stop the rest of the book
         report.update(status="skipped", reason=f"unreadable page: {_first_line(error)}")
         return report, [], ""
@@ -230,14 +235,26 @@ def _assemble(per_page: list[list[Line]], ocr_text: dict[int, str], options: Pdf
     classify(flow, style)
     blocks = join_continued_tables(build_blocks(flow, style))
     trusted = trusted_heading_styles([b.first for b in blocks if b.kind == "heading"], style.body_size)
+    trusted -= front_matter_styles([b.first for b in blocks if b.kind == "heading"], _title_pages(per_page))
     for block in blocks:
         if block.kind == "heading" and heading_style(block.first) not in trusted:
             block.kind = "paragraph"
-    style.heading_levels = rank_headings(trusted)
+    style.heading_levels = rank_headings(trusted, style.body_family)
     vocabulary = document_words(flow)
     if not ocr_text:
         return render(blocks, style, vocabulary, options.language)
     return _with_ocr_pages(blocks, ocr_text, style, vocabulary, options.language)
+
+
+def _title_pages(per_page: list[list[Line]]) -> set[int]:
+    """Pages among the first three that hold only a few short lines (no paragraph): a cover or title page."""
+    pages = set()
+    for lines in per_page[:3]:
+        body = [line for line in lines if line.kind not in ("furniture", "image")]
+        long = [len(line.text) > 40 and line.kind == "text" for line in body]
+        if body and len(body) <= 8 and not any(a and b for a, b in zip(long, long[1:])):
+            pages.add(body[0].page)
+    return pages
 
 
 def _with_ocr_pages(blocks: list[Block], ocr_text: dict[int, str], style, vocabulary, language) -> str:

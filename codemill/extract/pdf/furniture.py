@@ -53,6 +53,7 @@ def mark_furniture(pages: list[list[Line]], heights: list[float]) -> int:
             by_text[(edge, _mask(line.text), round(line.y0 / 4))].add(page_index)
     slots: set[tuple] = set()
     marked = 0
+    numbered = _numbered_edges(cands, min_repeats)
     for page_index, page in enumerate(cands):
         repeated = [
             (edge, line)
@@ -73,11 +74,28 @@ def mark_furniture(pages: list[list[Line]], heights: list[float]) -> int:
             if line.kind == "furniture" or not _is_isolated(line, pages[page_index]):
                 continue
             page_number = _PAGE_NUMBER.match(line.text.strip()) and line.share("mono") < 0.5
-            if _slot(edge, line) in slots or page_number:
+            if _slot(edge, line) in slots or page_number or (page_index, id(line)) in numbered:
                 if _is_outermost(line, pages[page_index], edge):
                     line.kind = "furniture"
                     marked += 1
     return marked
+
+
+_EDGE_NUMBER = re.compile(r"^\s*(\d{1,4})\b(?!\.\d)|(?<![\d.])\b(\d{1,4})\s*$")
+
+
+def _numbered_edges(cands: list[list[tuple[str, Line]]], min_repeats: int) -> set[tuple[int, int]]:
+    """(page index, line id) of edge lines that start or end with the page's own number: a running
+    head or foot whose text changes with the section ('8 | Chapter 4', '4.1 Code | 9'). The number
+    minus the page's index is the same on several pages, which body text never manages."""
+    by_offset: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+    for page_index, page in enumerate(cands):
+        for edge, line in page:
+            match = _EDGE_NUMBER.search(line.text) if line.share("mono") < 0.5 else None
+            if match:
+                number = int(match.group(1) or match.group(2))
+                by_offset[(edge, number - page_index)].append((page_index, id(line)))
+    return {hit for hits in by_offset.values() if len({p for p, _ in hits}) >= min_repeats for hit in hits}
 
 
 def _slot(edge: str, line: Line) -> tuple:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import pymupdf
 
 from codemill.extract.pdf.columns import find_gutter, reading_order
+from codemill.extract.pdf.fonts import FontMeter
 from codemill.extract.pdf.lines import Line, group_rows, split_row
 from codemill.extract.pdf.spans import Span, read_spans
 
 
-def page_lines(page: pymupdf.Page, page_no: int) -> list[Line]:
-    """Read, group and order one page's text; an empty list means the page has no text layer."""
-    return lines_from_spans(read_spans(page), page_no)
+def page_lines(page: pymupdf.Page, page_no: int, fonts: FontMeter | None = None) -> list[Line]:
+    """Read, group and order one page's text; an empty list means the page has no text layer.
+    `fonts` carries the document's monospace verdicts from page to page."""
+    spans = read_spans(page)
+    (fonts or FontMeter()).apply(page, spans)
+    return lines_from_spans(spans, page_no)
 
 
 def lines_from_spans(spans: list[Span], page_no: int) -> list[Line]:

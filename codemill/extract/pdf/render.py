@@ -89,11 +89,11 @@ _COUNTER = re.compile(r"(?:\d+(?:\.\d+)*\.?|[A-Z]\.\d+(?:\.\d+)*)")
 
 
 def _counter_first(line) -> bool:
-    """The line starts with a section number set apart from the title by at least half an em."""
+    """The line starts with a section number set apart from the title by more than a word space (0.4 em)."""
     spans = [s for s in line.spans if s.text.strip()]
     if len(spans) < 2 or not _COUNTER.fullmatch(spans[0].text.strip()):
         return False
-    return spans[1].x0 - spans[0].x1 >= 0.5 * spans[0].size
+    return spans[1].x0 - spans[0].x1 >= 0.4 * spans[0].size
 
 
 def _listing(block: Block, style: DocumentStyle) -> list[str]:

@@ -129,10 +129,17 @@ def read_spans(page: pymupdf.Page) -> list[Span]:
     return spans
 
 
+def _wide_space(raw: dict) -> bool:
+    """A lone space glyph wider than a word space (a quad after a section number) stays a gap of its own."""
+    return raw["text"] == " " and raw["bbox"][2] - raw["bbox"][0] > 0.4 * raw["size"]
+
+
 def _touches(prev: dict, raw: dict) -> bool:
     size = raw["size"]
     return (
-        raw["font"] == prev["font"]
+        not _wide_space(prev)
+        and not _wide_space(raw)
+        and raw["font"] == prev["font"]
         and size == prev["size"]
         and raw["flags"] == prev["flags"]
         and abs(raw["bbox"][0] - prev["bbox"][2]) < 0.1 * size

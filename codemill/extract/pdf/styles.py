@@ -17,6 +17,7 @@ class DocumentStyle:
     """What the body text looks like, so that headings and code can be told apart from it."""
 
     body_size: float = 10.0
+    body_family: str = ""
     body_pitch: float = 12.0
     code_pitch: float = 12.0  # line pitch of code set at the body size
     code_pitches: dict[float, float] = field(default_factory=dict)  # code size -> its line pitch
@@ -37,14 +38,26 @@ class DocumentStyle:
         return self.code_pitch * size / self.body_size
 
 
-def heading_style(line: Line) -> tuple[float, bool]:
-    """The style a heading's level is decided from: its size (to half a point) and boldness."""
-    return (round(line.size * 2) / 2, line.share("bold") > 0.5)
+def heading_style(line: Line) -> tuple[float, bool, str]:
+    """The style a heading's level is decided from: its size (to half a point), boldness and font family."""
+    return (round(line.size * 2) / 2, line.share("bold") > 0.5, _main_family(line))
+
+
+def font_family(font: str) -> str:
+    """'ABCDEF+NimbusSanL-Bold' -> 'nimbussanl': the family without subset tag and style suffix."""
+    return font.split("+")[-1].split("-")[0].split(",")[0].lower()
+
+
+def _main_family(line: Line) -> str:
+    """The family of the line's longest prose span (an inline code word does not change the style)."""
+    prose = [s for s in line.spans if not s.mono and s.text.strip()] or line.spans
+    return font_family(max(prose, key=lambda s: len(s.text)).font)
 
 
 def measure(lines: list[Line]) -> DocumentStyle:
     """Body size from the most common size of prose characters; pitches and monospace widths."""
     prose_sizes: Counter = Counter()
+    families: Counter = Counter()
     widths: dict[float, list[float]] = {}
     for line in lines:
         for span in line.spans:
@@ -53,11 +66,14 @@ def measure(lines: list[Line]) -> DocumentStyle:
                 widths.setdefault(span.size, []).append(span.char_width)
             elif not span.mono:
                 prose_sizes[span.size] += visible
+                families[span.font] += visible
     style = DocumentStyle()
     if prose_sizes:
         style.body_size = prose_sizes.most_common(1)[0][0]
     elif widths:
         style.body_size = max(widths, key=lambda size: len(widths[size]))
+    if families:
+        style.body_family = font_family(families.most_common(1)[0][0])
     style.mono_width = {size: median(ws) for size, ws in widths.items()}
     style.body_pitch = _pitch(lines, style, code=False)
     style.code_pitch = _pitch(lines, style, code=True)
@@ -135,7 +151,19 @@ def trusted_heading_styles(candidates: list[Line], body_size: float) -> set[tupl
     return {s for s in strong if s[1] or counts[s] >= 2 or s == largest}
 
 
-def rank_headings(styles: set[tuple]) -> dict[tuple, int]:
-    """Rank the distinct heading styles, largest first (bold before regular), into levels 1..6."""
-    ordered = sorted(styles, key=lambda s: (-s[0], not s[1]))
+def front_matter_styles(headings: list[Line], title_pages: set[int]) -> set[tuple]:
+    """Heading styles used once, on a title page (one of the first few pages, holding only a few
+    lines), and not the largest: a cover's subtitle or publisher line. They get no level of their
+    own, so they do not push every real heading one level down."""
+    sequence = [heading_style(line) for line in headings]
+    counts = Counter(sequence)
+    largest = max(sequence, default=None, key=lambda s: (s[0], s[1]))
+    return {s for s, line in zip(sequence, headings) if counts[s] == 1 and s != largest and line.page in title_pages}
+
+
+def rank_headings(styles: set[tuple], body_family: str = "") -> dict[tuple, int]:
+    """Rank the distinct heading styles, largest first (bold before regular, then a display font
+    before the body's own family, as a bold run-in title in the body font is the lesser one), into
+    levels 1..6."""
+    ordered = sorted(styles, key=lambda s: (-s[0], not s[1], s[2] == body_family, s[2]))
     return {style: min(level + 1, 6) for level, style in enumerate(ordered)}
