@@ -7,7 +7,10 @@ from pathlib import Path
 import typer
 
 from codemill import __version__
+from codemill.common import errors
 from codemill.common.console import fail
+from codemill.common.lock import folder_lock
+from codemill.common.processes import guard_processes
 from codemill.datasets.cli import data_app
 from codemill.evals.cli import compare_command, eval_command
 from codemill.extract.pdf.cli import pdf_command
@@ -21,6 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=errors.ErrorHandlingGroup,
 )
 
 
@@ -33,8 +37,11 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Print the traceback of an error, not only its one line."),
 ) -> None:
     """codemill: one pipeline from source page to eval score."""
+    if verbose:
+        errors.verbose = True
 
 
 def report_command(run_dir: Path = typer.Argument(..., help="A run folder, e.g. runs/<name>.")) -> None:
@@ -42,8 +49,11 @@ def report_command(run_dir: Path = typer.Argument(..., help="A run folder, e.g. 
     from codemill.pipeline.report import write_report
     from codemill.pipeline.report_inputs import ReportInputError
 
+    if not run_dir.is_dir():
+        raise fail(f"{run_dir}: no such run folder; give the folder of a run, e.g. runs/<name>")
     try:
-        typer.echo(write_report(run_dir))
+        with folder_lock(run_dir, option="RUN_DIR"):
+            typer.echo(write_report(run_dir))
     except ReportInputError as error:
         raise fail(str(error)) from None
 
@@ -62,6 +72,7 @@ app.command("report")(report_command)
 
 
 def main() -> None:
+    guard_processes()  # before any stage forks: children die with us, SIGTERM stops cleanly
     app()
 
 

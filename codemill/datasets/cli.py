@@ -18,15 +18,17 @@ def build_command(
 ) -> None:
     """Write <run_dir>/dataset/: parquet train/validation splits, stats, drop examples, decontamination hits, card."""
     from codemill.common.console import console, fail
+    from codemill.common.lock import folder_lock
     from codemill.config import RecipeError
     from codemill.datasets.build import build_dataset
     from codemill.recipe import load_recipe
 
     try:
         recipe = load_recipe(recipe_path)
-        if force:
-            shutil.rmtree(Path(recipe.run_dir) / "dataset.work", ignore_errors=True)
-        dataset_dir = build_dataset(recipe)
+        with folder_lock(recipe.run_dir, option="output_dir"):
+            if force:
+                shutil.rmtree(Path(recipe.run_dir) / "dataset.work", ignore_errors=True)
+            dataset_dir = build_dataset(recipe)
     except (RecipeError, FileNotFoundError, ValueError) as error:
         raise fail(str(error)) from None
     stats_path = dataset_dir / "stats.json"

@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from codemill.common.console import console, fail
+from codemill.common.lock import folder_lock
 
 
 def eval_command(
@@ -45,10 +46,12 @@ def eval_command(
         if path is not None and not path.exists():
             raise fail(f"{name}: {path} does not exist")
     try:
-        results = evaluate(out_dir, benchmark, model=model, adapter=str(adapter) if adapter else None,
-                           samples_file=samples, data_file=data_file, limit=limit, n_samples=n_samples,
-                           temperature=temperature, max_new_tokens=max_new_tokens, batch_size=batch_size,
-                           prompt_format=prompt_format, backend=backend, seed=seed, workers=workers, sandbox=sandbox)
+        with folder_lock(out_dir):
+            results = evaluate(out_dir, benchmark, model=model, adapter=str(adapter) if adapter else None,
+                               samples_file=samples, data_file=data_file, limit=limit, n_samples=n_samples,
+                               temperature=temperature, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                               prompt_format=prompt_format, backend=backend, seed=seed, workers=workers,
+                               sandbox=sandbox)
     except (EvalDataError, SandboxUnavailable) as error:
         raise fail(str(error)) from None
     scores = ", ".join(f"{k} {100 * v:.1f}%" for k, v in results["pass_at_k"].items())
@@ -64,7 +67,8 @@ def compare_command(
     from codemill.evals.problems import EvalDataError
 
     try:
-        compare_runs(run_dirs, out_dir)
+        with folder_lock(out_dir):
+            compare_runs(run_dirs, out_dir)
     except EvalDataError as error:
         raise fail(str(error)) from None
     typer.echo((out_dir / "compare.md").read_text(encoding="utf-8"))

@@ -9,6 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from codemill.common.console import console, fail
+from codemill.common.lock import folder_lock
 
 
 class RecipeOrSubcommand(TyperGroup):
@@ -56,10 +57,12 @@ def finetune_command(
         raise fail("--reset-optimizer only applies with --resume")
     if estimate:
         _print_estimate(loaded, world)
-    elif world > 1:
-        _run_distributed(recipe, loaded, world, resume, reset_optimizer)
-    else:
-        _run_single(loaded, resume, reset_optimizer)
+        return
+    with folder_lock(loaded.run_dir, option="output_dir"):
+        if world > 1:
+            _run_distributed(recipe, loaded, world, resume, reset_optimizer)
+        else:
+            _run_single(loaded, resume, reset_optimizer)
 
 
 def _print_estimate(recipe, gpus: int) -> None:

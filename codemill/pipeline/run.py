@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import fcntl
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import typer
 
 from codemill.common.console import fail
+from codemill.common.lock import folder_lock
 from codemill.config import RecipeError
+from codemill.pipeline.preflight import preflight
 from codemill.pipeline.runner import PipelineError, StageOutcome, run_stages, say
 from codemill.pipeline.stages import plan_stages
 from codemill.pipeline.state import RunState
 from codemill.recipe import load_recipe
-
-
-@contextmanager
-def run_folder_lock(run_dir: Path) -> Iterator[None]:
-    """One `codemill run` per run folder at a time: two would overwrite each other's outputs."""
-    with open(run_dir / ".run.lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            message = f"{run_dir}: another codemill run is using this run folder; wait for it to finish"
-            raise RecipeError(message) from None
-        yield
 
 
 def run_recipe(path: str | Path, force: bool = False) -> list[StageOutcome]:
@@ -37,10 +24,10 @@ def run_recipe(path: str | Path, force: bool = False) -> list[StageOutcome]:
     """
     recipe = load_recipe(path)
     run_dir = recipe.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
     stages = plan_stages(recipe)
-    say(f"codemill run: {recipe.name}, {len(stages)} stages, run folder {run_dir}")
-    with run_folder_lock(run_dir):
+    preflight(recipe, path)  # every problem at once, before anything starts
+    with folder_lock(run_dir, option="output_dir"):
+        say(f"codemill run: {recipe.name}, {len(stages)} stages, run folder {run_dir}")
         outcomes = run_stages(stages, RunState(run_dir, Path(path)), force=force)
     ran = sum(outcome.status == "ran" for outcome in outcomes)
     say(f"codemill run: finished, {ran} stage(s) ran, {len(outcomes) - ran} up to date; see {run_dir}")
@@ -59,5 +46,3 @@ def run_command(
     except PipelineError as error:
         hint = "the outputs of completed stages are kept; fix the cause and rerun to resume"
         raise fail(f"{error}\n{hint}", code=1) from None
-    except KeyboardInterrupt:
-        raise fail("interrupted; rerun the same command to resume", code=130) from None

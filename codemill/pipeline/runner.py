@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from codemill.common.console import console
+from codemill.common.errors import explain
 from codemill.pipeline.hashing import ContentHasher, digest_value
 from codemill.pipeline.state import RunState, now_iso
 
@@ -104,7 +105,7 @@ def _execute(stage: Stage, fresh: bool, state: RunState) -> None:
         state.update(stage.key, status="failed", finished=now_iso(), error=str(failure))
         raise PipelineError(stage.key, failure.subject, failure.reason) from failure
     except Exception as error:  # any stage error stops the run with its name, never a bare traceback
-        reason = f"{type(error).__name__}: {error}"
+        reason = explain(error) if isinstance(error, (OSError, UnicodeDecodeError)) else f"{type(error).__name__}: {error}"
         state.update(stage.key, status="failed", finished=now_iso(), error=reason)
         raise PipelineError(stage.key, stage.subject, reason) from error
 

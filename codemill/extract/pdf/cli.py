@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from codemill.common.console import console, fail
+from codemill.common.lock import folder_lock
 from codemill.config import RecipeError, validate_config
 
 
@@ -28,7 +29,8 @@ def pdf_command(
         options = validate_config(PdfOptions, settings, source="command line")
     except RecipeError as error:
         raise fail(str(error)) from None
-    summary = extract_pdfs(inputs, out_dir, options=options, workers=workers, force=force)
+    with folder_lock(out_dir):
+        summary = extract_pdfs(inputs, out_dir, options=options, workers=workers, force=force)
     for path, reason in summary.failed:
         console.print(f"[bold red]failed:[/] {path}: {reason}", markup=True, soft_wrap=True, highlight=False)
     console.print(

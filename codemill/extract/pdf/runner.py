@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from codemill.common.atomic import atomic_write_json, atomic_write_text
 from codemill.common.manifest import JobManifest
+from codemill.common.processes import process_pool
 from codemill.common.progress import progress
 from codemill.extract.pdf.config import PdfOptions
 from codemill.extract.pdf.document import PageBatch, PdfError, assemble, open_pdf, read_pages
@@ -38,7 +39,10 @@ def find_pdfs(inputs: list[str | os.PathLike]) -> tuple[list[Path], list[tuple[P
     missing: list[tuple[Path, str]] = []
     for item in map(Path, inputs):
         if item.is_dir():
-            found.extend(sorted(p for p in item.rglob("*") if p.suffix.lower() == ".pdf" and p.is_file()))
+            inside = sorted(p for p in item.rglob("*") if p.suffix.lower() == ".pdf" and p.is_file())
+            if not inside:
+                missing.append((item, "no .pdf files in this folder (searched recursively)"))
+            found.extend(inside)
         elif item.is_file():
             found.append(item)
         else:
@@ -190,7 +194,7 @@ def _finish(job: _Job, options: PdfOptions, out_dir: Path, manifest: JobManifest
 
 def _run_parallel(jobs, options, workers, out_dir, manifest, summary, bar) -> None:
     """Submit every chunk of every PDF; finish each PDF as soon as its last chunk is back."""
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with process_pool(workers) as pool:
         pending: dict[Future, tuple[_Job, int]] = {}
         for job in jobs:
             for start, stop in job.ranges:

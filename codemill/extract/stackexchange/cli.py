@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from codemill.common.console import console, fail
+from codemill.common.lock import folder_lock
 from codemill.config import RecipeError, validate_config
 
 
@@ -38,7 +39,8 @@ def stackexchange_command(
         options = validate_config(StackExchangeOptions, settings, source="command line")
     except RecipeError as error:
         raise fail(str(error)) from None
-    summary = extract_stackexchange(source, out_dir, options=options, workers=workers, force=force)
+    with folder_lock(out_dir):
+        summary = extract_stackexchange(source, out_dir, options=options, workers=workers, force=force)
     for path, reason in summary.failed:
         shown = reason if reason.startswith(path) else f"{path}: {reason}"
         console.print(f"[bold red]failed:[/] {shown}", markup=True, soft_wrap=True, highlight=False)

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import sqlite3
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from pathlib import Path
 
 from codemill.common.atomic import atomic_write_json
 from codemill.common.manifest import JobManifest
+from codemill.common.processes import process_pool
 from codemill.common.progress import progress
 from codemill.extract.stackexchange import spill
 from codemill.extract.stackexchange.config import StackExchangeOptions
@@ -148,8 +148,7 @@ def _run_shards(args: dict[int, tuple], workers: int):
             except Exception as error:
                 yield index, None, f"{type(error).__name__}: {error}"
         return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with process_pool(workers) as pool:
         futures = {pool.submit(write_shard, *call): index for index, call in args.items()}
         for future in as_completed(futures):
             try:
