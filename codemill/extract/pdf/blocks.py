@@ -147,7 +147,7 @@ def _continues(block: Block, line: Line, style: DocumentStyle) -> bool:
     if block.kind == "code":
         return line.kind == "code" and (not _same_place(prev, line) or _blank_lines(prev, line, style) >= 0)
     if block.kind == "heading":
-        if line.kind != "heading" or heading_style(line) != heading_style(prev):
+        if line.kind != "heading" or heading_style(line)[:2] != heading_style(prev)[:2]:
             return False
         if not _same_place(prev, line):
             return line.text[:1].islower()  # a title broken by a column or page break
@@ -240,6 +240,6 @@ def _promote_bold_line(block: Block, style: DocumentStyle) -> Block:
     text = " ".join(line.text.strip() for line in block.lines)
     if any(line.share("bold") < 0.95 or line.size < style.body_size - 0.5 for line in block.lines) or len(text) > 100:
         return block
-    if not re.search(r"[^\W\d_]", text) or re.search(r"[.,;:]$", text) or re.search(r"\s\d{1,4}$", text):
-        return block  # a bold line ending in a page number is a table-of-contents entry
+    if not re.search(r"[^\W\d_]", text) or re.search(r"[.,;:]$", text):
+        return block
     return Block("heading", list(block.lines))

@@ -54,6 +54,11 @@ def mark_furniture(pages: list[list[Line]], heights: list[float]) -> int:
     slots: set[tuple] = set()
     marked = 0
     numbered = _numbered_edges(cands, min_repeats)
+    for lines in pages:
+        for line in lines:
+            if _CONTINUED.match(line.text.strip()):
+                line.kind = "furniture"
+                marked += 1
     for page_index, page in enumerate(cands):
         repeated = [
             (edge, line)
@@ -81,6 +86,8 @@ def mark_furniture(pages: list[list[Line]], heights: list[float]) -> int:
     return marked
 
 
+# a listing or table broken across pages says so (Sphinx, LaTeX longtable); the note is not content
+_CONTINUED = re.compile(r"^[(\[]?(?:continued|continues) (?:on|from) (?:the )?(?:next|previous|following|preceding) page[)\].]?$", re.IGNORECASE)
 _EDGE_NUMBER = re.compile(r"^\s*(\d{1,4})\b(?!\.\d)|(?<![\d.])\b(\d{1,4})\s*$")
 
 

@@ -111,7 +111,7 @@ def _fenced(lines: list[str], language: str | None) -> str:
 
 def _render_block(block: Block, style: DocumentStyle, vocabulary: set[str], depth: int) -> str:
     if block.kind == "heading":
-        level = style.heading_levels.get(heading_style(block.first), 6)
+        level = style.level_of(heading_style(block.first))
         return "#" * level + " " + paragraph_markdown(block.lines, vocabulary, plain=True)
     if block.kind == "footnote":
         text = paragraph_markdown(block.lines, vocabulary)

@@ -31,6 +31,13 @@ class DocumentStyle:
             return self.mono_width[size]
         return 0.6 * size  # the usual advance of a monospace glyph, in ems
 
+    def level_of(self, heading: tuple) -> int:
+        """A heading style's level; a style not ranked (a heading line set all in code) takes the
+        level of a ranked style of the same size and weight."""
+        if heading in self.heading_levels:
+            return self.heading_levels[heading]
+        return min((level for s, level in self.heading_levels.items() if s[:2] == heading[:2]), default=6)
+
     def code_pitch_at(self, size: float) -> float:
         """Line pitch of code set at `size`: measured for that size, else scaled from the body-size code."""
         if size in self.code_pitches:
@@ -49,9 +56,10 @@ def font_family(font: str) -> str:
 
 
 def _main_family(line: Line) -> str:
-    """The family of the line's longest prose span (an inline code word does not change the style)."""
-    prose = [s for s in line.spans if not s.mono and s.text.strip()] or line.spans
-    return font_family(max(prose, key=lambda s: len(s.text)).font)
+    """The family of the line's longest prose span (an inline code word does not change the style);
+    empty for a line set all in code."""
+    prose = [s for s in line.spans if not s.mono and s.text.strip()]
+    return font_family(max(prose, key=lambda s: len(s.text)).font) if prose else ""
 
 
 def measure(lines: list[Line]) -> DocumentStyle:
@@ -165,5 +173,6 @@ def rank_headings(styles: set[tuple], body_family: str = "") -> dict[tuple, int]
     """Rank the distinct heading styles, largest first (bold before regular, then a display font
     before the body's own family, as a bold run-in title in the body font is the lesser one), into
     levels 1..6."""
+    styles = {s for s in styles if s[2] or not any(o[:2] == s[:2] and o[2] for o in styles)}  # all-code lines borrow
     ordered = sorted(styles, key=lambda s: (-s[0], not s[1], s[2] == body_family, s[2]))
     return {style: min(level + 1, 6) for level, style in enumerate(ordered)}
