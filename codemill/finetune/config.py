@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, PositiveInt, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from codemill.config import StrictModel
 
@@ -28,7 +29,7 @@ class ModelConfig(StrictModel):
 
     name_or_path: str | None = None
     tiny: TinyModelConfig | None = None
-    chat_template: Literal["chatml", "plain"] | None = None  # None: the tokenizer's own template
+    chat_template: str | None = None  # chatml, plain, or a .jinja/.j2 file; None: the tokenizer's own template
     trust_remote_code: bool = False
     attn_implementation: Literal["auto", "sdpa", "eager", "flash_attention_2"] = "auto"
 
@@ -38,6 +39,14 @@ class ModelConfig(StrictModel):
             raise ValueError("set either name_or_path or tiny, not both")
         return self
 
+    @field_validator("chat_template")
+    @classmethod
+    def _template_name_or_file(cls, value: str | None) -> str | None:
+        if value is not None and value not in NAMED_CHAT_TEMPLATES and not value.endswith((".jinja", ".j2")):
+            raise PydanticCustomError("chat_template", "must be one of chatml, plain or a .jinja/.j2 template file")
+        return value
+
+
 
 class LoraSettings(StrictModel):
     r: PositiveInt = 16
@@ -46,6 +55,7 @@ class LoraSettings(StrictModel):
     target_modules: list[str] | Literal["all-linear"] = "all-linear"
     rslora: bool = False
     modules_to_save: list[str] = []  # trained in full and saved with the adapter (e.g. lm_head, embed_tokens)
+    init: Literal["default", "gaussian", "pissa", "olora", "loftq"] = "default"  # peft init_lora_weights
 
 
 class WandbSettings(StrictModel):
@@ -89,3 +99,21 @@ class FinetuneConfig(StrictModel):
     gpus: PositiveInt = 1
     distributed: Literal["auto", "ddp", "fsdp"] = "auto"  # auto: FSDP for QLoRA, DDP otherwise
     gpu_memory_gb: float | None = Field(default=None, gt=0)  # the GPU you plan to use, for the fit warning
+    neftune_noise_alpha: float | None = Field(default=None, gt=0)  # NEFTune: noise on the input embeddings
+    activation_offloading: bool = False  # GPU only: keep checkpointed activations in CPU memory
+    load_best_checkpoint: bool = False  # end with the checkpoint of lowest eval_loss (needs eval_steps)
+    early_stopping_patience: PositiveInt | None = None  # stop after N evaluations without a better eval_loss
+    early_stopping_threshold: float = Field(default=0.0, ge=0)  # the improvement that counts as better
+
+    @model_validator(mode="after")
+    def _selection_needs_evaluation(self) -> "FinetuneConfig":
+        wanted = [key for key, on in (("load_best_checkpoint", self.load_best_checkpoint),
+                                      ("early_stopping_patience", self.early_stopping_patience)) if on]
+        if wanted and self.eval_steps is None:
+            raise ValueError(f"{wanted[0]}: needs eval_steps (checkpoints are compared on eval_loss)")
+        if wanted and self.save_steps % self.eval_steps:
+            raise ValueError(f"{wanted[0]}: save_steps ({self.save_steps}) must be a multiple of eval_steps "
+                             f"({self.eval_steps}) so every compared evaluation has a checkpoint")
+        if self.lora.init == "loftq" and self.method != "qlora":
+            raise ValueError("lora.init: loftq initialises the adapter against the 4-bit base; use it with method: qlora")
+        return self

@@ -69,9 +69,16 @@ def load_tokenizer(recipe, model_path: str, chat_data: bool):
     return tokenizer
 
 
+# peft's init_lora_weights for `lora.init`; PiSSA by a fast randomised SVD (seeded), LoftQ applied after loading
+LORA_INIT = {"default": True, "gaussian": "gaussian", "pissa": "pissa_niter_16", "olora": "olora", "loftq": True}
+# inits that rewrite the base weights: the adapter is saved converted, for the untouched base
+CONVERTED_INITS = ("pissa", "olora")
+
+
 def lora_config(finetune) -> LoraConfig:
     lora = finetune.lora
     return LoraConfig(
+        init_lora_weights=LORA_INIT[lora.init],
         r=lora.r,
         lora_alpha=lora.alpha,
         lora_dropout=lora.dropout,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 from accelerate import PartialState
+from transformers import EarlyStoppingCallback, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 from trl import SFTConfig
 
@@ -24,6 +25,7 @@ from codemill.finetune.data import load_training_data
 from codemill.finetune.generation import base_generation_config, generation_config
 from codemill.finetune.estimate import GIB, estimate_recipe, recipe_batch_size, uses_fsdp
 from codemill.finetune.model_loading import (
+    CONVERTED_INITS,
     adapter_in_compute_dtype,
     attach_adapter,
     liger_available,
@@ -91,6 +93,11 @@ def sft_config(recipe, out_dir: Path, precision: str, chat: bool, has_eval: bool
         eos_token=eos_token,
         eval_strategy="steps" if evaluate else "no",
         eval_steps=ft.eval_steps if evaluate else None,
+        load_best_model_at_end=evaluate and (ft.load_best_checkpoint or ft.early_stopping_patience is not None),
+        metric_for_best_model="eval_loss",
+        greater_is_better=False,
+        neftune_noise_alpha=ft.neftune_noise_alpha,
+        activation_offloading=ft.activation_offloading,
         save_strategy="steps",
         save_steps=ft.save_steps,
         save_total_limit=ft.save_total_limit,
@@ -155,7 +162,38 @@ def adapter_checksum(model) -> str:
     return digest.hexdigest()
 
 
-def save_adapter(trainer, tokenizer, generation, out_dir: Path) -> None:
+def check_options(recipe, has_validation: bool) -> None:
+    """Options that cannot work on this machine or data, refused before the model is loaded."""
+    ft = recipe.finetune
+    if (ft.load_best_checkpoint or ft.early_stopping_patience) and not has_validation:
+        key = "early_stopping_patience" if ft.early_stopping_patience else "load_best_checkpoint"
+        raise FinetuneError(f"finetune.{key}: the dataset has no validation split to compute eval_loss on; "
+                            "build one (data.split) or turn the option off")
+    if ft.activation_offloading and not torch.cuda.is_available():
+        raise FinetuneError("finetune.activation_offloading: moves activations from GPU to CPU memory and needs a "
+                            "CUDA GPU; set it to false here")
+
+
+def prepare_adapter_init(trainer, recipe, out_dir: Path, resuming: bool) -> Path | None:
+    """PiSSA/OLoRA rewrite the base weights: keep the initial adapter to convert the final one against.
+    LoftQ (QLoRA) re-initialises the adapter against the 4-bit base's quantisation error."""
+    init = recipe.finetune.lora.init
+    if init == "loftq" and not resuming:
+        from peft import replace_lora_weights_loftq
+
+        replace_lora_weights_loftq(trainer.model)
+    if init not in CONVERTED_INITS:
+        return None
+    initial = out_dir / "initial_adapter"
+    if not resuming and trainer.is_world_process_zero():
+        config = trainer.model.peft_config["default"]
+        config.init_lora_weights, chosen = True, config.init_lora_weights
+        trainer.model.save_pretrained(str(initial))
+        config.init_lora_weights = chosen
+    return initial
+
+
+def save_adapter(trainer, tokenizer, generation, out_dir: Path, initial: Path | None = None) -> None:
     """Every rank calls the trainer's save (FSDP gathers a full adapter state dict); the main process
     adds tokenizer and generation config and renames the finished folder into place."""
     state = process_state()
@@ -168,6 +206,8 @@ def save_adapter(trainer, tokenizer, generation, out_dir: Path) -> None:
     trainer.save_model(str(staging))
     state.wait_for_everyone()
     if state.is_main_process:
+        if initial is not None:  # the adapter in plain LoRA form (twice the rank) for the original base
+            trainer.model.save_pretrained(str(staging), path_initial_model_for_weight_conversion=str(initial))
         (staging / "training_args.bin").unlink(missing_ok=True)
         tokenizer.save_pretrained(staging)
         generation.save_pretrained(staging)
@@ -252,6 +292,7 @@ def finetune(recipe, resume: bool = False, callbacks: tuple = (), reset_optimize
         tokenizer = load_tokenizer(recipe, model_path, chat)
     except (ValueError, OSError) as error:
         raise FinetuneError(str(error)) from None
+    check_options(recipe, validation is not None)
     checkpoint, changes = start_or_resume(recipe, out_dir, resume, reset_optimizer)
     turn_end = turn_end_token(tokenizer) if chat else None
     generation = generation_config(tokenizer, turn_end, base_generation_config(model_path, recipe.model.trust_remote_code))
@@ -259,6 +300,10 @@ def finetune(recipe, resume: bool = False, callbacks: tuple = (), reset_optimize
     batch = training_batch_size(recipe, model_path, state.num_processes)
     model, peft_config = build_model(recipe, model_path, precision, state.num_processes > 1 and uses_fsdp(recipe.finetune))
     guard = NonFiniteLossGuard()
+    ft = recipe.finetune
+    extra = [EarlyStoppingCallback(ft.early_stopping_patience, ft.early_stopping_threshold)
+             ] if ft.early_stopping_patience and validation is not None and ft.eval_steps else []
+    set_seed(ft.seed)  # the adapter's initialisation (and PiSSA's randomised SVD) repeats on resume
     trainer = LeanSFTTrainer(
         model=model,
         args=sft_config(recipe, out_dir, precision, chat, validation is not None, eos_token=turn_end, batch_size=batch),
@@ -266,18 +311,19 @@ def finetune(recipe, resume: bool = False, callbacks: tuple = (), reset_optimize
         eval_dataset=validation if recipe.finetune.eval_steps else None,
         processing_class=tokenizer,
         peft_config=peft_config,
-        callbacks=[guard, MetricsWriter(out_dir / "metrics.jsonl"), *callbacks],
+        callbacks=[guard, MetricsWriter(out_dir / "metrics.jsonl"), *extra, *callbacks],
         token_metrics=recipe.finetune.token_metrics,
     )
     if checkpoint is not None and reset_optimizer:
         skip_optimizer_restore(trainer)
         trainer.add_callback(ScheduleAtCheckpointStep())
+    initial = prepare_adapter_init(trainer, recipe, out_dir, resuming=checkpoint is not None)
     trainer.train(resume_from_checkpoint=checkpoint)
     write_rank_summary(trainer, out_dir)
     if trainer.is_world_process_zero():
         finish_logs(trainer, recipe, out_dir)
     raise_if_stopped(guard, out_dir)
-    save_adapter(trainer, tokenizer, generation, out_dir)
+    save_adapter(trainer, tokenizer, generation, out_dir, initial)
     if trainer.is_world_process_zero():
         info = {"base_model": model_path, "method": recipe.finetune.method, "precision": precision,
                 "world_size": state.num_processes, "global_step": trainer.state.global_step,
