@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, field_validator
 
 from codemill.config import StrictModel
 
@@ -38,3 +38,9 @@ class EvalConfig(StrictModel):
     backend: Literal["auto", "transformers", "vllm"] = "auto"
     seed: int = 0
     sandbox: SandboxConfig = SandboxConfig()
+
+    @field_validator("sandbox", mode="before")
+    @classmethod
+    def _backend_shorthand(cls, value):
+        """`sandbox: none` (or any backend name) is short for `sandbox: {backend: none}`."""
+        return {"backend": value} if isinstance(value, str) else value

@@ -1,32 +1,103 @@
-"""The weaker backends still run samples and block the network; what they lack is recorded loudly."""
+"""Backend choice: programs run as the reference harnesses run them; no backend means refusal unless
+`none` is asked for explicitly; the active layers are recorded; a layer that fails to load stops the sample."""
+
+import json
 
 import pytest
+from typer.testing import CliRunner
 
-from codemill.evals.sandbox import Job, Limits, SandboxPool, detect
+from codemill.cli import app
+from codemill.config import RecipeError, validate_config
+from codemill.evals.config import EvalConfig
+from codemill.evals.sandbox import Job, Limits, SandboxPool, SandboxUnavailable, detect
 
-PROGRAMS = {"honest": "assert sorted([3, 1, 2]) == [1, 2, 3]",
-            "socket": "import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=2)"}
+SOLUTION = "def add(a, b):\n    return a + b\n\n\ndef main():\n    print(add(1, 2))\n    return 0\n"
+TESTS = "\n\ndef check(candidate):\n    assert candidate(2, 3) == 5\n\n\ncheck(add)\n"
+MAIN_BLOCKS = {
+    "input": "if __name__ == '__main__':\n    a, b = map(int, input().split())\n    print(add(a, b))\n",
+    "wrong_example_assert": "if __name__ == \"__main__\":\n    assert add(1, 1) == 3\n",
+    "sys_exit_main": "if __name__ == '__main__':\n    import sys\n    sys.exit(main())\n",
+    "raise_system_exit": "if __name__ == '__main__':\n    raise SystemExit(1)\n",
+}
 
 
-@pytest.mark.parametrize("backend", ["unshare", "none"])
-def test_weaker_backends_run_samples_and_record_their_gaps(backend):
+def _run(isolation, programs: dict[str, str]) -> dict:
+    with SandboxPool(1, Limits(wall_s=3.0), isolation) as pool:
+        return {outcome.key: outcome for outcome in pool.map(Job(key, program) for key, program in programs.items())}
+
+
+@pytest.fixture(scope="module")
+def isolation():
     try:
-        isolation = detect(backend)
-    except RuntimeError as error:
+        return detect()
+    except SandboxUnavailable as error:
         pytest.skip(str(error))
-    assert isolation.backend == backend and isolation.warnings
-    with SandboxPool(1, Limits(wall_s=3.0), isolation) as pool:
-        outcomes = {o.key: o for o in pool.map(Job(key, program) for key, program in PROGRAMS.items())}
+
+
+def test_a_trailing_main_block_does_not_run(isolation):
+    programs = {key: SOLUTION + block + TESTS for key, block in MAIN_BLOCKS.items()}
+    programs["wrong_solution"] = SOLUTION.replace("a + b", "a - b") + MAIN_BLOCKS["sys_exit_main"] + TESTS
+    programs["class_helpers"] = ("from dataclasses import dataclass\nfrom typing import NamedTuple\nimport enum\n"
+                                 "@dataclass\nclass P:\n    x: int\nclass N(NamedTuple):\n    a: int\n"
+                                 "class E(enum.Enum):\n    A = 1\nassert P(1).x == N(1).a == E.A.value == 1\n")
+    outcomes = _run(isolation, programs)
+    for key in [*MAIN_BLOCKS, "class_helpers"]:
+        assert outcomes[key].status == "pass", outcomes[key]
+    assert outcomes["wrong_solution"].status == "fail"
+
+
+def test_the_chosen_backend_contains_and_records_its_layers(isolation):
+    record = isolation.record()
+    assert record["backend"] in ("bwrap", "unshare")
+    for layer in ("network", "filesystem", "private_tmp", "processes", "rlimits", "seccomp"):
+        assert layer in record["active_layers"], record
+
+
+def test_without_any_backend_auto_refuses_and_says_how_to_fix_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # neither bwrap nor unshare can be found
+    with pytest.raises(SandboxUnavailable) as refused:
+        detect("auto")
+    message = str(refused.value)
+    assert "apt-get install bubblewrap" in message and "sandbox: none" in message and "\n" not in message
+    with pytest.raises(SandboxUnavailable, match="'unshare' was asked for"):
+        detect("unshare")
+
+
+def test_the_command_refuses_unless_sandbox_none_is_given(monkeypatch, tmp_path, tiny_problem_file):
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text("".join(json.dumps({"task_id": f"Tiny/{i}", "completion": c}) + "\n"
+                               for i, c in enumerate(["    return a + b\n", "    return x\n"])))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    command = ["eval", "--samples", str(samples), "--data-file", str(tiny_problem_file), "--workers", "1"]
+    refused = CliRunner().invoke(app, command + ["-o", str(tmp_path / "refused")])
+    assert refused.exit_code == 1 and "install bubblewrap" in refused.output, refused.output
+    assert not (tmp_path / "refused" / "results.json").exists()
+    allowed = CliRunner().invoke(app, command + ["-o", str(tmp_path / "open"), "--sandbox", "none"])
+    assert allowed.exit_code == 0, allowed.output
+    record = json.loads((tmp_path / "open" / "results.json").read_text())["settings"]["sandbox"]
+    assert record["backend"] == "none"
+    assert {"network", "filesystem", "processes"} <= set(record["missing_layers"])
+    assert "rlimits" in record["active_layers"] and record["warnings"]
+
+
+def test_none_runs_samples_with_the_process_layers_only():
+    isolation = detect("none")
+    outcomes = _run(isolation, {"honest": "assert sorted([3, 1, 2]) == [1, 2, 3]",
+                                "socket": "import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=2)"})
     assert outcomes["honest"].status == "pass"
-    assert outcomes["socket"].status == "error"  # network namespace or, under "none", the seccomp filter
-    expected_gap = "NOT isolated" if backend == "none" else "NOT read-only"
-    assert expected_gap in str(isolation.record())
+    assert outcomes["socket"].status == "error"  # the seccomp filter still refuses the socket
 
 
-def test_a_layer_that_fails_to_load_stops_the_sample_before_it_runs():
-    isolation = detect()
+def test_the_recipe_key_accepts_a_backend_name_or_a_mapping():
+    assert validate_config(EvalConfig, {"sandbox": "none"}).sandbox.backend == "none"
+    assert validate_config(EvalConfig, {"sandbox": {"backend": "unshare", "workers": 2}}).sandbox.backend == "unshare"
+    with pytest.raises(RecipeError, match="sandbox.backend"):
+        validate_config(EvalConfig, {"sandbox": "chroot"})
+
+
+def test_a_layer_that_fails_to_load_stops_the_sample_before_it_runs(isolation):
+    isolation = detect(isolation.backend)
     isolation.seccomp_hex = "00" * 8  # one instruction and no return: the kernel rejects it
-    with SandboxPool(1, Limits(wall_s=3.0), isolation) as pool:
-        [outcome] = list(pool.map([Job("guarded", "print('ran')")]))
+    [outcome] = _run(isolation, {"guarded": "print('ran')"}).values()
     assert outcome.status == "error" and "sandbox setup failed" in outcome.error
     assert "ran" not in outcome.output

