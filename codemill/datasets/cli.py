@@ -21,15 +21,18 @@ def build_command(
     from codemill.common.lock import folder_lock
     from codemill.config import RecipeError
     from codemill.datasets.build import build_dataset
+    from codemill.datasets.synthesize.teachers import TeacherError
+    from codemill.pipeline.preflight import preflight
     from codemill.recipe import load_recipe
 
     try:
         recipe = load_recipe(recipe_path)
+        preflight(recipe, recipe_path, stages={"data"})
         with folder_lock(recipe.run_dir, option="output_dir"):
             if force:
                 shutil.rmtree(Path(recipe.run_dir) / "dataset.work", ignore_errors=True)
             dataset_dir = build_dataset(recipe)
-    except (RecipeError, FileNotFoundError, ValueError) as error:
+    except (RecipeError, FileNotFoundError, ValueError, TeacherError) as error:
         raise fail(str(error)) from None
     stats_path = dataset_dir / "stats.json"
     if recipe.data.executor != "local":
@@ -42,3 +45,29 @@ def build_command(
         f" {len(stats['malformed'])} malformed input records skipped"
     )
     typer.echo(str(dataset_dir))
+
+
+@data_app.command("synthesize")
+def synthesize_command(
+    recipe_path: Path = typer.Argument(..., help="Recipe YAML with `sources` and a `data.synthesize` section."),
+) -> None:
+    """Make teacher samples from textbook chunks, run their code, write <run_dir>/synthesize/ (replies are cached)."""
+    from codemill.common.console import console, fail
+    from codemill.common.lock import folder_lock
+    from codemill.config import RecipeError
+    from codemill.datasets.synthesize import synthesize
+    from codemill.recipe import load_recipe
+
+    try:
+        recipe = load_recipe(recipe_path)
+        if recipe.data.synthesize is None:
+            raise RecipeError(f"{recipe_path}: data.synthesize: not set; add a teacher and tasks (see docs/datasets.md)")
+        with folder_lock(recipe.run_dir, option="output_dir"):
+            summary = synthesize(recipe, say=lambda line: console.print(line, markup=False))
+    except (RecipeError, FileNotFoundError, ValueError) as error:
+        raise fail(str(error)) from None
+    dropped = {k.removeprefix("dropped_"): v for k, v in summary.items() if k.startswith("dropped_")}
+    console.print(f"synthesize: {summary['requests']} requests ({summary['sent']} sent, {summary['cache_hits']} cached),"
+                  f" {summary['made']} well-formed, {summary.get('checked', 0)} checked, {summary['kept']} kept;"
+                  f" dropped: {dropped or 'none'}", markup=False)
+    typer.echo(str(Path(recipe.run_dir) / "synthesize"))

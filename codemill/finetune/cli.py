@@ -55,9 +55,16 @@ def finetune_command(
     world = gpus or loaded.finetune.gpus
     if reset_optimizer and not resume:
         raise fail("--reset-optimizer only applies with --resume")
+    from codemill.pipeline.preflight import preflight, settle_hub_mode
+
     if estimate:
+        settle_hub_mode()  # offline, the cached config.json is read at once instead of after retries
         _print_estimate(loaded, world)
         return
+    try:
+        preflight(loaded, recipe, stages={"finetune"})
+    except RecipeError as error:
+        raise fail(str(error)) from None
     with folder_lock(loaded.run_dir, option="output_dir"):
         if world > 1:
             _run_distributed(recipe, loaded, world, resume, reset_optimizer)
@@ -67,15 +74,18 @@ def finetune_command(
 
 def _print_estimate(recipe, gpus: int) -> None:
     from codemill.finetune.base_model import resolve_base_model
-    from codemill.finetune.estimate import estimate_recipe
+    from codemill.finetune.estimate import BatchSizeError, estimate_recipe
 
     try:
         model_path = resolve_base_model(recipe)
         result = estimate_recipe(recipe, model_path, gpus)
+    except BatchSizeError as error:
+        raise fail(str(error)) from None
     except (OSError, ValueError) as error:
         raise fail(f"cannot read the model config of {recipe.model.name_or_path or 'the tiny model'}: {error}") from None
     ft = recipe.finetune
-    typer.echo(f"{recipe.name}: {ft.method}, seq_len {ft.seq_len}, batch {ft.batch_size}, "
+    batch = f"auto -> {result.batch_size}" if ft.batch_size == "auto" else ft.batch_size
+    typer.echo(f"{recipe.name}: {ft.method}, seq_len {ft.seq_len}, batch {batch}, "
                f"checkpointing {'on' if ft.gradient_checkpointing else 'off'}, model {model_path}")
     for line in result.lines():
         typer.echo("  " + line)

@@ -109,3 +109,18 @@ def test_downloads_larger_than_the_free_disk_are_one_line(tmp_path, monkeypatch)
     (line,) = _disk_problems(1 << 60)
     assert line.startswith("sources: the downloads need") and "CODEMILL_CACHE" in line
     assert _disk_problems(1) == []
+
+
+def test_estimate_works_offline_once_the_model_config_is_cached(tmp_path):
+    from transformers import Qwen2Config
+
+    from tests.hubcache import snapshot
+
+    env = _offline_env(tmp_path)
+    small = Qwen2Config(hidden_size=256, intermediate_size=512, num_hidden_layers=2, num_attention_heads=4,
+                        num_key_value_heads=2, vocab_size=1024)  # only where the config is read from matters here
+    small.save_pretrained(snapshot(tmp_path / "hf", "Qwen/Qwen2.5-Coder-7B"))
+    run = subprocess.run([sys.executable, "-m", "codemill.cli", "finetune", "recipes/qwen2.5-coder-7b-qlora-t4.yaml",
+                          "--estimate"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "model Qwen/Qwen2.5-Coder-7B" in run.stdout and "total/GPU" in run.stdout
