@@ -28,7 +28,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from codemill.evals.problems import load_problems
+from codemill.benchmarks import load_benchmark
 from codemill.evals.sandbox import Job, Limits, SandboxPool, detect
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "evals" / "HumanEval.jsonl.gz"
@@ -37,7 +37,7 @@ WRONG_BODY = "    return None\n"
 
 def programs() -> list[tuple[str, str, bool]]:
     """(key, program, should_pass) for every canonical solution and one wrong variant per task."""
-    problems = load_problems("humaneval", DATA)
+    problems = load_benchmark("humaneval", DATA).problems
     right = [(p.task_id, p.program(p.reference), True) for p in problems]
     wrong = [(p.task_id + "/wrong", p.program(WRONG_BODY), False) for p in problems]
     return right + wrong
@@ -127,7 +127,7 @@ def generation_benchmark(repeats: int, batch_size: int = 8, prompts_n: int = 16,
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-    problems = load_problems("humaneval", DATA, limit=prompts_n)
+    problems = load_benchmark("humaneval", DATA, limit=prompts_n).problems
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()

