@@ -2,7 +2,8 @@
 run under each isolation backend this machine has, against the unprotected `none` backend in the same run.
 
 Each backend must pass 164/164 HumanEval and 500/500 MBPP references; the script prints, per backend,
-the median time to start a 2-worker pool and to run all 664 programs, and the ratio to `none`.
+the median time to start a 2-worker pool and to run all 664 programs, and the ratio to `none`. The
+backends take turns within each repeat, so load from other jobs on the machine falls on all of them.
 
     .venv/bin/python benchmarks/sandbox_overhead.py [--repeats 3] [--workers 2]
 """
@@ -15,16 +16,16 @@ import sys
 import time
 from pathlib import Path
 
-from codemill.evals.problems import load_problems
+from codemill.benchmarks import load_benchmark
 from codemill.evals.sandbox import Job, Limits, SandboxPool, SandboxUnavailable, detect
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "evals"
 
 
 def references() -> dict[str, list[Job]]:
-    humaneval = load_problems("humaneval", DATA / "HumanEval.jsonl.gz")
-    mbpp = load_problems("mbpp", DATA / "mbpp.jsonl")
-    return {name: [Job(p.task_id, p.program(p.reference), 20.0) for p in problems]
+    humaneval = load_benchmark("humaneval", DATA / "HumanEval.jsonl.gz").problems
+    mbpp = load_benchmark("mbpp", DATA / "mbpp.jsonl").problems
+    return {name: [Job(p.task_id, p.program(p.reference), 60.0) for p in problems]
             for name, problems in (("humaneval", humaneval), ("mbpp", mbpp))}
 
 
@@ -61,17 +62,19 @@ def main() -> None:
             backends.append(backend)
         except SandboxUnavailable as error:
             print(f"{backend}: not available here ({error})")
-    print(f"{total} reference programs, {args.workers} workers, median of {args.repeats}")
-    medians = {}
-    for backend in backends:
-        starts, runs, scores = [], [], {}
-        for _ in range(args.repeats):
-            start_s, run_s, scores = run(backend, suites, args.workers)
-            starts.append(start_s)
-            runs.append(run_s)
-        medians[backend] = (statistics.median(starts), statistics.median(runs))
-        print(f"{backend:8s} scores {scores}  pool start {medians[backend][0]:.2f} s  "
-              f"run {medians[backend][1]:.2f} s  ({total / medians[backend][1]:.0f} programs/s)")
+    print(f"{total} reference programs, {args.workers} workers, median of {args.repeats}, backends interleaved")
+    starts = {backend: [] for backend in backends}
+    runs = {backend: [] for backend in backends}
+    scores = {}
+    for _ in range(args.repeats):
+        for backend in backends:
+            start_s, run_s, scores[backend] = run(backend, suites, args.workers)
+            starts[backend].append(start_s)
+            runs[backend].append(run_s)
+    medians = {backend: (statistics.median(starts[backend]), statistics.median(runs[backend])) for backend in backends}
+    for backend, (start_s, run_s) in medians.items():
+        print(f"{backend:8s} scores {scores[backend]}  pool start {start_s:.2f} s  run {run_s:.2f} s  "
+              f"({total / run_s:.0f} programs/s)")
     if "none" in medians:
         for backend in backends:
             ratio = medians[backend][1] / medians["none"][1]

@@ -106,6 +106,22 @@ def paired_rows(paired: Any, names: dict[str, str]) -> list[dict]:
     return rows
 
 
+def sandbox_lines(eval_dir: Path) -> list[str]:
+    """Which sandbox layers were active in each eval run, from results.json's settings.sandbox."""
+    lines = []
+    for path in sorted(eval_dir.glob("*/*/results.json")):
+        try:
+            results = read_json(path)
+        except ReportInputError:
+            continue
+        record = (results.get("settings") or {}).get("sandbox") if isinstance(results, dict) else None
+        if isinstance(record, dict):
+            missing = ", ".join(record.get("missing_layers") or []) or "none"
+            lines.append(f"{path.parent.parent.name}/{path.parent.name}: backend {record.get('backend', '?')}; "
+                         f"active: {', '.join(record.get('active_layers') or []) or '?'}; missing: {missing}")
+    return lines
+
+
 def eval_section(run_dir: Path, compare: Any) -> dict | None:
     """Pass rates per benchmark and run, from compare.json or, failing that, the raw eval results."""
     path = run_dir / "compare" / "compare.json"
@@ -120,6 +136,7 @@ def eval_section(run_dir: Path, compare: Any) -> dict | None:
         "chart": pass_rate_chart(scores),
         "paired": rows,
         "paired_other": flatten(paired) if paired and not rows else [],
+        "sandbox": sandbox_lines(run_dir / "eval"),
     }
 
 

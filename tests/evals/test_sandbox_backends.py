@@ -10,6 +10,7 @@ from codemill.cli import app
 from codemill.config import RecipeError, validate_config
 from codemill.evals.config import EvalConfig
 from codemill.evals.sandbox import Job, Limits, SandboxPool, SandboxUnavailable, detect
+from codemill.pipeline.report_eval import sandbox_lines
 
 SOLUTION = "def add(a, b):\n    return a + b\n\n\ndef main():\n    print(add(1, 2))\n    return 0\n"
 TESTS = "\n\ndef check(candidate):\n    assert candidate(2, 3) == 5\n\n\ncheck(add)\n"
@@ -70,14 +71,17 @@ def test_the_command_refuses_unless_sandbox_none_is_given(monkeypatch, tmp_path,
     monkeypatch.setenv("PATH", str(tmp_path))
     command = ["eval", "--samples", str(samples), "--data-file", str(tiny_problem_file), "--workers", "1"]
     refused = CliRunner().invoke(app, command + ["-o", str(tmp_path / "refused")])
-    assert refused.exit_code == 1 and "install bubblewrap" in refused.output, refused.output
+    assert refused.exit_code == 2 and "install bubblewrap" in refused.output, refused.output
     assert not (tmp_path / "refused" / "results.json").exists()
-    allowed = CliRunner().invoke(app, command + ["-o", str(tmp_path / "open"), "--sandbox", "none"])
+    out = tmp_path / "eval" / "base" / "tiny"
+    allowed = CliRunner().invoke(app, command + ["-o", str(out), "--sandbox", "none"])
     assert allowed.exit_code == 0, allowed.output
-    record = json.loads((tmp_path / "open" / "results.json").read_text())["settings"]["sandbox"]
+    record = json.loads((out / "results.json").read_text())["settings"]["sandbox"]
     assert record["backend"] == "none"
     assert {"network", "filesystem", "processes"} <= set(record["missing_layers"])
     assert "rlimits" in record["active_layers"] and record["warnings"]
+    [line] = sandbox_lines(tmp_path / "eval")  # what the run report shows
+    assert line.startswith("base/tiny: backend none;") and "missing: network, filesystem" in line
 
 
 def test_none_runs_samples_with_the_process_layers_only():
