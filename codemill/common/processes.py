@@ -68,8 +68,30 @@ def _after_fork_in_child() -> None:
     die_with_parent(os.getppid())
 
 
-def _raise_terminated(signum, frame) -> None:
-    raise Terminated()
+_deferring = 0  # > 0 while starting workers: a signal then would leave a half-started child behind
+_pending: int | None = None
+
+
+def _on_signal(signum, frame) -> None:
+    global _pending
+    if _deferring:
+        _pending = signum
+        return
+    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block ends (used while a worker process is being started)."""
+    global _deferring, _pending
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+    if not _deferring and _pending is not None:
+        signum, _pending = _pending, None
+        _on_signal(signum, None)
 
 
 def _preload_in_forkservers() -> None:
@@ -100,16 +122,26 @@ def guard_processes() -> None:
     """What every command installs first: guarded forks and forkservers; SIGTERM raises Terminated."""
     guard_forks()
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _raise_terminated)
+        signal.signal(signal.SIGTERM, _on_signal)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _on_signal)
     _preload_in_forkservers()
+
+
+class _Pool(ProcessPoolExecutor):
+    """Submitting may start a worker: Ctrl-C and SIGTERM wait until it is registered, so it can be stopped."""
+
+    def submit(self, *args, **kwargs):
+        with signals_deferred():
+            return super().submit(*args, **kwargs)
 
 
 @contextlib.contextmanager
 def process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     """A spawn-based process pool whose workers die with us and are killed, not awaited, on any error."""
     parent = os.getpid()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=die_with_parent, initargs=(parent,))
+    pool = _Pool(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                 initializer=die_with_parent, initargs=(parent,))
     try:
         yield pool
     except BaseException:
