@@ -122,12 +122,28 @@ def hub_records(repo: str, config: str | None = None, split: str | None = "test"
     kinds = {_kind(path) for path in files}
     if len(kinds) > 1:
         files = [path for path in files if _kind(path) == "parquet"]
-    from datasets import load_dataset
+    import datasets
 
+    rows, quiet = [], datasets.are_progress_bars_disabled()
+    datasets.disable_progress_bars()  # a few small files: no bars on the console
     try:
-        table = load_dataset(_kind(files[0]), data_files=[str(path) for path in files], split="train")
-    except Exception as error:  # a corrupt or unexpected file: name it, do not leak a traceback
-        raise BenchmarkError(f"hub:{repo}: cannot read {files[0].name}: {type(error).__name__}: {error}") from None
+        for group in _by_split(files).values():  # one read per split: splits may differ in column types
+            try:
+                table = datasets.load_dataset(_kind(group[0]), data_files=[str(p) for p in group], split="train")
+            except Exception as error:  # a corrupt or unexpected file: name it, do not leak a traceback
+                raise BenchmarkError(f"hub:{repo}: cannot read {group[0].name}: {type(error).__name__}: "
+                                     f"{error}") from None
+            rows += [dict(row) for row in table]
+    finally:
+        if not quiet:
+            datasets.enable_progress_bars()
     source = {"kind": "hub", "repo": repo, "config": config, "split": split or "all",
               "revision": folder.name, "files": [str(path.relative_to(folder)) for path in files]}
-    return [dict(row) for row in table], source
+    return rows, source
+
+
+def _by_split(files: list[Path]) -> dict[str, list[Path]]:
+    groups: dict[str, list[Path]] = {}
+    for path in files:
+        groups.setdefault(path.name.split("-")[0].split(".")[0], []).append(path)
+    return groups
