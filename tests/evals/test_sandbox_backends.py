@@ -2,6 +2,7 @@
 `none` is asked for explicitly; the active layers are recorded; a layer that fails to load stops the sample."""
 
 import json
+import os
 
 import pytest
 from typer.testing import CliRunner
@@ -45,6 +46,20 @@ def test_a_trailing_main_block_does_not_run(isolation):
     for key in [*MAIN_BLOCKS, "class_helpers"]:
         assert outcomes[key].status == "pass", outcomes[key]
     assert outcomes["wrong_solution"].status == "fail"
+
+
+def test_private_folders_are_emptied_between_samples(isolation):
+    trap = ("import os\nos.symlink('/dev', '/tmp/to-dev')\nos.symlink('/dev/null', '/dev/shm/to-null')\n"
+            "os.makedirs('/var/tmp/locked/inner')\nopen('/var/tmp/locked/inner/kept', 'w').write('x')\n"
+            "os.chmod('/var/tmp/locked/inner', 0)\nos.chmod('/var/tmp/locked', 0)\nopen('/tmp/kept', 'w').write('x')")
+    look = ("import os\nleft = {d: os.listdir(d) for d in ('/tmp', '/dev/shm', '/var/tmp')}\n"
+            "left['/tmp'] = [name for name in left['/tmp'] if name != os.path.basename(os.getcwd())]\n"
+            "assert left == {'/tmp': [], '/dev/shm': [], '/var/tmp': []}, left\n"
+            "assert oct(os.stat('/dev/null').st_mode & 0o777) == '0o666'")
+    outcomes = _run(isolation, {"trap": trap, "look": look})
+    assert outcomes["trap"].status == "pass", outcomes["trap"]
+    assert outcomes["look"].status == "pass", outcomes["look"]
+    assert os.stat("/dev/null").st_mode & 0o777 == 0o666
 
 
 def test_the_chosen_backend_contains_and_records_its_layers(isolation):

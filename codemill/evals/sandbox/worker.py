@@ -321,10 +321,12 @@ def _wipe(folders: list[str]) -> None:
     for folder in folders:
         for path, dirs, _files in os.walk(folder):
             for name in dirs:  # a sample may have made a folder unreadable to keep it
-                try:
-                    os.chmod(os.path.join(path, name), 0o700, follow_symlinks=False)
-                except OSError:
-                    pass
+                inside = os.path.join(path, name)
+                if not os.path.islink(inside):  # never follow a link out (to /dev, say); the sample is dead
+                    try:
+                        os.chmod(inside, 0o700)
+                    except OSError:
+                        pass
         for name in os.listdir(folder):
             path = os.path.join(folder, name)
             if os.path.isdir(path) and not os.path.islink(path):
