@@ -1,7 +1,8 @@
 """One writer per output folder: every command that writes a folder holds `<folder>/.codemill.lock`.
 
 The lock is a POSIX record lock (`fcntl.lockf`): the kernel drops it when its owner dies, and unlike
-`flock` a forked child never inherits it, so a leftover worker cannot keep a folder locked. The file
+`flock` a forked child never inherits it, so a leftover worker cannot keep a folder locked. (The owner
+must never open and close the lock file again: that would drop its lock, so it reads through its fd.) The file
 records the owner (pid, its start time from /proc, the command line) so that a refusal says who
 holds the folder and a takeover names the owner that is gone. A folder inside a locked folder (an
 `extract -o runs/x/extract/y` during `codemill run` of runs/x) is refused too, and so is the reverse.
@@ -92,9 +93,10 @@ def check_output_folder(folder: Path, option: str = "-o") -> None:
         raise OutputPathError(f"{option} {folder}: the folder is not writable; choose one you can write to")
 
 
-def _read_owner(path: Path) -> dict:
+def _read_owner(fd: int) -> dict:
+    """The owner record, read through `fd`: opening and closing the file again would drop our lock."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8") or "{}")
+        data = json.loads(os.pread(fd, 4096, 0).decode("utf-8") or "{}")
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -127,9 +129,9 @@ def _probe(lock_file: Path) -> tuple[dict, int | None] | None:
         return None
     try:
         holder = _holder_pid(fd)
+        return (_read_owner(fd), holder) if holder is not None and holder != os.getpid() else None
     finally:
         os.close(fd)
-    return (_read_owner(lock_file), holder) if holder is not None and holder != os.getpid() else None
 
 
 def _check_around(folder: Path) -> None:
@@ -171,8 +173,8 @@ def folder_lock(folder: str | os.PathLike, option: str = "-o") -> Iterator[Path]
         except OSError as error:
             if error.errno not in (errno.EACCES, errno.EAGAIN):
                 raise
-            raise _busy(folder, _read_owner(lock_file), _holder_pid(fd), where="this folder") from None
-        previous = _read_owner(lock_file)
+            raise _busy(folder, _read_owner(fd), _holder_pid(fd), where="this folder") from None
+        previous = _read_owner(fd)
         if previous.get("pid") not in (None, os.getpid()):
             console.print(f"{folder}: taking over the lock of {describe(previous)}, which is no longer running",
                           markup=False, highlight=False, soft_wrap=True)
