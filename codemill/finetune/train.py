@@ -329,6 +329,7 @@ def finetune(recipe, resume: bool = False, callbacks: tuple = (), reset_optimize
                 "world_size": state.num_processes, "global_step": trainer.state.global_step,
                 "format": "chat" if chat else "completion", "stop_token_ids": generation.eos_token_id,
                 "resumed_from": checkpoint, "recipe_changes_on_resume": {k: list(v) for k, v in changes.items()},
+                "best_checkpoint": trainer.state.best_model_checkpoint,
                 "train_rows": len(train), "validation_rows": len(validation) if validation is not None else 0}
         atomic_write_json(out_dir / "run_info.json", info)
     state.wait_for_everyone()

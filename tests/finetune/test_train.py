@@ -41,6 +41,9 @@ def test_loss_falls_and_validation_is_logged(trained):
     losses = _losses(trained)
     assert list(losses) == [1, 2, 3, 4, 5, 6]
     assert losses[6] < losses[1]
+    history = [json.loads(line) for line in (trained / "metrics.jsonl").read_text().splitlines()]
+    rates = [entry["learning_rate"] for entry in history if "learning_rate" in entry]
+    assert rates[0] == pytest.approx(5e-3) and all(a > b for a, b in zip(rates, rates[1:]))  # cosine, no warmup
     lines = (trained / "metrics.jsonl").read_text()
     assert "eval_loss" in lines
 
@@ -104,11 +107,19 @@ def test_completion_format_trains_on_text(tmp_path):
 
 
 def test_dora_with_rslora_trains_a_magnitude_vector(tiny_run):
-    from safetensors import safe_open
+    from peft import get_peft_model, get_peft_model_state_dict
+    from safetensors.torch import load_file
 
-    out = finetune(tiny_recipe(tiny_run, method="dora", max_steps=2, save_steps=2,
-                               lora={"r": 4, "alpha": 8, "dropout": 0.0, "rslora": True}))
+    from codemill.finetune.model_loading import lora_config
+
+    recipe = tiny_recipe(tiny_run, method="dora", max_steps=2, save_steps=2,
+                         lora={"r": 4, "alpha": 8, "dropout": 0.0, "rslora": True})
+    out = finetune(recipe)
     config = json.loads((out / "adapter" / "adapter_config.json").read_text())
     assert config["use_dora"] and config["use_rslora"]
-    with safe_open(str(out / "adapter" / "adapter_model.safetensors"), "pt") as weights:
-        assert any("lora_magnitude_vector" in key for key in weights.keys())
+    base = json.loads((out / "run_info.json").read_text())["base_model"]
+    initial = get_peft_model(AutoModelForCausalLM.from_pretrained(base), lora_config(recipe.finetune))
+    start = {k: v for k, v in get_peft_model_state_dict(initial).items() if "lora_magnitude_vector" in k}
+    trained = {k: v for k, v in load_file(out / "adapter" / "adapter_model.safetensors").items() if k in start}
+    assert len(trained) == len(start) > 0
+    assert all(not torch.allclose(start[key], value) for key, value in trained.items())  # the magnitudes learned
