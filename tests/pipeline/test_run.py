@@ -22,6 +22,7 @@ import codemill.extract.stackexchange
 import codemill.finetune
 import codemill.pipeline.report
 from codemill.cli import app
+from codemill.pipeline.preflight import PreflightError
 from codemill.pipeline.run import run_recipe
 from codemill.pipeline.runner import PipelineError
 
@@ -125,10 +126,12 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "pdfs" / "b.pdf").write_text("chapter b")
     (tmp_path / "dump").mkdir()
     (tmp_path / "dump" / "Posts.xml").write_text("<posts/>")
-    (tmp_path / "smoke.jsonl").write_text('{"task_id": "t/0"}\n')
+    smoke = Path(__file__).resolve().parents[2] / "samples" / "evals" / "smoke.jsonl"
+    (tmp_path / "smoke.jsonl").write_text(smoke.read_text().splitlines()[0] + "\n")  # preflight loads it
     recipe = {
         "name": "t",
         "sources": [{"name": "book", "type": "pdf", "path": "pdfs"}, {"name": "qa", "type": "stackexchange", "path": "dump"}],
+        "data": {"decontamination": {"benchmarks": []}},
         "model": {"tiny": {"hidden_size": 32}},
         "finetune": {"max_steps": 2},
         "eval": {"benchmarks": [{"name": "humaneval", "data_file": "smoke.jsonl"}], "max_new_tokens": 16},
@@ -248,10 +251,11 @@ def test_cli_names_the_recipe_key_that_is_wrong(project, stages):
     assert stages.calls == []
 
 
-def test_missing_source_path_is_named(project, stages):
+def test_missing_source_path_is_named_before_anything_starts(project, stages):
     edit_recipe(project, lambda r: r["sources"][0].update(path="nowhere"))
-    with pytest.raises(PipelineError, match="failed on nowhere: source 'book' path does not exist"):
+    with pytest.raises(PreflightError, match=r"recipe.yaml: sources\[0\].path: nowhere does not exist"):
         run_recipe("recipe.yaml")
+    assert stages.calls == [] and not (project / "runs" / "t" / "manifest.json").exists()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX paths in the manifest")
