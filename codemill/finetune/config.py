@@ -47,7 +47,6 @@ class ModelConfig(StrictModel):
         return value
 
 
-
 class LoraSettings(StrictModel):
     r: PositiveInt = 16
     alpha: PositiveInt = 32
@@ -74,7 +73,7 @@ class FinetuneConfig(StrictModel):
     packing: bool = True
     assistant_only_loss: bool = True
     gradient_checkpointing: bool = True
-    batch_size: PositiveInt = 1
+    batch_size: PositiveInt | Literal["auto"] = 1  # auto: the largest packed batch the memory estimate fits
     gradient_accumulation: PositiveInt = 8
     optimizer: Literal[
         "adamw_torch", "adamw_torch_fused", "adamw_8bit", "paged_adamw_8bit", "paged_adamw_32bit", "adafactor"
@@ -96,6 +95,7 @@ class FinetuneConfig(StrictModel):
     adapter_precision: Literal["fp32", "compute"] = "fp32"  # compute: adapter in bf16 (bf16 runs only; QLoRA always)
     liger_kernel: bool = False  # GPU extra: fused RMSNorm/RoPE/SwiGLU/cross-entropy when liger-kernel is installed
     torch_compile: bool = False
+    token_metrics: bool = False  # trl's per-step token entropy and accuracy (an extra pass over the vocabulary)
     gpus: PositiveInt = 1
     distributed: Literal["auto", "ddp", "fsdp"] = "auto"  # auto: FSDP for QLoRA, DDP otherwise
     gpu_memory_gb: float | None = Field(default=None, gt=0)  # the GPU you plan to use, for the fit warning

@@ -19,19 +19,42 @@ GIB = 1024**3
 COMMON_GPUS = [("T4 16GB", 14.6), ("L4 24GB", 21.9), ("A10 24GB", 21.9), ("A100 40GB", 38.9),
                ("A100 80GB", 78.5), ("H100 80GB", 78.5)]
 NF4_BYTES_PER_PARAM = 0.5 + 1 / 64 + 4 / (64 * 256)  # 4-bit codes + 8-bit absmax per 64 + fp32 per 256 blocks
-# Fitted on an H100 against torch's peak reserved memory (benchmarks/RESULTS.md lists the runs):
-ALLOCATOR_OVERHEAD = 1.035  # caching-allocator slack on top of live tensors
-QLORA_SLACK_PER_TOKEN = 0.37 * GIB / 1024  # 4-bit dequantisation buffers fragment the cache with the batch size
-# Share of the per-layer upper bound below that is live at once, by (adapter bytes, checkpointing):
-# fp32 LoRA weights make peft keep fp32 copies of the layer inputs, bf16 ones (QLoRA) do not.
-LIVE_SHARE = {(4, True): 0.85, (2, True): 0.5, (4, False): 0.47, (2, False): 0.46}
-TRL_LOGITS_BYTES = 0.45  # per token and vocabulary entry: trl's loss never holds the full fp32 logits
+AUTO_BATCH_FILL = 0.85  # batch_size: auto fills at most this share of the budget (the estimate's target error is 15%)
+AUTO_BATCH_MAX = 64
+
+
+class BatchSizeError(ValueError):
+    """`batch_size: auto` has no budget to fill, or not even batch 1 fits it; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Constants:
+    """The fitted part of the estimate (benchmarks/RESULTS.md lists the runs, which were fitted on and which held out).
+
+    allocator_overhead: caching-allocator slack on top of live tensors. qlora_slack_per_token: 4-bit dequantisation
+    buffers fragment the cache with the batch size. live_share: share of the per-layer upper bound that is live at
+    once, by (adapter bytes, checkpointing); fp32 LoRA weights make peft keep fp32 copies of the layer inputs, bf16
+    ones (QLoRA) do not. logits_bytes: per token and vocabulary entry, since trl's loss never holds the fp32 logits.
+    """
+
+    allocator_overhead: float = 1.035
+    qlora_slack_per_token: float = 0.37 * GIB / 1024
+    live_share: tuple[tuple[tuple[int, bool], float], ...] = (((4, True), 0.85), ((2, True), 0.5),
+                                                              ((4, False), 0.47), ((2, False), 0.46))
+    logits_bytes: float = 0.45
+
+    def share(self, adapter_bytes: int, checkpointing: bool) -> float:
+        return dict(self.live_share)[(adapter_bytes, checkpointing)]
+
+
+FITTED = Constants()  # fitted on an H100 against torch's peak reserved memory
 
 
 @dataclass
 class MemoryEstimate:
     weights: float
     adapter: float
+    saved_modules: float
     optimizer: float
     activations: float
     logits: float
@@ -39,11 +62,14 @@ class MemoryEstimate:
     per_gpu: float
     gpus: int
     fits_on: str | None
+    batch_size: int
+    trainable_params: int
 
     def lines(self) -> list[str]:
-        parts = ["weights", "adapter", "optimizer", "activations", "logits", "overhead"]
-        rows = [f"{name:<12}{_size(getattr(self, name))}" for name in parts]
-        rows.append(f"{'total/GPU':<12}{_size(self.per_gpu)}  ({self.gpus} GPU{'s' if self.gpus > 1 else ''})")
+        parts = ["weights", "adapter", "saved_modules", "optimizer", "activations", "logits", "overhead"]
+        rows = [f"{name:<14}{_size(getattr(self, name))}" for name in parts]
+        rows.append(f"{'total/GPU':<14}{_size(self.per_gpu)}  ({self.gpus} GPU{'s' if self.gpus > 1 else ''})")
+        rows.append(f"trainable parameters: {self.trainable_params / 1e6:,.1f} M")
         rows.append(f"smallest common GPU that fits: {self.fits_on or 'none (needs more GPUs, QLoRA or a shorter seq_len)'}")
         return rows
 
@@ -57,23 +83,34 @@ def meta_model(config) -> nn.Module:
         return AutoModelForCausalLM.from_config(config)
 
 
+def _named(name: str, names) -> bool:
+    """peft's rule for a module list: the last dotted part, or the whole tail of the name, matches."""
+    return any(name == key or name.endswith("." + key) for key in names)
+
+
 def _targeted(name: str, targets) -> bool:
     if name.endswith("lm_head"):
         return False
     return targets == "all-linear" or name.split(".")[-1] in targets
 
 
-def count_parameters(model: nn.Module, targets, rank: int, dora: bool) -> dict[str, int]:
-    """Parameters in LoRA-wrapped linears, everything else, and the adapter's own size."""
-    linear = other = adapter = 0
+def count_parameters(model: nn.Module, targets, rank: int, dora: bool, modules_to_save=()) -> dict[str, int]:
+    """Parameters in LoRA-wrapped linears, everything else, the adapter's own size, and the trained full copies.
+
+    peft wraps every module named in `modules_to_save` with a trainable copy of its weights, so each one counts
+    in full even when the base ties it to another (embeddings and output layer).
+    """
+    linear = adapter = saved = 0
     seen = set()
     for name, module in model.named_modules():
-        if isinstance(module, nn.Linear) and _targeted(name, targets):
+        if modules_to_save and _named(name, modules_to_save):
+            saved += sum(p.numel() for p in module.parameters())
+        elif isinstance(module, nn.Linear) and _targeted(name, targets):
             linear += module.weight.numel()
             adapter += rank * (module.in_features + module.out_features) + (module.out_features if dora else 0)
             seen.add(id(module.weight))
     other = sum(p.numel() for p in model.parameters() if id(p) not in seen)
-    return {"linear": linear, "other": other, "adapter": adapter}
+    return {"linear": linear, "other": other, "adapter": adapter, "saved": saved}
 
 
 def activation_bytes_per_token_layer(config, dropout: bool) -> float:
@@ -87,37 +124,53 @@ def activation_bytes_per_token_layer(config, dropout: bool) -> float:
     return norms + attention + mlp + lora_inputs
 
 
-def estimate_memory(config, finetune, gpus: int = 1, bytes_per_weight: int = 2) -> MemoryEstimate:
-    """Peak memory per GPU for `finetune` (a FinetuneConfig) on a model described by `config`."""
+def estimate_memory(config, finetune, gpus: int = 1, bytes_per_weight: int = 2, *, batch_size: int | None = None,
+                    fused_loss: bool | None = None, constants: Constants = FITTED) -> MemoryEstimate:
+    """Peak memory per GPU for `finetune` (a FinetuneConfig) on a model described by `config`.
+
+    `batch_size` overrides the recipe's (needed when it is `auto`); `fused_loss` says whether Liger's fused loss
+    runs (default: the recipe asks for it and liger-kernel is installed here).
+    """
+    batch = batch_size or finetune.batch_size
+    if not isinstance(batch, int):
+        raise ValueError("finetune.batch_size: auto must be resolved before estimating (see choose_batch_size)")
     lora = finetune.lora
-    counts = count_parameters(meta_model(config), lora.target_modules, lora.r, finetune.method == "dora")
+    counts = count_parameters(meta_model(config), lora.target_modules, lora.r, finetune.method == "dora",
+                              lora.modules_to_save)
     qlora = finetune.method == "qlora"
-    weights = counts["other"] * bytes_per_weight + counts["linear"] * (NF4_BYTES_PER_PARAM if qlora else bytes_per_weight)
+    weights = (counts["other"] - counts["saved"]) * bytes_per_weight
+    weights += counts["linear"] * (NF4_BYTES_PER_PARAM if qlora else bytes_per_weight)
     sharded = gpus > 1 and uses_fsdp(finetune)
-    if sharded:
-        weights /= gpus
     adapter_dtype = 2 if qlora or finetune.adapter_precision == "compute" else 4
     adapter = counts["adapter"] * adapter_dtype * 2  # weights + gradients
-    optimizer = counts["adapter"] * (2 if "8bit" in finetune.optimizer else 8)
-    tokens = finetune.batch_size * finetune.seq_len
-    share = LIVE_SHARE[(adapter_dtype, finetune.gradient_checkpointing)]
+    optimizer_bytes = 2 if "8bit" in finetune.optimizer else 8
+    optimizer = counts["adapter"] * optimizer_bytes
+    # each saved module: the frozen original, its trainable copy and the copy's gradient, all in the base dtype,
+    # and the optimizer's two moments in the copy's dtype (or 8-bit)
+    saved = counts["saved"] * bytes_per_weight * 3
+    optimizer += counts["saved"] * (optimizer_bytes if optimizer_bytes == 2 else 2 * bytes_per_weight)
+    if sharded:
+        weights /= gpus
+    tokens = batch * finetune.seq_len
+    share = constants.share(adapter_dtype, finetune.gradient_checkpointing)
     per_layer = activation_bytes_per_token_layer(config, lora.dropout > 0) * tokens * share
     layers = config.num_hidden_layers
     if finetune.gradient_checkpointing:
         activations = layers * tokens * config.hidden_size * 2 + per_layer
     else:
         activations = layers * per_layer
-    logits = logits_bytes(tokens, config.vocab_size, finetune.liger_kernel and liger_available())
-    live = weights + adapter + optimizer + activations + logits
-    overhead = tokens * QLORA_SLACK_PER_TOKEN if qlora else live * (ALLOCATOR_OVERHEAD - 1)
+    fused = finetune.liger_kernel and liger_available() if fused_loss is None else fused_loss
+    logits = logits_bytes(tokens, config.vocab_size, fused, constants)
+    live = weights + adapter + saved + optimizer + activations + logits
+    overhead = tokens * constants.qlora_slack_per_token if qlora else live * (constants.allocator_overhead - 1)
     per_gpu = live + overhead
-    return MemoryEstimate(weights, adapter, optimizer, activations, logits, overhead, per_gpu, gpus,
-                          smallest_fitting_gpu(per_gpu))
+    return MemoryEstimate(weights, adapter, saved, optimizer, activations, logits, overhead, per_gpu, gpus,
+                          smallest_fitting_gpu(per_gpu), batch, counts["adapter"] + counts["saved"])
 
 
-def logits_bytes(tokens: int, vocab: int, fused: bool) -> float:
+def logits_bytes(tokens: int, vocab: int, fused: bool, constants: Constants = FITTED) -> float:
     """What the loss adds on top of the hidden states; a fused (Liger) loss never builds the logits."""
-    return 0.0 if fused else tokens * vocab * TRL_LOGITS_BYTES
+    return 0.0 if fused else tokens * vocab * constants.logits_bytes
 
 
 def uses_fsdp(finetune) -> bool:
@@ -132,7 +185,63 @@ def smallest_fitting_gpu(per_gpu_bytes: float) -> str | None:
     return None
 
 
+def memory_budget(finetune) -> tuple[float, str] | None:
+    """The bytes `batch_size: auto` may fill and where that figure comes from, or None when nothing says."""
+    if finetune.gpu_memory_gb:
+        return finetune.gpu_memory_gb * GIB, "finetune.gpu_memory_gb"
+    if torch.cuda.is_available():
+        properties = torch.cuda.get_device_properties(0)
+        return float(properties.total_memory), f"the {properties.name}'s memory"
+    return None
+
+
+def choose_batch_size(config, finetune, budget_bytes: float, gpus: int = 1, **options) -> int:
+    """The largest packed batch whose estimated peak stays within AUTO_BATCH_FILL of the budget (0: none fits).
+
+    The estimate is affine in the batch (everything but the weights and optimizer grows with the tokens), so two
+    evaluations give the answer.
+    """
+    one = estimate_memory(config, finetune, gpus, batch_size=1, **options).per_gpu
+    per_row = estimate_memory(config, finetune, gpus, batch_size=2, **options).per_gpu - one
+    room = budget_bytes * AUTO_BATCH_FILL - one
+    if room < 0:
+        return 0
+    return min(1 + int(room // per_row), AUTO_BATCH_MAX)
+
+
+def resolve_batch_size(config, finetune, gpus: int = 1, **options) -> tuple[int, str]:
+    """The recipe's batch size, choosing it for `auto`, and a line saying why; BatchSizeError names the key."""
+    if finetune.batch_size != "auto":
+        return finetune.batch_size, f"batch {finetune.batch_size} (finetune.batch_size)"
+    budget = memory_budget(finetune)
+    if budget is None:
+        raise BatchSizeError("finetune.batch_size: auto chooses the batch from GPU memory, and there is no GPU here; "
+                         "set finetune.gpu_memory_gb to the memory to fill, or give batch_size as a number")
+    budget_bytes, source = budget
+    batch = choose_batch_size(config, finetune, budget_bytes, gpus, **options)
+    if batch == 0:
+        need = estimate_memory(config, finetune, gpus, batch_size=1, **options).per_gpu
+        raise BatchSizeError(f"finetune.batch_size: auto: batch 1 already needs an estimated {need / GIB:.1f} GiB per GPU, "
+                         f"more than {AUTO_BATCH_FILL:.0%} of {source} ({budget_bytes / GIB:.1f} GiB); "
+                         "use method: qlora, a shorter seq_len or more GPUs")
+    return batch, (f"batch {batch} (finetune.batch_size: auto, the largest whose estimate stays within "
+                   f"{AUTO_BATCH_FILL:.0%} of {source}, {budget_bytes / GIB:.1f} GiB)")
+
+
 def estimate_recipe(recipe, model_path: str, gpus: int | None = None) -> MemoryEstimate:
-    """Read only the model's config (hub or folder) and estimate the recipe's peak memory per GPU."""
+    """Read only the model's config (hub or folder) and estimate the recipe's peak memory per GPU.
+
+    With `batch_size: auto` the estimate is for the batch that would be chosen (ValueError when none fits).
+    """
     config = AutoConfig.from_pretrained(model_path, trust_remote_code=recipe.model.trust_remote_code)
-    return estimate_memory(config, recipe.finetune, gpus or recipe.finetune.gpus)
+    world = gpus or recipe.finetune.gpus
+    batch, _ = resolve_batch_size(config, recipe.finetune, world)
+    return estimate_memory(config, recipe.finetune, world, batch_size=batch)
+
+
+def recipe_batch_size(recipe, model_path: str, gpus: int = 1) -> tuple[int, str]:
+    """The per-device batch to train with (chosen for `auto`) and a line saying why; ValueError naming the key."""
+    if recipe.finetune.batch_size != "auto":
+        return recipe.finetune.batch_size, f"batch {recipe.finetune.batch_size} (finetune.batch_size)"
+    config = AutoConfig.from_pretrained(model_path, trust_remote_code=recipe.model.trust_remote_code)
+    return resolve_batch_size(config, recipe.finetune, gpus)
