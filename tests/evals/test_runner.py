@@ -65,3 +65,33 @@ def test_samples_file_errors_name_the_line(shared_data, tmp_path):
     with pytest.raises(BenchmarkError, match=r"bad.jsonl: line 1: needs task_id and completion or solution"):
         evaluate(tmp_path / "out", "humaneval", samples_file=samples,
                  data_file=shared_data / "evals" / "HumanEval.jsonl.gz")
+
+
+def test_samples_file_account_and_settings_record_what_really_happened(tiny_problem_file, tmp_path):
+    chat = "Sure:\n```bash\necho hi\n```\nThe code:\n```python\ndef add(a, b):\n    return a + b\n```\n"
+    samples = _write(tmp_path / "chat.jsonl", [
+        {"task_id": "Tiny/0", "completion": chat}, {"task_id": "Tiny/0", "completion": chat},
+        {"task_id": "Tiny/1", "completion": "```python\ndef neg(x):\n    return -x\n```"},
+        {"task_id": "Tiny/1", "completion": None},
+        {"task_id": "Elsewhere/7", "completion": "    return 0\n"}])
+    results = evaluate(tmp_path / "out", "humaneval", samples_file=samples, data_file=tiny_problem_file,
+                       postprocess_samples="chat", workers=1)
+    assert results["per_task"] == {"Tiny/0": {"passed": 2, "n": 2}, "Tiny/1": {"passed": 1, "n": 1}}
+    account = results["settings"]["samples_input"]
+    assert account == {"records": 5, "used": 3, "unknown_task_ids": 1, "unknown_examples": ["Elsewhere/7"],
+                       "null_completions": 1}
+    assert results["n_samples"] == {"min": 1, "max": 2}
+    assert results["settings"]["generation"] is None
+    assert [rule["mode"] for rule in results["settings"]["postprocessing"]] == ["chat"]
+    raw = evaluate(tmp_path / "raw", "humaneval", samples_file=samples, data_file=tiny_problem_file, workers=1)
+    assert raw["per_task"]["Tiny/0"]["passed"] == 0  # without --postprocess chat the prose is executed as is
+    assert [rule["mode"] for rule in raw["settings"]["postprocessing"]] == ["none"]
+
+
+def test_eval_k_chooses_the_reported_k(tiny_problem_file, tmp_path):
+    samples = _write(tmp_path / "s.jsonl", [{"task_id": "Tiny/0", "completion": c}
+                                            for c in ["    return a + b\n", "    return 0\n", "    return 1\n"]])
+    results = evaluate(tmp_path / "out", "humaneval", samples_file=samples, data_file=tiny_problem_file,
+                       k=[2, 3], workers=1)
+    assert set(results["pass_at_k"]) == {"pass@2", "pass@3"} and results["pass_at_k"]["pass@3"] == 1.0
+    assert results["settings"]["k"] == [2, 3]
