@@ -35,7 +35,7 @@ from codemill.finetune.model_loading import (
 )
 from codemill.finetune.outputs import replace_dir, write_recipe
 from codemill.finetune.plots import plot_loss
-from codemill.finetune.precision import resolve_precision
+from codemill.finetune.precision import model_family, resolve_precision
 from codemill.finetune.speed import LeanSFTTrainer
 from codemill.finetune.resume import ScheduleAtCheckpointStep, check_resume_recipe, skip_optimizer_restore
 from codemill.finetune.templates import turn_end_token
@@ -284,10 +284,10 @@ def finetune(recipe, resume: bool = False, callbacks: tuple = (), reset_optimize
     out_dir = run_dir / "finetune"
     state = process_state()
     try:
-        precision = resolve_precision(recipe.finetune.precision)
         train, validation = load_training_data(run_dir / "dataset")
         with state.main_process_first():
             model_path = resolve_base_model(recipe)
+        precision = resolve_precision(recipe.finetune.precision, model_family(model_path, recipe.model.trust_remote_code))
         chat = train.column_names == ["messages"]
         tokenizer = load_tokenizer(recipe, model_path, chat)
     except (ValueError, OSError) as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -33,3 +34,23 @@ def test_merged_logits_match_base_plus_adapter(tiny_run):
     assert not torch.allclose(expected, untouched, atol=1e-3)  # the adapter does change the output
     torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
     assert not any("lora" in name for name, _ in merged.named_parameters())
+
+
+def test_merge_checks_ram_before_loading(tiny_run):
+    from codemill.finetune.merge import base_bytes, check_ram
+
+    base_path = resolve_base_model(tiny_recipe(tiny_run))
+    size = base_bytes(base_path)
+    assert size == sum(p.numel() for p in AutoModelForCausalLM.from_pretrained(base_path).parameters()) * 4
+    check_ram(size, 2 * size, base_path)
+    with pytest.raises(ValueError, match=r"needs about .* GiB of RAM and .* is available"):
+        check_ram(size, size // 2, base_path)
+
+
+def test_dequantized_merge_needs_a_gpu(tiny_run):
+    if torch.cuda.is_available():
+        pytest.skip("checks the CPU refusal")
+    from codemill.finetune.merge import load_base
+
+    with pytest.raises(ValueError, match="--dequantized: .*CUDA GPU"):
+        load_base(resolve_base_model(tiny_recipe(tiny_run)), dequantized=True)
