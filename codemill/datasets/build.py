@@ -32,6 +32,7 @@ from codemill.datasets.plan import BuildPlan
 from codemill.datasets.read import SourceReader, list_inputs
 from codemill.datasets.redact import Redact
 from codemill.datasets.shards import ShardReader, shard_writer
+from codemill.datasets.synthesize.run import synthesis_steps
 
 
 def _plan(recipe) -> BuildPlan:
@@ -65,6 +66,7 @@ def _prepare_pipeline(recipe, plan: BuildPlan, inputs) -> list:
         SourceReader(inputs, plan.folder("malformed")),
         Normalize(),
         FormatSamples(data.format, data.textbook_prompt, data.max_chunk_tokens, data.min_chunk_tokens, data.tokenizer),
+        *synthesis_steps(recipe, plan.folder("drops/synthesize")),
         *quality_filters(data.filters, plan.folder("drops")),
     ]
     if data.redact.enabled:

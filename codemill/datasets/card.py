@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from codemill.datasets.plan import BuildPlan
@@ -56,6 +57,43 @@ def _steps_table(stats: dict) -> list[str]:
     return lines
 
 
+def _licence_note(licence: str) -> str:
+    notes = [note for note, pattern in (("non-commercial", r"\bNC\b|non[- ]?commercial"), ("share-alike", r"\bSA\b|share[- ]?alike"))
+             if re.search(pattern, licence, re.IGNORECASE)]
+    return f"{licence} ({'; '.join(notes)})" if notes else licence
+
+
+def _synthesis_section(plan: BuildPlan, stats: dict) -> list[str]:
+    """Who made the synthetic samples, how many were made, checked and kept, and the licences they carry."""
+    config = plan.data.get("synthesize")
+    if not config:
+        return []
+    made, checked = stats["steps"].get("synthesize", {}), stats["steps"].get("check_code", {})
+    teacher = config["teacher"]
+    who = f"`{teacher['model']}` at {teacher['endpoint']}" if teacher.get("endpoint") else \
+        f"`{teacher['model']}` (revision {teacher.get('revision') or 'default'}, {teacher['backend']})"
+    kept = sum(int(checked.get(k, 0)) for k in ("passed", "no_code", "unchecked"))
+    drops = {k.removeprefix("dropped_"): v for k, v in (made | checked).items() if k.startswith("dropped_")}
+    sources = config.get("sources") or [s["name"] for s in plan.sources if s["type"] == "pdf"]
+    found = stats.get("licenses_by_source", {})
+    licences = sorted({licence for s in plan.sources if s["name"] in sources
+                       for licence in ([s["license"]] if s.get("license") else found.get(s["name"], []))})
+    return [
+        "## Synthetic samples", "",
+        f"Teacher: {who}; tasks {', '.join(config['tasks'])}, {config['per_chunk']} per chunk, seed {config['seed']}."
+        f" {made.get('chunks', 0)} chunks; {made.get('sent', 0)} requests sent, {made.get('cache_hits', 0)} answered from the cache.",
+        "",
+        "| made | well-formed | checked (code run) | passed | kept |", "|---|---|---|---|---|",
+        f"| {made.get('requests', 0)} | {made.get('made', 0)} | {checked.get('checked', 0)} | {checked.get('passed', 0)} | {kept} |",
+        "",
+        f"Dropped, by reason: {', '.join(f'{k}: {v}' for k, v in drops.items()) or 'none'} (examples in `drops/synthesize.jsonl`)."
+        " Each sample's `metadata` names its chunk, source, licence, attribution, teacher, prompt template digest and seed.",
+        "",
+        f"Licences carried from the chunks: {', '.join(_licence_note(x) for x in licences) or 'not stated: check before use'}.",
+        "",
+    ]
+
+
 def render_card(plan: BuildPlan, stats: dict) -> str:
     data = plan.data
     body = [
@@ -88,6 +126,7 @@ def render_card(plan: BuildPlan, stats: dict) -> str:
         f"- benchmark hits removed by decontamination: {stats['decontamination_hits']} (decontamination.jsonl)",
         *_fabricated_lines(plan),
         "",
+        *_synthesis_section(plan, stats),
         "## Steps",
         "",
         *_steps_table(stats),

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from codemill.config import StrictModel
+from codemill.datasets.synthesize.config import SynthesizeConfig
 
 
 class FilterConfig(StrictModel):
@@ -95,6 +96,7 @@ class DataConfig(StrictModel):
     decontamination: DecontConfig = DecontConfig()
     slurm: SlurmConfig = SlurmConfig()
     ray: RayConfig = RayConfig()
+    synthesize: SynthesizeConfig | None = None  # teacher-made samples from textbook chunks (docs/datasets.md)
 
     @model_validator(mode="after")
     def _chunk_sizes(self) -> "DataConfig":

@@ -99,7 +99,7 @@ class FinalizeDataset(PipelineStep):
                 entry = step_counts(name, counters)
                 if entry is not None:
                     steps[name] = entry
-                elif name in ("read", "normalize", "format", "redact"):
+                elif name in ("read", "normalize", "format", "synthesize", "check_code", "redact"):
                     steps[name] = {k: int(v) for k, v in counters.items() if not k.startswith("time")}
         trained = splits["train"]
         steps["split"] = {"in": len(records), "train": unmixed_train, "validation": len(splits["validation"])}
