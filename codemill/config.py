@@ -64,8 +64,11 @@ def _describe(error: dict[str, Any]) -> str:
         return str(ctx.get("error") or error["msg"])
     else:
         message = error["msg"][0].lower() + error["msg"][1:]
-    if kind != "missing":
-        message += f", got {error['input']!r}"
+    if kind in ("value_error", "assertion_error"):
+        message = message.removeprefix("value error, ").removeprefix("assertion failed, ")
+    if kind != "missing" and not (kind in ("value_error", "assertion_error") and isinstance(error["input"], (dict, list))):
+        got = repr(error["input"])
+        message += f", got {got if len(got) <= 120 else got[:117] + '...'}"
     return message
 
 
@@ -129,6 +132,27 @@ def validate_config(model: type[BaseModel], data: Any, source: str = "<recipe>")
         raise RecipeError(format_validation_error(source, model, error)) from None
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a mapping with the same key twice (PyYAML keeps the last one silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.setdefault(key, line)
+            except TypeError:
+                continue  # an unhashable key: the regular constructor reports it
+            if first != line:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key '{key}' on lines {first} and {line}; keep one of them",
+                    key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(path: str | Path) -> Any:
     """Parse a YAML file, turning I/O and syntax problems into a RecipeError naming the file and line."""
     path = Path(path)
@@ -139,7 +163,7 @@ def read_yaml(path: str | Path) -> Any:
     except (OSError, UnicodeDecodeError) as error:
         raise RecipeError(f"{path}: cannot read: {error}") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator
 
 from codemill.config import RecipeError, StrictModel, read_yaml, validate_config
 from codemill.datasets.config import DataConfig
@@ -22,13 +22,14 @@ class Recipe(StrictModel):
     finetune: FinetuneConfig = FinetuneConfig()
     eval: EvalConfig = EvalConfig()
 
-    @model_validator(mode="after")
-    def _unique_source_names(self) -> "Recipe":
-        names = [source.name for source in self.sources]
+    @field_validator("sources")
+    @classmethod
+    def _unique_source_names(cls, sources: list[SourceConfig]) -> list[SourceConfig]:
+        names = [source.name for source in sources]
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
             raise ValueError(f"source names must be unique; repeated: {', '.join(repeated)}")
-        return self
+        return sources
 
     @property
     def run_dir(self) -> Path:

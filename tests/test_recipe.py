@@ -118,3 +118,29 @@ def test_missing_file_and_non_mapping(tmp_path):
         load_recipe(tmp_path / "absent.yaml")
     with pytest.raises(RecipeError, match="a recipe must be a mapping of sections, got list"):
         load_recipe(write(tmp_path, "- a\n- b\n"))
+
+
+def test_a_key_given_twice_is_an_error_naming_both_lines(tmp_path):
+    path = write(tmp_path, """\
+        name: x
+        finetune:
+          learning_rate: 0.1
+          batch_size: 2
+          learning_rate: 0.2
+        """)
+    with pytest.raises(RecipeError, match=r"x.yaml: .*duplicate key 'learning_rate' on lines 3 and 5"):
+        load_recipe(path)
+
+
+def test_a_repeated_source_name_is_named_without_printing_the_whole_recipe(tmp_path):
+    path = write(tmp_path, """\
+        name: x
+        sources:
+          - {name: a, type: pdf, path: books/}
+          - {name: a, type: pdf, path: more/}
+        """)
+    with pytest.raises(RecipeError) as caught:
+        load_recipe(path)
+    message = str(caught.value)
+    assert message == f"{path}: sources: source names must be unique; repeated: a"
+    assert "books" not in message and "{" not in message
