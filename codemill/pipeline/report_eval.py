@@ -122,6 +122,35 @@ def sandbox_lines(eval_dir: Path) -> list[str]:
     return lines
 
 
+def plus_rows(run_dir: Path, compare: Any) -> list[dict]:
+    """HumanEval+/MBPP+ runs: pass@1 on the original (base) tests beside base + plus tests, per run."""
+    pairs: dict[tuple[str, str], tuple[Any, Any]] = {}
+    table = compare.get("base_vs_plus") if isinstance(compare, dict) else None
+    if isinstance(table, dict):
+        names = short_names(compare)
+        for benchmark, by_run in table.items():
+            for run, pair in (by_run.items() if isinstance(by_run, dict) else []):
+                if isinstance(pair, dict):
+                    pairs[(benchmark, names.get(str(run), str(run)))] = (
+                        (pair.get("base") or {}).get("pass@1"), (pair.get("plus") or {}).get("pass@1"))
+    else:
+        for path in sorted((run_dir / "eval").glob("*/*+/results.json")):
+            try:
+                results = read_json(path)
+            except ReportInputError:
+                continue
+            if isinstance(results, dict) and isinstance(results.get("base_pass_at_k"), dict):
+                pairs[(path.parent.name, path.parent.parent.name)] = (
+                    results["base_pass_at_k"].get("pass@1"), (results.get("pass_at_k") or {}).get("pass@1"))
+    rows = []
+    for (benchmark, run), (base, plus) in pairs.items():
+        base, plus = as_number(base), as_number(plus)
+        rows.append({"benchmark": benchmark, "base_name": benchmark.rstrip("+"), "run": run,
+                     "base": _percent(base), "plus": _percent(plus),
+                     "drop": f"{100 * (plus - base):+.1f} pts" if base is not None and plus is not None else "—"})
+    return rows
+
+
 def eval_section(run_dir: Path, compare: Any) -> dict | None:
     """Pass rates per benchmark and run, from compare.json or, failing that, the raw eval results."""
     path = run_dir / "compare" / "compare.json"
@@ -137,6 +166,7 @@ def eval_section(run_dir: Path, compare: Any) -> dict | None:
         "paired": rows,
         "paired_other": flatten(paired) if paired and not rows else [],
         "sandbox": sandbox_lines(run_dir / "eval"),
+        "plus": plus_rows(run_dir, compare),
     }
 
 

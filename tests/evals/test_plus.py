@@ -84,3 +84,16 @@ def test_cli_scores_humaneval_plus_from_a_data_file(plus_file, tmp_path):
                                       "--workers", "2"])
     assert result.exit_code == 0, result.output
     assert "base tests pass@1 83.3%" in result.output and "base + plus tests pass@1 50.0%" in result.output
+
+
+def test_report_shows_base_beside_plus(plus_file, tmp_path):
+    from codemill.pipeline.report_eval import eval_section, plus_rows
+
+    run_dir = tmp_path / "run"
+    evaluate(run_dir / "eval" / "base" / "humaneval+", "humaneval+", samples_file=_samples(tmp_path),
+             data_file=plus_file, workers=2)
+    (row,) = plus_rows(run_dir, None)
+    assert (row["base_name"], row["run"], row["base"], row["plus"], row["drop"]) == \
+        ("humaneval", "base", "83.3", "50.0", "-33.3 pts")
+    report = compare_runs([run_dir / "eval" / "base" / "humaneval+"], run_dir / "compare")
+    assert eval_section(run_dir, report)["plus"][0]["plus"] == "50.0"
