@@ -73,3 +73,23 @@ def test_probe_reports_the_size_with_a_head_request(served):
     server, root = served
     assert probe(f"{server.url}/book.pdf") == (root / "book.pdf").stat().st_size
     assert server.requests[-1][0] == "HEAD"
+
+
+def test_a_url_archive_of_pdfs_is_unpacked_once_and_unsafe_members_refused(served, tmp_path):
+    import zipfile
+
+    from codemill.extract.config import SourceConfig
+    from codemill.extract.remote import local_input
+
+    server, root = served
+    with zipfile.ZipFile(root / "books.zip", "w") as handle:
+        handle.write(root / "book.pdf", "books/book.pdf")
+    source = SourceConfig(name="books", type="pdf", url=f"{server.url}/books.zip")
+    folder = local_input(source, show_progress=False)
+    assert (folder / "books" / "book.pdf").read_bytes() == (root / "book.pdf").read_bytes()
+    assert local_input(source, show_progress=False) == folder and len(server.gets()) == 1
+    with zipfile.ZipFile(root / "evil.zip", "w") as handle:
+        handle.writestr("../outside.pdf", b"%PDF")
+    with pytest.raises(ValueError, match="points outside the archive"):
+        local_input(SourceConfig(name="evil", type="pdf", url=f"{server.url}/evil.zip"), show_progress=False)
+    assert not list(tmp_path.rglob("outside.pdf"))

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from codemill.pipeline.preflight import _disk_problems, check_recipe
@@ -124,3 +125,24 @@ def test_estimate_works_offline_once_the_model_config_is_cached(tmp_path):
                           "--estimate"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert "model Qwen/Qwen2.5-Coder-7B" in run.stdout and "total/GPU" in run.stdout
+
+
+@pytest.mark.gpu
+def test_an_estimate_above_the_gpu_memory_is_one_line(tmp_path, monkeypatch):
+    import torch
+    from transformers import LlamaConfig
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    memory = torch.cuda.get_device_properties(0).total_memory
+    for name, layers in (("small", 2), ("huge", 160)):
+        folder = tmp_path / name
+        LlamaConfig(hidden_size=8192, intermediate_size=28672, num_hidden_layers=layers, num_attention_heads=64,
+                    num_key_value_heads=8, vocab_size=128256).save_pretrained(folder)
+        recipe = load_recipe(_write(tmp_path, {"name": name, "model": {"name_or_path": str(folder)},
+                                               "finetune": {"method": "lora", "wandb": {"mode": "disabled"}}}))
+        problems = check_recipe(recipe, {"finetune"})
+        if name == "small":
+            assert problems == []
+        else:  # 160 layers of a 70B-wide llama in bf16 cannot fit one GPU
+            (line,) = problems
+            assert line.startswith("finetune: the estimate is") and f"{memory / 2**30:.1f} GiB" in line
