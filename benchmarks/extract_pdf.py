@@ -316,8 +316,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per method (median reported)")
     parser.add_argument("--slow-repeats", type=int, default=1, help="timed runs for pymupdf4llm's two modes")
     parser.add_argument("--wild", action="store_true", help="also score every method on the real books in wild/")
-    parser.add_argument("--typesettings", default="xelatex,chromium-1col,chromium-2col,story-1col,story-2col",
+    parser.add_argument("--typesettings", default="all",
                         help="comma-separated typesettings to score (all by default)")
+    parser.add_argument("--cache", type=Path, help="keep the typeset PDFs here and reuse them on the next run")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated methods (codemill always runs)")
     parser.add_argument("--worker", choices=METHODS, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -329,8 +330,12 @@ def main() -> None:
     if not args.data.is_dir():
         raise SystemExit(f"{args.data}: ground-truth folder not found (see ../shared/data/README.md)")
     with tempfile.TemporaryDirectory() as tmp:
-        for name in [n for n in args.typesettings.split(",") if n]:
-            folder = typeset(name, args.data, Path(tmp) / name)
+        import pdf_typesettings
+
+        built = args.cache or Path(tmp)
+        names = ["xelatex", *pdf_typesettings.TYPESETTINGS] if args.typesettings == "all" else args.typesettings.split(",")
+        for name in [n for n in names if n]:
+            folder = typeset(name, args.data, built / name)
             if folder is not None:
                 benchmark_typesetting(name, folder, args, Path(tmp) / f"{name}-out")
     if args.wild:
@@ -349,6 +354,8 @@ def typeset(name: str, data: Path, folder: Path) -> Path | None:
     if missing:
         print(f"\n(skipping {name}: {missing})")
         return None
+    if folder.is_dir() and any(folder.glob("*.pdf")):
+        return folder  # built by an earlier run with --cache
     return pdf_typesettings.build(name, data, folder)
 
 

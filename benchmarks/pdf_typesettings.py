@@ -1,6 +1,9 @@
 """Typeset ground-truth markdown into PDFs at run time, several ways, for the extract pdf benchmark.
 
 Each typesetting writes `<name>.pdf` + `<name>.md` (the ground truth, copied) into its own folder.
+The LaTeX cells run pandoc -> pdflatex on the ground truth itself (article, book, twocolumn; listings
+with shaded boxes, plain verbatim, pandoc's own shaded highlighting; Latin Modern or Palatino), some
+with each python block and the output block right after it set in one box.
 Markdown becomes HTML with markdown-it-py; figures become an image with its caption below, as the
 LaTeX book sets them. HTML is laid out either by headless Chromium (print to PDF) or by pymupdf's
 Story, in one or two columns. Running heads and page numbers are stamped afterwards on every page
@@ -16,6 +19,7 @@ import subprocess
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
+PANDOC = "pandoc"
 BOOK = "Python for Everybody"
 PAGE_W, PAGE_H = 7 * 72, 9.25 * 72
 MARGIN = 0.8 * 72
@@ -104,11 +108,61 @@ def story_pdf(html: str, out: Path, images: Path, two_columns: bool) -> None:
     out.write_bytes(buffer.getvalue())
 
 
+LISTINGS = r"""
+\usepackage{xcolor}
+\lstset{basicstyle=\ttfamily\small, backgroundcolor=\color[gray]{0.92}, upquote=true, keepspaces=true,
+  showstringspaces=false, breaklines=true, columns=fixed, frame=none}
+"""
+# pandoc -> xelatex cells: (document class, class options, fonts, code style, code+output in one box)
+LATEX = {
+    "latex-article-listings": ("article", "", "lmodern", "listings", False),
+    "latex-book-verbatim": ("book", "oneside", "palatino", "verbatim", False),
+    "latex-2col-listings-onebox": ("article", "twocolumn", "palatino", "listings", True),
+    "latex-2col-verbatim": ("article", "twocolumn", "dejavu", "verbatim", False),
+    "latex-article-shaded-onebox": ("article", "", "dejavu", "highlight", True),
+}
+FONTS = {
+    "lmodern": [],
+    "palatino": ["-V", "mainfont=P052", "-V", "monofont=Nimbus Mono PS"],  # Debian fonts-urw-base35
+    "dejavu": ["-V", "mainfont=DejaVu Serif", "-V", "sansfont=DejaVu Sans", "-V", "monofont=DejaVu Sans Mono"],
+}
+_CODE_THEN_OUTPUT = re.compile(r"^```+ ?python\n(.*?)\n```+\n\n```+\n(.*?)\n```+$", re.S | re.M)
+
+
+def one_box(markdown: str) -> str:
+    """Each python block followed straight away by an untagged (output) block, set in one box with a
+    blank line between, as books that show a cell and what it printed together do."""
+    return _CODE_THEN_OUTPUT.sub(lambda m: f"```python\n{m.group(1)}\n\n{m.group(2)}\n```", markdown)
+
+
+def latex_pdf(markdown: str, out: Path, truth_dir: Path, cell: str) -> None:
+    """pandoc -> xelatex with the cell's class, fonts and code style; runs in a scratch folder."""
+    documentclass, options, font, code, _ = LATEX[cell]
+    work = out.parent / f".{out.stem}-tex"
+    work.mkdir(exist_ok=True)
+    source = work / "in.md"
+    source.write_text(markdown, encoding="utf-8")
+    command = [str(PANDOC), str(source), "-f", "gfm", "-o", str(out), "--pdf-engine=xelatex", f"--resource-path={truth_dir}",
+               "-V", f"documentclass={documentclass}", "-V", "geometry:margin=0.8in", "-V", "papersize=letter", *FONTS[font]]
+    if options:
+        command += ["-V", f"classoption={options}"]
+    if documentclass == "book":
+        command += ["--top-level-division=chapter"]
+    if code == "listings":
+        (work / "head.tex").write_text(LISTINGS, encoding="utf-8")
+        command += ["--listings", "-H", str(work / "head.tex")]
+    elif code == "verbatim":
+        command += ["--no-highlight"]
+    subprocess.run(command, check=True, capture_output=True, timeout=300, cwd=work)
+    shutil.rmtree(work, ignore_errors=True)
+
+
 TYPESETTINGS = {
     "chromium-1col": ("chromium", False),
     "chromium-2col": ("chromium", True),
     "story-1col": ("story", False),
     "story-2col": ("story", True),
+    **{cell: ("latex", LATEX[cell][1] == "twocolumn") for cell in LATEX},
 }
 
 
@@ -117,6 +171,14 @@ def available(name: str) -> str | None:
     engine, _ = TYPESETTINGS[name]
     if engine == "chromium" and not CHROMIUM.exists():
         return f"{CHROMIUM} not found"
+    if engine == "latex":
+        missing = [tool for tool in ("pandoc", "xelatex") if shutil.which(tool) is None]
+        if missing:
+            return f"{', '.join(missing)} not found (Debian: pandoc texlive-xetex texlive-latex-recommended)"
+        if LATEX[name][3] == "highlight" and subprocess.run(["kpsewhich", "framed.sty"], capture_output=True).returncode:
+            return "framed.sty not found (Debian: texlive-latex-extra)"
+        if LATEX[name][2] == "palatino" and "P052" not in subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True).stdout:
+            return "the P052 (Palatino) font is not installed (Debian: fonts-urw-base35)"
     return None
 
 
@@ -131,10 +193,17 @@ def build(name: str, truth_dir: Path, out_dir: Path) -> Path:
         markdown = source.read_text(encoding="utf-8")
         html = markdown_html(markdown)
         pdf = out_dir / f"{source.stem}.pdf"
-        if engine == "chromium":
+        if engine == "latex":
+            try:
+                latex_pdf(one_box(markdown) if LATEX[name][4] else markdown, pdf, truth_dir, name)
+            except subprocess.CalledProcessError as error:
+                print(f"({name}: {source.name} did not typeset: {error.stderr.decode(errors='replace').strip().splitlines()[-1:]})")
+                continue
+        elif engine == "chromium":
             chromium_pdf(html, pdf, two_columns)
         else:
             story_pdf(html, pdf, images, two_columns)
-        stamp_furniture(pdf, chapter_title(markdown))
+        if engine != "latex":  # LaTeX sets its own page numbers and running heads
+            stamp_furniture(pdf, chapter_title(markdown))
         shutil.copyfile(source, out_dir / source.name)
     return out_dir

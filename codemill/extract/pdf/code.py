@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import re
+import warnings
 
 from codemill.extract.pdf.blocks import Block
 from codemill.extract.pdf.lines import Line
@@ -139,3 +141,89 @@ def dominant_language(listings: list[list[str]]) -> str | None:
             counts[name] = counts.get(name, 0) + 1
     best = max(counts, key=counts.get, default=None)
     return best if best and counts[best] >= 2 else None
+
+
+_PROMPT = re.compile(r"^\s*(?:>>>|\.\.\.)(?: |$)")
+
+
+def split_output(lines: list[str]) -> list[tuple[list[str], bool]]:
+    """A box holding code and then, after a blank line, what it printed -> [(code, True), (output, False)].
+
+    The trailing part is output when it does not parse as Python (or parses only as a bare literal,
+    such as a printed list) while the part before it parses and reads as statements. A block that
+    parses whole stays whole, and so does a REPL session (`>>>`/`...` lines are its code, the rest
+    its output, interleaved)."""
+    if any(_PROMPT.match(t) for t in lines):
+        return [(lines, True)]
+    groups = _groups(lines)
+    if len(groups) < 2:
+        return [(lines, True)]
+    whole = _parses(lines)
+    for k in range(len(groups) - 1, 0, -1):
+        head = [t for g in groups[:k] for t in g + [""]][:-1]
+        tail = [t for g in groups[k:] for t in g + [""]][:-1]
+        if not (_parses(head) and looks_like_code(head)):
+            continue
+        literal = _bare_literal(tail)
+        if (whole and literal and _prints(head)) or (not whole and (literal or not _parses(tail))):
+            return [(head, True), (_dedent(tail), False)]
+        if whole:
+            break
+    return [(lines, True)]
+
+
+def _groups(lines: list[str]) -> list[list[str]]:
+    groups: list[list[str]] = [[]]
+    for text in lines:
+        if text.strip():
+            groups[-1].append(text)
+        elif groups[-1]:
+            groups.append([])
+    return [g for g in groups if g]
+
+
+def _parse(lines: list[str]) -> ast.Module | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences in printed text are not errors here
+            return ast.parse("\n".join(lines))
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+
+
+def _parses(lines: list[str]) -> bool:
+    return _parse(lines) is not None
+
+
+def _bare_literal(lines: list[str]) -> bool:
+    """Every statement is a constant or a display of constants ('42', "'spam'", '[1, 2]'): a printed value."""
+    tree = _parse(lines)
+    if tree is None or not tree.body:
+        return False
+    return all(isinstance(node, ast.Expr) and _constant(node.value) for node in tree.body)
+
+
+def _constant(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return _constant(node.operand)
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return all(_constant(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(k is not None and _constant(k) and _constant(v) for k, v in zip(node.keys, node.values))
+    return False
+
+
+def _prints(lines: list[str]) -> bool:
+    """The code writes something: a print call, or a last statement that is a bare expression."""
+    tree = _parse(lines)
+    if tree is None:
+        return False
+    calls = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print" for n in ast.walk(tree))
+    return calls or bool(tree.body and isinstance(tree.body[-1], ast.Expr))
+
+
+def _dedent(lines: list[str]) -> list[str]:
+    indent = min((len(t) - len(t.lstrip(" ")) for t in lines if t.strip()), default=0)
+    return [t[indent:] for t in lines]

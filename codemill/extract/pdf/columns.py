@@ -98,7 +98,7 @@ def reading_order(rows: list[list[Span]], gutter: float | None) -> list[tuple[in
         return [(0, 0, row) for row in rows]
     ordered: list[tuple[int, int, list[Span]]] = []
     section, pending_right = 0, []
-    crossing = [any(a < gutter < b for a, b in _ink_intervals(row)) for row in rows]
+    crossing = [_crosses(row, gutter) for row in rows]
     for index, row in enumerate(rows):
         if crossing[index] and _overflows_left_column(rows, crossing, index, gutter):
             ordered.append((section, 0, row))
@@ -118,6 +118,17 @@ def reading_order(rows: list[list[Span]], gutter: float | None) -> list[tuple[in
             pending_right.append((section, 1, right))
     ordered.extend(pending_right)
     return ordered
+
+
+def _crosses(row: list[Span], gutter: float) -> bool:
+    """The row runs across the gutter: a span spans it, or two spans beside it are closer than a wide
+    word space (a full-width title). Two column lines on one baseline, a narrow gutter apart, do not."""
+    inked = [s for s in row if s.text.strip()]
+    if any(s.x0 < gutter < s.x1 for s in inked):
+        return True
+    left = max((s for s in inked if s.x1 <= gutter), default=None, key=lambda s: s.x1)
+    right = min((s for s in inked if s.x0 >= gutter), default=None, key=lambda s: s.x0)
+    return left is not None and right is not None and right.x0 - left.x1 < 0.5 * max(left.size, right.size)
 
 
 def _overflows_left_column(rows: list[list[Span]], crossing: list[bool], index: int, gutter: float) -> bool:

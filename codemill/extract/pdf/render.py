@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from codemill.extract.pdf.blocks import LIST_MARKER, Block
-from codemill.extract.pdf.code import code_lines, dominant_language, guess_language
+from codemill.extract.pdf.code import code_lines, dominant_language, guess_language, split_output
 from codemill.extract.pdf.inline import paragraph_markdown
 from codemill.extract.pdf.ruled import cell_lines
 from codemill.extract.pdf.tables import pipe_table, table_markdown
@@ -33,7 +33,7 @@ def render_parts(blocks: list[Block], style: DocumentStyle, vocabulary: set[str]
         if cells is not None:
             grids_done.add(id(cells))
         if block.kind == "code":
-            text = _fenced(listings[index], language)
+            text = "\n\n".join(_fenced(part, language) if code else _fenced(part, None, tagged=False) for part, code in split_output(listings[index]))
         elif block.kind == "heading" and numbered:
             text = _SECTION_NUMBER.sub(lambda m: m.group(1) + " ", _render_block(block, style, vocabulary, 0), count=1)
         else:
@@ -103,8 +103,8 @@ def _listing(block: Block, style: DocumentStyle) -> list[str]:
     return lines
 
 
-def _fenced(lines: list[str], language: str | None) -> str:
-    tag = guess_language(lines, language)
+def _fenced(lines: list[str], language: str | None, tagged: bool = True) -> str:
+    tag = guess_language(lines, language) if tagged else None
     fence = "````" if any(t.lstrip().startswith("```") for t in lines) else "```"
     return f"{fence}{' ' + tag if tag else ''}\n" + "\n".join(lines) + f"\n{fence}"
 

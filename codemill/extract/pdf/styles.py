@@ -151,12 +151,12 @@ def _pitch(lines: list[Line], style: DocumentStyle, code: bool) -> float:
 
 
 def trusted_heading_styles(candidates: list[Line], body_size: float) -> set[tuple]:
-    """Heading styles worth a level: bold ones, and regular ones much larger than the body that are
-    used more than once or are the largest (a chapter title). Odd one-off sizes are figure labels."""
+    """Heading styles worth a level: bold ones, regular ones larger than the body that are used more
+    than once, and the largest (a chapter title). Odd one-off sizes are figure labels."""
     counts = Counter(heading_style(line) for line in candidates)
-    strong = {s for s in counts if s[1] or s[0] >= 1.5 * body_size}
-    largest = max(strong, default=None, key=lambda s: (s[0], s[1]))
-    return {s for s in strong if s[1] or counts[s] >= 2 or s == largest}
+    large = {s for s in counts if s[0] >= 1.15 * body_size}
+    largest = max(large | {s for s in counts if s[1]}, default=None, key=lambda s: (s[0], s[1]))
+    return {s for s in counts if s[1] or s == largest or (s in large and counts[s] >= 2)}
 
 
 def front_matter_styles(headings: list[Line], title_pages: set[int]) -> set[tuple]:
