@@ -50,3 +50,12 @@ def test_tiny_cpu_recipe_trains(tmp_path):
     assert len(losses) == recipe.finetune.max_steps and losses[-1] < losses[0]
     assert any("eval_loss" in entry for entry in history)
     assert (out / "adapter" / "adapter_model.safetensors").exists()
+
+
+@pytest.mark.parametrize("path", [p for p in RECIPES if p.stem not in ("demo", "tiny-cpu")], ids=lambda p: p.stem)
+def test_7b_recipes_read_public_sources_with_their_licences(path):
+    sources = load_recipe(path).sources
+    book = next(s for s in sources if s.url is not None)
+    assert book.sha256 and book.license and book.attribution
+    assert any(s.site and s.site.endswith("stackexchange.com") for s in sources)
+    assert all(s.path is None for s in sources)
