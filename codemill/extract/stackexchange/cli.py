@@ -27,6 +27,8 @@ def stackexchange_command(
     exclude_tag: list[str] = typer.Option([], help="Drop questions with any of these tags (repeatable)."),
     keep_closed: bool = typer.Option(False, help="Keep closed questions."),
     threads_per_shard: int = typer.Option(10_000, help="Threads per output shard."),
+    skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows",
+                                       help="Skip (and count) unreadable XML rows instead of stopping the file."),
 ) -> None:
     """Turn a StackExchange data dump into Q&A threads in markdown, with licence and attribution."""
     from codemill.extract.stackexchange import StackExchangeOptions, extract_stackexchange
@@ -34,7 +36,7 @@ def stackexchange_command(
     settings = {"site": site, "min_question_score": min_question_score, "min_answer_score": min_answer_score,
                 "accepted_only": accepted_only, "top_k_answers": top_k_answers, "min_answers": min_answers,
                 "include_tags": include_tag, "exclude_tags": exclude_tag, "drop_closed": not keep_closed,
-                "threads_per_shard": threads_per_shard}
+                "threads_per_shard": threads_per_shard, "skip_bad_rows": skip_bad_rows}
     try:
         options = validate_config(StackExchangeOptions, settings, source="command line")
     except RecipeError as error:

@@ -22,3 +22,4 @@ class StackExchangeOptions(StrictModel):
     drop_deleted: bool = True
     drop_empty: bool = True
     threads_per_shard: int = Field(default=10_000, gt=0)
+    skip_bad_rows: bool = False  # skip (and count) rows that are not readable XML instead of stopping the file

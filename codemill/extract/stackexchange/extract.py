@@ -7,6 +7,8 @@ it ends with the same shards and no duplicates; the spill is deleted once every 
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -52,7 +54,7 @@ def extract_stackexchange(source: str | os.PathLike, out_dir: str | os.PathLike,
             path.unlink(missing_ok=True)
         _write_shards(scan["starts"], dump.site, out_dir, options, manifest, workers, show_progress, summary)
     except (ValueError, DumpError, OSError, sqlite3.Error) as error:
-        summary.failed.append((str(source), str(error)))
+        summary.failed.append(_failure(source, out_dir, error))
         summary.seconds = time.monotonic() - started
         _write_summary(out_dir, summary)
         return summary
@@ -62,6 +64,19 @@ def extract_stackexchange(source: str | os.PathLike, out_dir: str | os.PathLike,
     summary.seconds = time.monotonic() - started
     _write_summary(out_dir, summary)
     return summary
+
+
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
+
+
+def _failure(source, out_dir: Path, error: Exception) -> tuple[str, str]:
+    """(path, reason): a full or read-only disk is the output folder's problem, not the dump's."""
+    full = isinstance(error, OSError) and error.errno in _WRITE_ERRNOS
+    full = full or isinstance(error, sqlite3.Error) and any(word in str(error) for word in ("full", "readonly"))
+    if full:
+        return str(out_dir), (f"cannot write the output ({error}); free space on the disk holding {out_dir} "
+                              "(or choose another -o), then rerun the same command: finished shards are kept")
+    return str(source), str(error)
 
 
 def _fingerprint(dump: DumpSource, options: StackExchangeOptions) -> str:
@@ -96,7 +111,7 @@ def _scan(dump: DumpSource, out_dir: Path, options: StackExchangeOptions, manife
     total_mib = sum(member.size for member, _ in jobs) / 2**20
     try:
         with progress(f"scan {dump.site} (MiB)", round(total_mib, 1), enabled=show_progress) as bar:
-            stream(jobs, lambda size: bar.advance(size / 2**20))
+            stream(jobs, lambda size: bar.advance(size / 2**20), scanner.on_bad_row if options.skip_bad_rows else None)
         writer.finish()
     except BaseException:
         writer.abandon()
@@ -176,4 +191,5 @@ def _fill_summary(summary: StackExchangeSummary, manifest: JobManifest, scan: di
 
 def _write_summary(out_dir: Path, summary: StackExchangeSummary) -> None:
     if out_dir.is_dir():
-        atomic_write_json(out_dir / "summary.json", summary.to_dict())
+        with contextlib.suppress(OSError) if summary.failed else contextlib.nullcontext():  # a full disk is reported
+            atomic_write_json(out_dir / "summary.json", summary.to_dict())

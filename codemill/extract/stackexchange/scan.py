@@ -47,6 +47,10 @@ class Scanner:
         except (KeyError, ValueError):
             self.skips.add("malformed_user_row", row.get("Id"))
 
+    def on_bad_row(self, name: str, line: int, row_id: str | None) -> None:
+        """An unreadable row skipped under `skip_bad_rows`: counted, with its file and line."""
+        self.skips.add("unreadable_row", f"{name} line {line}" + (f" (Id {row_id})" if row_id else ""))
+
     def on_post(self, row: dict) -> None:
         self.counts["posts"] += 1
         try:

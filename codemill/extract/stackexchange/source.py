@@ -15,7 +15,7 @@ from typing import Callable
 import py7zr
 from py7zr.io import Py7zIO, WriterFactory
 
-from codemill.extract.stackexchange.rows import DumpError, RowFeeder, feed_file
+from codemill.extract.stackexchange.rows import BadRowHandler, DumpError, RowFeeder, feed_file
 
 
 @dataclass(frozen=True)
@@ -103,16 +103,18 @@ def _archive_problem(archive: Path, error: Exception) -> str:
             "long and looks truncated or damaged; threads already written are kept")
 
 
-def stream(jobs: list[tuple[Member, Callable[[dict], None]]], on_bytes: Callable[[int], None]) -> None:
-    """Feed each member's rows to its handler; members of one archive share one decompression pass."""
+def stream(jobs: list[tuple[Member, Callable[[dict], None]]], on_bytes: Callable[[int], None],
+           on_bad_row: BadRowHandler | None = None) -> None:
+    """Feed each member's rows to its handler; members of one archive share one decompression pass.
+    With `on_bad_row`, unreadable rows go there instead of stopping the file (see rows.py)."""
     by_archive: dict[Path, list[tuple[Member, Callable]]] = {}
     for member, handler in jobs:
         if member.inner is None:
-            feed_file(member.path, RowFeeder(member.label, handler, on_bytes))
+            feed_file(member.path, RowFeeder(member.label, handler, on_bytes, on_bad_row))
         else:
             by_archive.setdefault(member.path, []).append((member, handler))
     for archive, archive_jobs in by_archive.items():
-        _stream_archive(archive, archive_jobs, on_bytes)
+        _stream_archive(archive, archive_jobs, on_bytes, on_bad_row)
 
 
 class _FeederSink(Py7zIO):
@@ -159,9 +161,10 @@ class _Factory(WriterFactory):
         return self.sinks[Path(filename).name]
 
 
-def _stream_archive(archive: Path, jobs: list[tuple[Member, Callable]], on_bytes: Callable[[int], None]) -> None:
+def _stream_archive(archive: Path, jobs: list[tuple[Member, Callable]], on_bytes: Callable[[int], None],
+                    on_bad_row: BadRowHandler | None) -> None:
     errors: list[BaseException] = []
-    sinks = {Path(m.inner).name: _FeederSink(RowFeeder(m.label, h, on_bytes), errors) for m, h in jobs}
+    sinks = {Path(m.inner).name: _FeederSink(RowFeeder(m.label, h, on_bytes, on_bad_row), errors) for m, h in jobs}
     try:
         with py7zr.SevenZipFile(archive, mode="r") as handle:
             handle.extract(targets=[m.inner for m, _ in jobs], factory=_Factory(sinks))
