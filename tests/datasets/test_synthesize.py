@@ -292,22 +292,24 @@ def test_samples_are_grounded_checked_and_cached(tmp_path, scripted, monkeypatch
 def test_a_kill_mid_way_loses_no_reply(tmp_path, scripted):
     from codemill.datasets.synthesize import synthesize
 
-    server = scripted(delay_s=0.4)
-    path = write_run(tmp_path, {"model": "scripted", "endpoint": server.url, "max_concurrency": 1}, per_chunk=2)
+    server = scripted(delay_s=0.3)
+    path = write_run(tmp_path, {"model": "scripted", "endpoint": server.url, "max_concurrency": 1})
     env = dict(os.environ, PYTHONPATH=str(REPO))
     child = subprocess.Popen([str(VENV_BIN / "codemill"), "data", "synthesize", str(path)], cwd=tmp_path, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 60
-    while cached_replies(tmp_path) < 3 and time.monotonic() < deadline and child.poll() is None:
+    while cached_replies(tmp_path) < 2 and time.monotonic() < deadline and child.poll() is None:
         time.sleep(0.05)
     os.killpg(child.pid, signal.SIGKILL)
     child.wait()
     kept_by_kill = cached_replies(tmp_path)
-    assert 3 <= kept_by_kill < 16
-    first_run = len(server.chat_requests)
+    assert 2 <= kept_by_kill < 8
     summary = synthesize(load_recipe(path), say=lambda line: None)
-    assert summary["requests"] == 16 and summary["cache_hits"] == kept_by_kill
-    assert len(server.chat_requests) - first_run == 16 - kept_by_kill  # only what the kill left unanswered
+    assert summary["requests"] == 8 and summary["cache_hits"] == kept_by_kill
+    assert summary["sent"] == 8 - kept_by_kill  # only what the kill left unanswered
+    asked = [(r["prompt"], r["seed"]) for r in server.chat_requests]  # one at a time: the first ones were cached
+    assert not set(asked[:kept_by_kill]) & set(asked[kept_by_kill:])
+    assert len(set(asked)) == 8
     again = synthesize(load_recipe(path), say=lambda line: None)
     assert again["sent"] == 0 and again["kept"] == summary["kept"]
 
@@ -328,8 +330,10 @@ def tiny_teacher(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def served(tiny_teacher, tmp_path_factory):
     """`transformers serve` on a free loopback port; yields (base URL, log file)."""
-    if not (VENV_BIN / "transformers").exists():
-        pytest.skip("transformers serve is not installed")
+    from transformers.utils.import_utils import is_serve_available
+
+    if not (VENV_BIN / "transformers").exists() or not is_serve_available():
+        pytest.skip("transformers serve is not installed (pip install -e '.[dev]')")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -53,8 +53,10 @@ class EndpointTeacher:
     422), which is dropped as `request_rejected`."""
 
     def __init__(self, config: TeacherConfig):
-        from openai import OpenAI
-
+        try:
+            from openai import OpenAI
+        except ImportError:
+            raise TeacherError(f"{KEY}.endpoint: the openai client is not installed; pip install -e '.[synth]'") from None
         self.config = config
         self.client = OpenAI(base_url=config.endpoint, api_key=self._api_key(), max_retries=config.max_retries,
                              timeout=config.timeout_s)
@@ -130,7 +132,7 @@ class EndpointTeacher:
             futures = {pool.submit(self._one, request): request for request in requests}
             pending = set(futures)
             while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     if future.exception() is not None:
                         for other in pending:
