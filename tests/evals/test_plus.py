@@ -97,3 +97,20 @@ def test_report_shows_base_beside_plus(plus_file, tmp_path):
         ("humaneval", "base", "83.3", "50.0", "-33.3 pts")
     report = compare_runs([run_dir / "eval" / "base" / "humaneval+"], run_dir / "compare")
     assert eval_section(run_dir, report)["plus"][0]["plus"] == "50.0"
+
+
+def test_mbpp_plus_records_with_code_and_test_list(tmp_path, monkeypatch):
+    monkeypatch.setenv("CODEMILL_CACHE", str(tmp_path / "cache"))
+    record = {"task_id": "Mbpp/2", "prompt": "Write a function to find the shared elements from the given two lists.",
+              "code": "def similar_elements(a, b):\n    return tuple(sorted(set(a) & set(b)))\n",
+              "test_list": ["assert similar_elements((3, 4, 5, 6), (5, 7, 4, 10)) == (4, 5)"],
+              "base_input": [[[3, 4, 5, 6], [5, 7, 4, 10]]], "plus_input": [[[1, 2], [3]], [[], [1]]], "atol": 0}
+    data = tmp_path / "MbppPlus.jsonl"
+    data.write_text(json.dumps(record) + "\n")
+    samples = tmp_path / "s.jsonl"
+    samples.write_text("".join(json.dumps({"task_id": 2, "completion": c}) + "\n" for c in [
+        "def similar_elements(a, b):\n    return tuple(x for x in sorted(a) if x in b)\n",
+        "def similar_elements(a, b):\n    return tuple(sorted(set(a) & set(b))) or None\n"]))
+    results = evaluate(tmp_path / "out", "mbpp+", samples_file=samples, data_file=data, workers=1)
+    assert results["per_task"] == {"Mbpp/2": {"passed": 1, "n": 2}}
+    assert results["base_per_task"] == {"Mbpp/2": {"passed": 2, "n": 2}}
