@@ -38,6 +38,11 @@ def attacks(params: dict) -> dict[str, str]:
         "write_host_folder": f"open({params['host_dir'] + '/' + marker!r}, 'w').write('x')",
         "write_system": f"open('/usr/lib/{marker}', 'w').write('x')",
         "write_etc": f"open('/etc/{marker}', 'w').write('x')",
+        "write_dev": f"open('/dev/{marker}', 'w').write('x')",
+        "write_root": f"open('/{marker}', 'w').write('x')",
+        "sysv_shm": "import ctypes\nassert ctypes.CDLL(None).shmget(0x5eed, 4096, 0o1666) >= 0, 'shmget refused'",
+        "posix_mqueue": "import ctypes\nlibc = ctypes.CDLL(None)\n"
+                        "assert libc.mq_open(b'/codemill-redteam', 0o102, 0o666, None) >= 0, 'mq_open refused'",
         "read_host_file": f"print(open({params['host_file']!r}).read())",
         "read_checkout": f"print(open({params['checkout'] + '/pyproject.toml'!r}).read())",
         "read_shadow": "print(open('/etc/shadow').read())",

@@ -109,7 +109,8 @@ def bwrap_command(scratch_mb: int, uid: int | None, probe: bool = False) -> list
     command += ["--proc", "/proc", "--dev", "/dev"]
     for folder in PRIVATE_DIRS:
         command += ["--perms", "01777", "--size", size, "--tmpfs", folder]
-    command += ["--ro-bind", str(WORKER_SOURCE), SANDBOX_WORKER, "--chdir", "/tmp"]
+    command += ["--remount-ro", "/dev", "--ro-bind", str(WORKER_SOURCE), SANDBOX_WORKER, "--remount-ro", "/",
+                "--chdir", "/tmp"]
     command += ["--cap-add", BWRAP_CAPS] if root else []
     return command + [_interpreter(), "-I", SANDBOX_WORKER, _worker_options(uid, "/tmp", True, probe)]
 
@@ -229,7 +230,8 @@ def _add_process_layers(isolation: Isolation, root: bool) -> None:
     isolation.layers["session"] = "new session and process group; whole group and uid killed after each sample"
     program = build_filter()
     isolation.seccomp_hex = program.hex() if program else None
-    isolation.layers["seccomp"] = "deny list (ptrace, mount, namespaces, modules, bpf, io_uring, non-unix sockets)" \
+    isolation.layers["seccomp"] = "deny list (ptrace, mount, namespaces, modules, bpf, io_uring, SysV IPC, " \
+        "message queues, non-unix sockets)" \
         if program else "NOT available on this architecture"
     if not program:
         isolation.warnings.append("seccomp filter not available on this architecture")

@@ -105,6 +105,7 @@ def build(spec: dict) -> None:
         os.symlink(target, f"{root}/dev/{name}")
     for folder in spec["private_dirs"]:
         _tmpfs(root + folder, spec["scratch_mb"], "1777", MS_NOSUID | MS_NODEV)
+    mount(None, root + "/dev", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC)
     for secret in spec["masked"]:
         if os.path.exists(root + secret):
             mount("/dev/null", root + secret, None, MS_BIND)

@@ -1,8 +1,9 @@
 """A small seccomp-BPF deny list for sample processes (x86_64 only), built without libseccomp.
 
 The filter returns EPERM for syscalls a benchmark solution never needs and that widen the attack
-surface (ptrace, mount, namespaces, kernel modules, keyrings, bpf, io_uring) and for every socket that
-is not AF_UNIX. It is an extra layer on top of the namespaces and uid separation, not a replacement.
+surface (ptrace, mount, namespaces, kernel modules, keyrings, bpf, io_uring), for SysV IPC objects and
+POSIX message queues (they outlive a sample, so one sample could leave data for the next), and for
+every socket that is not AF_UNIX. It is an extra layer on top of the namespaces and uid separation, not a replacement.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ LD_W_ABS, JEQ_K, JGE_K, RET_K = 0x20, 0x15, 0x35, 0x06
 SOCKET_NR, AF_UNIX = 41, 1
 
 DENIED_X86_64 = {
+    "shmget": 29, "semget": 64, "msgget": 68, "mq_open": 240,
     "ptrace": 101, "pivot_root": 155, "chroot": 161, "acct": 163, "mount": 165, "umount2": 166,
     "swapon": 167, "swapoff": 168, "reboot": 169, "sethostname": 170, "setdomainname": 171,
     "init_module": 175, "delete_module": 176, "kexec_load": 246, "add_key": 248, "request_key": 249,
