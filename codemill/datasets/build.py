@@ -121,6 +121,33 @@ def _stages(recipe, plan: BuildPlan, inputs) -> list[tuple[str, list, int]]:
     return stages + [("finalize", [FinalizeDataset(plan, current)], 1)]
 
 
+class EmptyDatasetError(ValueError):
+    """Curation left nothing to train on; the message says which steps dropped what."""
+
+
+def check_not_empty(recipe, dataset_dir: Path) -> None:
+    """Stop here, not in finetune, when no training record is left (the dataset stays for inspection)."""
+    stats = json.loads((dataset_dir / "stats.json").read_text(encoding="utf-8"))
+    if stats.get("records", {}).get("train", 0) > 0:
+        return
+    if not recipe.sources:
+        raise EmptyDatasetError("data build: the recipe lists no sources, so the dataset is empty; add a `sources:` entry")
+    counts = []
+    for name, entry in stats.get("steps", {}).items():
+        if entry.get("dropped"):
+            reasons = ", ".join(f"{reason} {count}" for reason, count in (entry.get("reasons") or {}).items())
+            counts.append(f"{name} dropped {entry['dropped']} of {entry.get('in', '?')}" + (f" ({reasons})" if reasons else ""))
+    read = stats.get("steps", {}).get("read", {})
+    if not counts and not read.get("documents"):
+        counts.append(f"no document was read from the sources ({read.get('malformed', 0)} malformed)")
+    validation = stats["records"].get("validation", 0)
+    if validation:
+        counts.append(f"the {validation} records left all went to validation (data.validation_fraction)")
+    raise EmptyDatasetError(f"data build: no training records are left: {'; '.join(counts) or 'every step emptied'}; "
+                            f"loosen the data.filters keys that dropped them, or add sources (details: {dataset_dir}/stats.json, "
+                            f"{dataset_dir}/drops/)")
+
+
 def build_dataset(recipe) -> Path:
     """Curate the recipe's extracted sources into `<run_dir>/dataset/`; rerunning resumes unfinished work.
 
@@ -137,6 +164,7 @@ def build_dataset(recipe) -> Path:
             for name, pipeline, tasks in stages:
                 make_executor(recipe.data, pipeline, tasks, plan.logs(name)).run()
                 bar.advance()
+        check_not_empty(recipe, plan.dataset_dir)
         return plan.dataset_dir
     executor = None
     for name, pipeline, tasks in stages:

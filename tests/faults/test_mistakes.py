@@ -132,3 +132,17 @@ def test_disk_full_during_stackexchange_names_the_output_folder(tmp_path):
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "failed: small/se: cannot write the output" in done.stderr and "free space on the disk holding small/se" in done.stderr
     assert "samples/stackexchange" not in done.stderr.split("failed:")[1].split("\n")[0]
+
+
+def test_data_build_with_nothing_left_says_which_step_dropped_what(tmp_path, monkeypatch):
+    for name in ("textbook", "evals"):
+        shutil.copytree(REPO / "samples" / name, tmp_path / "samples" / name)
+    (tmp_path / "r.yaml").write_text(
+        "name: empty\nsources:\n  - {name: primer, type: pdf, path: samples/pdfs, extracted: samples/textbook}\n"
+        "data:\n  filters: {min_chars: 1000000}\n"
+        "  decontamination: {benchmarks: [humaneval], humaneval_path: samples/evals/smoke.jsonl}\n")
+    monkeypatch.chdir(tmp_path)
+    code, output = invoke("data", "build", "r.yaml")
+    line = one_line_error(output)
+    assert code == 2 and "no training records are left: length dropped" in line and "too_short" in line
+    assert "data.filters" in line
