@@ -130,3 +130,22 @@ def merge_command(
     except (FileNotFoundError, OSError, ValueError) as error:
         raise fail(str(error)) from None
     console.print(f"merged model written to {out}")
+
+
+@finetune_app.command("push")
+def push_command(
+    run_dir: Path = typer.Argument(..., help="Run folder holding finetune/adapter/."),
+    repo_id: str = typer.Option(..., "--repo-id", help="Hub repository for the adapter (user/name)."),
+    merged: Optional[Path] = typer.Option(None, "--merged", help="Also push this merged model folder."),
+    merged_repo_id: Optional[str] = typer.Option(None, "--merged-repo-id", help="Its repository (default: REPO_ID-merged)."),
+    public: bool = typer.Option(False, "--public", help="Create public repositories (default: private)."),
+) -> None:
+    """Upload the adapter (and a merged model) with model cards: base, data sources and licences, eval results."""
+    from codemill.finetune.hub import push_run
+
+    try:
+        urls = push_run(run_dir, repo_id, merged_dir=merged, merged_repo_id=merged_repo_id, private=not public)
+    except (FileNotFoundError, OSError, ValueError) as error:
+        raise fail(str(error)) from None
+    for url in urls:
+        console.print(f"pushed to {url}")
