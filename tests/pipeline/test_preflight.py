@@ -146,3 +146,26 @@ def test_an_estimate_above_the_gpu_memory_is_one_line(tmp_path, monkeypatch):
         else:  # 160 layers of a 70B-wide llama in bf16 cannot fit one GPU
             (line,) = problems
             assert line.startswith("finetune: the estimate is") and f"{memory / 2**30:.1f} GiB" in line
+
+
+def test_a_reachable_hub_without_the_model_or_dataset_gives_one_line_each(tmp_path):
+    """The online branch, through the real hub client: a loopback 'Hub' that knows no repository."""
+    (tmp_path / "empty").mkdir()
+    recipe = _write(tmp_path, {
+        "name": "online",
+        "sources": [{"name": "qa", "type": "huggingface", "dataset": "o/absent-data", "text": "body"}],
+        "data": {"decontamination": {"benchmarks": []}},
+        "model": {"name_or_path": "o/absent-model"}, "finetune": {"precision": "fp32", "wandb": {"mode": "disabled"}},
+    })
+    script = ("import json, sys\nfrom codemill.pipeline.preflight import check_recipe\nfrom codemill.recipe import "
+              "load_recipe\nprint(json.dumps(check_recipe(load_recipe(sys.argv[1]))))")
+    with LoopbackServer(tmp_path / "empty") as server:
+        env = _offline_env(tmp_path) | {"HF_ENDPOINT": server.url, "no_proxy": "127.0.0.1", "NO_PROXY": "127.0.0.1"}
+        out = subprocess.run([sys.executable, "-c", script, str(recipe)], cwd=REPO, env=env, capture_output=True,
+                             text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert server.requests  # the hub client really asked the server
+    problems = json.loads(out.stdout)
+    assert [line.split(": ")[0] for line in problems] == ["sources[0].dataset", "model.name_or_path"], problems
+    assert "cannot read o/absent-data on the Hub" in problems[0]
+    assert "cannot read config.json of o/absent-model" in problems[1]
