@@ -35,6 +35,7 @@ _LANGUAGE_HINTS: list[tuple[str, re.Pattern]] = [
 def code_lines(block: Block, style: DocumentStyle) -> list[str]:
     """The listing's lines with blank lines restored and the block's common indentation removed."""
     rendered = []
+    full: set[int] = set()  # rendered lines that end where the next line's first word would not fit
     numbered = _has_line_numbers(block)
     left = min(line.x0 for line in block.lines)
     for index, (line, blanks) in enumerate(zip(block.lines, block.blank_before)):
@@ -42,8 +43,11 @@ def code_lines(block: Block, style: DocumentStyle) -> list[str]:
         if style.marks_wraps and index and not blanks and _soft_wrapped(block.lines[index - 1], line, left):
             rendered[-1] += text.strip()  # the kept spaces (or hyphen) at the break are the text's own
             continue
+        if index and not blanks and _no_room_after(block.lines[index - 1], line):
+            full.add(len(rendered) - 1)
         rendered.extend([""] * blanks)
         rendered.append(text)
+    rendered = _join_unmarked_wraps(rendered, full)
     rendered = _join_wrapped(rendered)
     indent = min((len(t) - len(t.lstrip(" ")) for t in rendered if t.strip()), default=0)
     return [t[indent:].rstrip() for t in rendered]
@@ -94,6 +98,60 @@ def _soft_wrapped(prev: Line, line: Line, left: float) -> bool:
     char = (prev.x1 - prev.x0) / max(len(prev.text), 1)
     word = line.text.strip().split(" ", 1)[0]
     return prev.text.endswith("-") and prev.x1 + char * len(word) > prev.right_edge
+
+
+def _no_room_after(prev: Line, line: Line) -> bool:
+    """`prev` reaches so near its column's right edge that `line`'s first word would not have fitted."""
+    char = (prev.x1 - prev.x0) / max(len(prev.text), 1)
+    word = line.text.strip().split(" ", 1)[0]
+    return prev.page == line.page and prev.x1 + char * (len(word) + 1) > prev.right_edge
+
+
+def _join_unmarked_wraps(lines: list[str], full: set[int]) -> list[str]:
+    """Python that a typesetter wrapped at the column edge without a mark (LaTeX listings' breaklines):
+    a line that fills the column is joined with the next one when that moves the listing's first
+    syntax error further down (or removes it); a listing that parses is left alone."""
+    if not full or _python_valid(lines):
+        return lines
+    shift = 0
+    for index in sorted(full):
+        at = index - shift
+        if at + 1 >= len(lines) or not lines[at + 1].strip():
+            continue
+        trial = lines[:at] + [lines[at].rstrip() + " " + lines[at + 1].strip()] + lines[at + 2 :]
+        if _first_error(trial) > _first_error(lines):
+            lines, shift = trial, shift + 1
+    return lines
+
+
+def _first_error(lines: list[str]) -> float:
+    """Where the listing first fails to parse (a line number; infinity when it parses)."""
+    if _python_valid(lines):
+        return float("inf")
+    if any(_PROMPT.match(t) for t in lines):
+        return next((i for i in range(1, len(lines) + 1) if not _python_valid(lines[:i])), 0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse("\n".join(lines))
+    except SyntaxError as error:
+        return error.lineno or 0
+    except (ValueError, MemoryError, RecursionError):
+        return 0
+    return float("inf")
+
+
+def _python_valid(lines: list[str]) -> bool:
+    """The listing parses as Python; for a REPL session, each prompted statement does."""
+    if not any(_PROMPT.match(t) for t in lines):
+        return _parses(lines)
+    statements: list[list[str]] = []
+    for text in lines:
+        if text.lstrip().startswith(">>>"):
+            statements.append([text.lstrip()[4:]])
+        elif text.lstrip().startswith("...") and statements:
+            statements[-1].append(text.lstrip()[4:])
+    return all(_parses(s) for s in statements)
 
 
 def _join_wrapped(lines: list[str]) -> list[str]:

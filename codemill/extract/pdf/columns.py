@@ -76,10 +76,18 @@ def _right_column_aligned(rows: list[list[Span]], x: float) -> bool:
 
 
 def _centre_of_gap(inked: list[list[tuple[float, float]]], x: float) -> float:
-    """Move x to the middle of the empty strip around it, so both columns get their whole ink."""
-    lo = max((b for iv in inked for a, b in iv if b <= x), default=x)
-    hi = min((a for iv in inked for a, b in iv if a >= x), default=x)
-    return (lo + hi) / 2
+    """Move x to the middle of the emptiest strip around it, so both columns get their whole ink
+    (a hyphen or a letter hanging into the gutter must not decide where it is)."""
+    samples = [x + step / 2 for step in range(-40, 41)]
+    crossings = [sum(1 for iv in inked if any(a < at < b for a, b in iv)) for at in samples]
+    fewest = min(crossings)
+    best_run: list[float] = []
+    run: list[float] = []
+    for at, count in zip(samples, crossings):
+        run = run + [at] if count == fewest else []
+        if len(run) > len(best_run):
+            best_run = run
+    return (best_run[0] + best_run[-1]) / 2
 
 
 def _columns_fill(inked: list[list[tuple[float, float]]], x: float, left: float, right: float) -> bool:
