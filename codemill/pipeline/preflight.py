@@ -161,6 +161,13 @@ def _benchmark_problems(recipe, stages: set[str]) -> list[str]:
                 where = f"data_file {spec.data_file}" if spec.data_file else "the Hugging Face Hub"
                 problems.append(f"eval.benchmarks[{number}]: cannot load {spec.name} from {where} "
                                 f"({type(error).__name__}: {str(error)[:200]}); set data_file to a local copy")
+        if recipe.eval.benchmarks:
+            from codemill.evals.sandbox import SandboxUnavailable, detect
+
+            try:
+                detect(recipe.eval.sandbox.backend)  # no sandbox, no eval: say so before training, not after
+            except SandboxUnavailable as error:
+                problems.append(f"eval.sandbox: {error}")
     return [line.split("\n")[0] for line in problems]
 
 

@@ -3,15 +3,19 @@
 
 import json
 import os
+from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from codemill.cli import app
 from codemill.config import RecipeError, validate_config
 from codemill.evals.config import EvalConfig
 from codemill.evals.sandbox import Job, Limits, SandboxPool, SandboxUnavailable, detect
+from codemill.pipeline.preflight import check_recipe
 from codemill.pipeline.report_eval import sandbox_lines
+from codemill.recipe import load_recipe
 
 SOLUTION = "def add(a, b):\n    return a + b\n\n\ndef main():\n    print(add(1, 2))\n    return 0\n"
 TESTS = "\n\ndef check(candidate):\n    assert candidate(2, 3) == 5\n\n\ncheck(add)\n"
@@ -97,6 +101,22 @@ def test_the_command_refuses_unless_sandbox_none_is_given(monkeypatch, tmp_path,
     assert "rlimits" in record["active_layers"] and record["warnings"]
     [line] = sandbox_lines(tmp_path / "eval")  # what the run report shows
     assert line.startswith("base/tiny: backend none;") and "missing: network, filesystem" in line
+
+
+def test_preflight_reports_a_missing_sandbox_before_anything_starts(monkeypatch, tmp_path):
+    smoke = Path(__file__).resolve().parents[2] / "samples" / "evals" / "smoke.jsonl"
+
+    def problems(sandbox: str) -> list[str]:
+        recipe = {"name": "x", "model": {"tiny": {}}, "finetune": {"wandb": {"mode": "disabled"}},
+                  "eval": {"benchmarks": [{"name": "humaneval", "data_file": str(smoke)}], "sandbox": sandbox}}
+        (tmp_path / "r.yaml").write_text(yaml.safe_dump(recipe))
+        return check_recipe(load_recipe(tmp_path / "r.yaml"), {"eval"})
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    [line] = problems("auto")
+    assert line.startswith("eval.sandbox: no sandbox can contain") and "install bubblewrap" in line
+    assert problems("none") == []
 
 
 def test_none_runs_samples_with_the_process_layers_only():

@@ -33,7 +33,9 @@ EXPECTED_ERROR = {
     "write_checkout": "No such file", "write_host_folder": "No such file", "read_host_file": "No such file",
     "read_checkout": "No such file", "read_shadow": "Permission denied", "env_secret": "KeyError",
     "infinite_loop": "time limit", "fork_bomb": "time limit", "memory_bomb": "MemoryError",
-    "stdout_flood": "output limit", "write_dev": "Read-only file system", "write_root": "Read-only file system", "exit_before_tests": "exited before", "tmpfs_bomb": "No space left",
+    "stdout_flood": "output limit", "write_dev": "Read-only file system", "write_root": "Read-only file system",
+    "exit_before_tests": "exited before", "tmpfs_bomb": "No space left", "sysv_shm": "shmget refused",
+    "posix_mqueue": "mq_open refused",
 }
 
 
