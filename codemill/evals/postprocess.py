@@ -12,8 +12,9 @@ STOP_SEQUENCES = {
 }
 POSTPROCESS_MODES = ("chat", "completion", "none")
 PYTHON_TAGS = {"", "python", "py", "python3", "py3", "pycon", "ipython"}
-# An opening fence at a line start: ``` or ~~~, an optional info string, then the block up to the same fence.
-_FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})[ \t]*(?P<tag>[^\n`]*)\n(?P<body>.*?)(?:^[ \t]*(?P=fence)[ \t]*$|\Z)",
+# An opening fence at a line start: ``` or ~~~, an optional info string, then the block up to the same fence
+# closing a line (on its own, or glued to the last code line as some models write it), or to the end.
+_FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})[ \t]*(?P<tag>[^\n`]*)\n(?P<body>.*?)(?:(?P=fence)[ \t]*$|\Z)",
                     re.DOTALL | re.MULTILINE)
 
 

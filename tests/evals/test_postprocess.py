@@ -41,6 +41,8 @@ CHAT_ANSWERS = [
     # a usage example fence before the one that defines the entry point
     ("Usage:\n```python\nprint(add(1, 2))\n```\nImplementation:\n```py\nimport math\n\ndef add(a, b):\n    return a + b\n"
      "\nprint(add(2, 3))\n```", "import math\n\ndef add(a, b):\n    return a + b\n\nprint(add(2, 3))\n"),
+    # the closing fence glued to the last code line
+    ("Solution:\n```python\ndef add(a, b):\n    return a + b```\nIt adds.", "def add(a, b):\n    return a + b"),
     # a test call left in, an untagged fence, a tilde fence ignored because it is a shell session
     ("~~~console\n$ python add.py\n~~~\n```\ndef add(a, b):\n    return a + b\n\nassert add(1, 2) == 3\n```",
      "def add(a, b):\n    return a + b\n\nassert add(1, 2) == 3\n"),
