@@ -95,3 +95,25 @@ def test_offline_without_a_cached_copy_is_one_clear_line_fast(tmp_path):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1 and "hub:evalplus/mbppplus" in lines[0] and "data_file" in lines[0]
+
+
+def test_humaneval_plus_from_the_hub_layout_reads_inputs_from_the_test_code(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = snapshot(tmp_path, "evalplus/humanevalplus", kind="dataset")
+    test = ("import math\n\ndef check(candidate):\n    inputs = [[1, 2], [3, float('inf')], [[1, 2], -1]]\n"
+            "    results = [3, math.inf, None]\n    for i, (inp, exp) in enumerate(zip(inputs, results)):\n"
+            "        assert candidate(*inp) == exp\n")
+    row = {"task_id": "HumanEval/0", "prompt": "def add(a, b):\n", "canonical_solution": "    return a + b\n",
+           "entry_point": "add", "test": test}
+    (folder / "data").mkdir()
+    pq.write_table(pa.Table.from_pylist([row]), folder / "data" / "test-00000-of-00001.parquet")
+    code = ("import json; from codemill.benchmarks import load_benchmark\n"
+            "data = load_benchmark('humaneval+'); p = data.problems[0]\n"
+            "print(json.dumps([p.task_id, p.plus.plus, p.plus.n_base, p.plus.n_plus, data.source['revision']]))")
+    result = _run(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    task, inputs, n_base, n_plus, revision = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (task, n_base, n_plus, revision) == ("HumanEval/0", 0, 3, folder.name)
+    assert inputs == "[[1, 2], [3, float('inf')], [[1, 2], -1]]"
