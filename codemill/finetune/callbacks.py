@@ -13,7 +13,9 @@ from codemill.common.atomic import atomic_write_text
 
 
 class NonFiniteLossGuard(TrainerCallback):
-    """Stops training at the first NaN/inf loss or adapter weight, and vetoes the checkpoint of that step."""
+    """Stops training at the first NaN/inf loss or adapter weight, and vetoes the checkpoint of that step.
+
+    The logged loss is already averaged over ranks; the weight check is all-reduced, so all ranks stop together."""
 
     def __init__(self):
         self.bad_step: int | None = None
@@ -29,7 +31,11 @@ class NonFiniteLossGuard(TrainerCallback):
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
         trainable = [p for p in model.parameters() if p.requires_grad] if model is not None else []
+        device = trainable[0].device if trainable else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        bad = torch.zeros((), device=device)
         if trainable and not torch.stack([p.detach().isfinite().all() for p in trainable]).all():
+            bad.fill_(1.0)
+        if any_rank(bad):  # every rank stops at the same step, or the others wait forever in the next all-reduce
             return self._stop(control, state.global_step, "adapter weights became NaN/inf")
         return control
 
@@ -38,6 +44,13 @@ class NonFiniteLossGuard(TrainerCallback):
         if loss is not None and not math.isfinite(loss):
             return self._stop(control, state.global_step, f"training loss became {loss}")
         return control
+
+
+def any_rank(flag: torch.Tensor) -> bool:
+    """True when `flag` is set on any process of the job (each rank checks only its own weights or shard)."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+    return bool(flag.item())
 
 
 class MetricsWriter(TrainerCallback):

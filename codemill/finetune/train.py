@@ -311,7 +311,7 @@ def finetune(recipe, resume: bool = False, callbacks: tuple = (), reset_optimize
         eval_dataset=validation if recipe.finetune.eval_steps else None,
         processing_class=tokenizer,
         peft_config=peft_config,
-        callbacks=[guard, MetricsWriter(out_dir / "metrics.jsonl"), *extra, *callbacks],
+        callbacks=[*callbacks, guard, MetricsWriter(out_dir / "metrics.jsonl"), *extra],  # the guard sees the step last
         token_metrics=recipe.finetune.token_metrics,
     )
     if checkpoint is not None and reset_optimizer:

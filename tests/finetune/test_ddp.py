@@ -28,3 +28,37 @@ def test_two_process_ddp_ranks_agree_and_loss_falls(tiny_run):
     history = [json.loads(line) for line in (tiny_run / "finetune" / "metrics.jsonl").read_text().splitlines()]
     losses = [entry["loss"] for entry in history if "loss" in entry]
     assert len(losses) == 8 and sum(losses[-3:]) / 3 < sum(losses[:3]) / 3
+
+
+DRIVER = """
+import os, sys
+from transformers import TrainerCallback
+from codemill.finetune import FinetuneError, finetune
+from codemill.recipe import load_recipe
+
+class PoisonRankOne(TrainerCallback):
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        if state.global_step == 2 and os.environ["RANK"] == "1":
+            next(p for p in model.parameters() if p.requires_grad).data.fill_(float("nan"))
+
+try:
+    finetune(load_recipe(sys.argv[1]), callbacks=(PoisonRankOne(),))
+except FinetuneError as error:
+    print(f"rank {os.environ['RANK']}: {error}", flush=True)
+    sys.exit(3)
+"""
+
+
+@pytest.mark.slow
+def test_a_non_finite_weight_on_one_rank_stops_every_rank_at_the_same_step(tiny_run):
+    recipe = tiny_recipe(tiny_run, max_steps=6, save_steps=2, batch_size=2)
+    path = tiny_run / "recipe.yaml"
+    path.write_text(yaml.safe_dump(recipe.model_dump(mode="json", exclude_none=True)))
+    driver = tiny_run / "driver.py"
+    driver.write_text(DRIVER)
+    env = {**os.environ, "WANDB_MODE": "disabled", "OMP_NUM_THREADS": "1", "PYTHONPATH": os.getcwd()}
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                           str(driver), str(path)], capture_output=True, text=True, env=env, timeout=300)
+    stopped = sorted(line.split(":")[0] for line in done.stdout.splitlines() if "stopped at step 2" in line)
+    assert stopped == ["rank 0", "rank 1"], done.stdout[-2000:] + done.stderr[-3000:]
+    assert sorted(p.name for p in (tiny_run / "finetune" / "checkpoints").glob("checkpoint-*")) == []
