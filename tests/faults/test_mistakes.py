@@ -146,3 +146,17 @@ def test_data_build_with_nothing_left_says_which_step_dropped_what(tmp_path, mon
     line = one_line_error(output)
     assert code == 2 and "no training records are left: length dropped" in line and "too_short" in line
     assert "data.filters" in line
+
+
+def test_a_refused_stackexchange_run_leaves_the_earlier_summary_alone(tmp_path):
+    out = tmp_path / "se"
+    first = extract_stackexchange(REPO / "samples/stackexchange", out, options=StackExchangeOptions(site=SITE),
+                                  show_progress=False)
+    assert first.failed == []
+    before = (out / "summary.json").read_bytes()
+    other = StackExchangeOptions(site=SITE, min_question_score=5)
+    refused = extract_stackexchange(REPO / "samples/stackexchange", out, options=other, show_progress=False)
+    assert refused.failed == [(str(out), refused.failed[0][1])] and "pass --force" in refused.failed[0][1]
+    assert (out / "summary.json").read_bytes() == before
+    missing = extract_stackexchange(tmp_path / "nowhere", out, options=StackExchangeOptions(site=SITE), show_progress=False)
+    assert missing.failed and (out / "summary.json").read_bytes() == before

@@ -45,6 +45,7 @@ def extract_stackexchange(source: str | os.PathLike, out_dir: str | os.PathLike,
     out_dir = Path(out_dir)
     summary = StackExchangeSummary(source=str(source), out_dir=str(out_dir),
                                    filters=options.model_dump())
+    manifest = None  # set once this run owns out_dir: only then may it replace summary.json
     try:
         dump = resolve_source(source, options.site)
         summary.site = dump.site
@@ -56,7 +57,8 @@ def extract_stackexchange(source: str | os.PathLike, out_dir: str | os.PathLike,
     except (ValueError, DumpError, OSError, sqlite3.Error) as error:
         summary.failed.append(_failure(source, out_dir, error))
         summary.seconds = time.monotonic() - started
-        _write_summary(out_dir, summary)
+        if manifest is not None:
+            _write_summary(out_dir, summary)
         return summary
     _fill_summary(summary, manifest, scan)
     if not summary.failed:
@@ -76,7 +78,7 @@ def _failure(source, out_dir: Path, error: Exception) -> tuple[str, str]:
     if full:
         return str(out_dir), (f"cannot write the output ({error}); free space on the disk holding {out_dir} "
                               "(or choose another -o), then rerun the same command: finished shards are kept")
-    return str(source), str(error)
+    return (str(out_dir) if str(error).startswith(f"{out_dir}:") else str(source)), str(error)
 
 
 def _fingerprint(dump: DumpSource, options: StackExchangeOptions) -> str:
