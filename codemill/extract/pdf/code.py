@@ -111,7 +111,7 @@ def _join_unmarked_wraps(lines: list[str], full: set[int]) -> list[str]:
     """Python that a typesetter wrapped at the column edge without a mark (LaTeX listings' breaklines):
     a line that fills the column is joined with the next one when that moves the listing's first
     syntax error further down (or removes it); a listing that parses is left alone."""
-    if not full or _python_valid(lines):
+    if not full or python_valid(lines):
         return lines
     shift = 0
     for index in sorted(full):
@@ -126,10 +126,10 @@ def _join_unmarked_wraps(lines: list[str], full: set[int]) -> list[str]:
 
 def _first_error(lines: list[str]) -> float:
     """Where the listing first fails to parse (a line number; infinity when it parses)."""
-    if _python_valid(lines):
+    if python_valid(lines):
         return float("inf")
     if any(_PROMPT.match(t) for t in lines):
-        return next((i for i in range(1, len(lines) + 1) if not _python_valid(lines[:i])), 0)
+        return next((i for i in range(1, len(lines) + 1) if not python_valid(lines[:i])), 0)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -141,7 +141,7 @@ def _first_error(lines: list[str]) -> float:
     return float("inf")
 
 
-def _python_valid(lines: list[str]) -> bool:
+def python_valid(lines: list[str]) -> bool:
     """The listing parses as Python; for a REPL session, each prompted statement does."""
     if not any(_PROMPT.match(t) for t in lines):
         return _parses(lines)

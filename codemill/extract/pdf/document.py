@@ -18,7 +18,8 @@ from codemill.extract.pdf.inline import document_words
 from codemill.extract.pdf.lines import Line
 from codemill.extract.pdf.ocr import ocr_available, ocr_page
 from codemill.extract.pdf.page import page_lines, set_document_edges
-from codemill.extract.pdf.render import render, render_parts
+from codemill.extract.pdf.quality import add_warning, interleaving_suspected, set_confidence, unmapped_share, warning_counts
+from codemill.extract.pdf.render import render_parts
 from codemill.extract.pdf.ruled import join_continued_tables, mark_ruled_tables
 from codemill.extract.pdf.styles import front_matter_styles, heading_style, measure, rank_headings, trusted_heading_styles
 
@@ -123,7 +124,10 @@ def assemble(batch: PageBatch, options: PdfOptions, source: str, title: str | No
     for index, role in mark_contents(batch.lines).items():
         batch.reports[index]["role"] = role
     set_document_edges(batch.lines)
-    markdown = _assemble(batch.lines, batch.ocr_text, options)
+    notes: dict[int, list[str]] = {}
+    parts = _assemble(batch.lines, batch.ocr_text, options, notes)
+    markdown = "\n\n".join(text for _, text in parts) + "\n" if parts else ""
+    _finish_page_reports(batch.reports, parts, notes)
     layout_s = time.perf_counter() - clock
     timings = {"total_s": round(batch.read_s + layout_s, 4), "read_s": round(batch.read_s, 4), "layout_s": round(layout_s, 4)}
     report = {
@@ -132,6 +136,7 @@ def assemble(batch: PageBatch, options: PdfOptions, source: str, title: str | No
         "pages": len(batch.reports),
         "page_reports": batch.reports,
         "warnings": _document_warnings(batch.reports),
+        "warning_counts": warning_counts(batch.reports),
         "timings": timings,
     }
     return Conversion(markdown, report)
@@ -145,8 +150,13 @@ def _read_page(doc: pymupdf.Document, number: int, options: PdfOptions, fonts: F
         lines = page_lines(page, number, fonts)
     except Exception as error:  # a damaged page must not stop the rest of the book
         report.update(status="skipped", reason=f"unreadable page: {_first_line(error)}")
+        add_warning(report, "no_text")
         return report, [], ""
     if lines:
+        if interleaving_suspected(lines):
+            add_warning(report, "interleaved")
+        if unmapped_share(lines) > 0.02:
+            add_warning(report, "unmapped_font")
         drawings = _page_drawings(page)
         _mark_figure_regions(page, lines, drawings)
         mark_ruled_tables(drawings, lines)
@@ -156,6 +166,7 @@ def _read_page(doc: pymupdf.Document, number: int, options: PdfOptions, fonts: F
         return report, lines, ""
     has_images = bool(page.get_images(full=False))
     reason = "no text layer (scanned page)" if has_images else "blank page (no text, no images)"
+    add_warning(report, "no_text")
     if not has_images:
         report.update(status="skipped", reason=reason)
         return report, [], ""
@@ -166,7 +177,7 @@ def _read_page(doc: pymupdf.Document, number: int, options: PdfOptions, fonts: F
     if missing:
         report.update(status="skipped", reason=f"{reason}; OCR unavailable: {missing}")
         return report, [], ""
-    report.update(status="ocr", reason=reason)
+    report.update(status="ocr", reason=reason, warnings=["ocr"])
     return report, [], ocr_page(page)
 
 
@@ -227,8 +238,32 @@ def _insert_images(lines: list[Line], images: list[Line]) -> list[Line]:
     return lines
 
 
-def _assemble(per_page: list[list[Line]], ocr_text: dict[int, str], options: PdfOptions) -> str:
-    """Classify, group and render every text page; OCR'd pages are added in page order."""
+def _finish_page_reports(reports: list[dict], parts: list[tuple[int, str]], notes: dict[int, list[str]]) -> None:
+    """Each page's warnings from rendering, its confidence, and where its text sits in the markdown
+    (`chars`: [start, end) ranges, so a consumer can drop the pages it does not trust)."""
+    by_page = {report["page"] - 1: report for report in reports}
+    offset = 0
+    for page, text in parts:
+        report = by_page.get(page)
+        if report is not None:
+            ranges = report.setdefault("chars", [])
+            if ranges and ranges[-1][1] + 2 == offset:
+                ranges[-1][1] = offset + len(text)
+            else:
+                ranges.append([offset, offset + len(text)])
+        offset += len(text) + 2
+    for page, warnings in notes.items():
+        for warning in warnings:
+            if page in by_page:
+                add_warning(by_page[page], warning)
+    for report in reports:
+        report.setdefault("chars", [])
+        set_confidence(report)
+
+
+def _assemble(per_page: list[list[Line]], ocr_text: dict[int, str], options: PdfOptions, notes: dict[int, list[str]]) -> list[tuple[int, str]]:
+    """Classify, group and render every text page into (page, markdown) parts; OCR'd pages are
+    added in page order. Rendering notes page warnings (code that does not parse) into `notes`."""
     flow = [line for lines in per_page for line in lines]
     _drop_figure_labels(flow)
     style = measure([line for line in flow if line.kind == "text"])
@@ -241,9 +276,8 @@ def _assemble(per_page: list[list[Line]], ocr_text: dict[int, str], options: Pdf
             block.kind = "paragraph"
     style.heading_levels = rank_headings(trusted, style.body_family)
     vocabulary = document_words(flow)
-    if not ocr_text:
-        return render(blocks, style, vocabulary, options.language)
-    return _with_ocr_pages(blocks, ocr_text, style, vocabulary, options.language)
+    parts = render_parts(blocks, style, vocabulary, options.language, notes)
+    return _with_ocr_pages(parts, ocr_text) if ocr_text else parts
 
 
 def _title_pages(per_page: list[list[Line]]) -> set[int]:
@@ -257,15 +291,15 @@ def _title_pages(per_page: list[list[Line]]) -> set[int]:
     return pages
 
 
-def _with_ocr_pages(blocks: list[Block], ocr_text: dict[int, str], style, vocabulary, language) -> str:
-    """Rendered blocks with each OCR'd page's text placed before the first block of a later page."""
-    parts, pending = [], sorted(ocr_text.items())
-    for page, text in render_parts(blocks, style, vocabulary, language):
+def _with_ocr_pages(parts: list[tuple[int, str]], ocr_text: dict[int, str]) -> list[tuple[int, str]]:
+    """Rendered parts with each OCR'd page's text placed before the first part of a later page."""
+    merged, pending = [], sorted(ocr_text.items())
+    for page, text in parts:
         while pending and pending[0][0] < page:
-            parts.append(pending.pop(0)[1])
-        parts.append(text)
-    parts.extend(text for _, text in pending)
-    return "\n\n".join(p for p in parts if p) + "\n"
+            merged.append(pending.pop(0))
+        merged.append((page, text))
+    merged.extend(pending)
+    return [(page, text) for page, text in merged if text]
 
 
 def _document_warnings(page_reports: list[dict]) -> list[str]:

@@ -5,21 +5,17 @@ from __future__ import annotations
 import re
 
 from codemill.extract.pdf.blocks import LIST_MARKER, Block
-from codemill.extract.pdf.code import code_lines, dominant_language, guess_language, split_output
+from codemill.extract.pdf.code import code_lines, dominant_language, guess_language, python_valid, split_output
 from codemill.extract.pdf.inline import paragraph_markdown
 from codemill.extract.pdf.ruled import cell_lines
 from codemill.extract.pdf.tables import pipe_table, table_markdown
 from codemill.extract.pdf.styles import DocumentStyle, heading_style
 
 
-def render(blocks: list[Block], style: DocumentStyle, vocabulary: set[str], language: str | None) -> str:
-    """The whole document as markdown, blocks separated by one blank line."""
-    parts = [text for _, text in render_parts(blocks, style, vocabulary, language)]
-    return "\n\n".join(parts) + "\n" if parts else ""
-
-
-def render_parts(blocks: list[Block], style: DocumentStyle, vocabulary: set[str], language: str | None) -> list[tuple[int, str]]:
-    """(page index, markdown) for each block that renders to something."""
+def render_parts(blocks: list[Block], style: DocumentStyle, vocabulary: set[str], language: str | None,
+                 notes: dict[int, list[str]] | None = None) -> list[tuple[int, str]]:
+    """(page index, markdown) for each block that renders to something; pages whose python listings
+    do not parse are noted in `notes` (page -> warning ids)."""
     nesting = _list_nesting(blocks)
     numbered = _numbered_headings(blocks, vocabulary)
     listings = {i: _listing(b, style) for i, b in enumerate(blocks) if b.kind == "code"}
@@ -33,7 +29,10 @@ def render_parts(blocks: list[Block], style: DocumentStyle, vocabulary: set[str]
         if cells is not None:
             grids_done.add(id(cells))
         if block.kind == "code":
-            text = "\n\n".join(_fenced(part, language) if code else _fenced(part, None, tagged=False) for part, code in split_output(listings[index]))
+            pieces = split_output(listings[index])
+            text = "\n\n".join(_fenced(part, language) if code else _fenced(part, None, tagged=False) for part, code in pieces)
+            if notes is not None and any(code and guess_language(part, language) == "python" and not python_valid(part) for part, code in pieces):
+                notes.setdefault(block.first.page, []).append("code_unparsed")
         elif block.kind == "heading" and numbered:
             text = _SECTION_NUMBER.sub(lambda m: m.group(1) + " ", _render_block(block, style, vocabulary, 0), count=1)
         else:

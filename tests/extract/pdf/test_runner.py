@@ -21,8 +21,11 @@ def test_outputs_follow_the_report_schema(tmp_path):
     summary = extract_pdfs(tmp_path / "in", tmp_path / "out", show_progress=False)
     assert summary.failed == [] and summary.pages == 3
     report = json.loads((tmp_path / "out" / "a.json").read_text())
-    assert set(report) >= {"source", "title", "pages", "page_reports", "warnings", "timings"}
-    assert report["page_reports"][0] == {"page": 1, "status": "text", "reason": None, "warnings": []}
+    assert set(report) >= {"source", "title", "pages", "page_reports", "warnings", "warning_counts", "timings"}
+    first = {"page": 1, "status": "text", "reason": None, "warnings": [], "confidence": 1.0, "chars": [[0, 20]]}
+    assert report["page_reports"][0] == first
+    markdown = (tmp_path / "out" / "a.md").read_text()
+    assert all(markdown[a:b].startswith("Text of page") for r in report["page_reports"] for a, b in r["chars"])
     assert report["timings"]["total_s"] >= report["timings"]["read_s"]
     assert "Text of page 2 in a." in (tmp_path / "out" / "a.md").read_text()
 

@@ -1,0 +1,60 @@
+"""The extractor's self-check: per-page warnings and a confidence, so a reader (and `data build`)
+knows which pages to trust.
+
+Warning ids (stable; `data.filters.pdf_page_warnings` names them):
+  interleaved     lines of two columns read as one (pieces of one baseline alternate across a gap)
+  code_unparsed   a listing tagged python that does not parse
+  unmapped_font   text in a font without a usable text mapping (replacement or private-use characters)
+  ocr             the page had no text layer and was read by OCR
+  no_text         the page gave no text at all (blank, or scanned without --ocr)
+"""
+
+from __future__ import annotations
+
+from codemill.extract.pdf.lines import Line
+
+WARNINGS = ("interleaved", "code_unparsed", "unmapped_font", "ocr", "no_text")
+_PENALTY = {"interleaved": 0.6, "code_unparsed": 0.2, "unmapped_font": 0.5, "ocr": 0.3, "no_text": 1.0}
+
+
+def interleaving_suspected(lines: list[Line]) -> bool:
+    """Reading order that runs across columns: prose pieces of one baseline, a clear gap apart, follow
+    each other in the order on several rows. A page read column by column never puts two such pieces
+    next to each other (tables and code are left out: their cells share baselines by design)."""
+    prose = [line for line in lines if line.kind == "text" and line.share("mono") < 0.5 and len(line.text.strip()) >= 12]
+    across = 0
+    for a, b in zip(prose, prose[1:]):
+        same_row = abs(a.baseline - b.baseline) < 0.3 * a.size and a.page == b.page
+        if same_row and b.x0 - a.x1 > 0.8 * a.size:
+            across += 1
+    return across >= 3 and across >= 0.15 * len(prose)
+
+
+def unmapped_share(lines: list[Line]) -> float:
+    """Share of visible characters that carry no text (U+FFFD) or a private-use code point."""
+    total = bad = 0
+    for line in lines:
+        for span in line.spans:
+            for ch in span.text:
+                if ch.isspace():
+                    continue
+                total += 1
+                bad += ch == "\ufffd" or "\ue000" <= ch <= "\uf8ff"
+    return bad / total if total else 0.0
+
+
+def add_warning(report: dict, warning: str) -> None:
+    if warning not in report["warnings"]:
+        report["warnings"].append(warning)
+
+
+def set_confidence(report: dict) -> None:
+    """1.0 for a clean page, lower for each kind of warning it carries, 0.0 for a page without text."""
+    score = 1.0 - sum(_PENALTY.get(w, 0.1) for w in report["warnings"])
+    report["confidence"] = round(max(0.0, score), 2)
+
+
+def warning_counts(reports: list[dict]) -> dict[str, int]:
+    """Pages per warning id, in the fixed order above."""
+    counts = {w: sum(1 for r in reports if w in r["warnings"]) for w in WARNINGS}
+    return {w: n for w, n in counts.items() if n}
