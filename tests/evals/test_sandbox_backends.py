@@ -81,6 +81,13 @@ def test_without_any_backend_auto_refuses_and_says_how_to_fix_it(monkeypatch, tm
     assert "apt-get install bubblewrap" in message and "sandbox: none" in message and "\n" not in message
     with pytest.raises(SandboxUnavailable, match="'unshare' was asked for"):
         detect("unshare")
+    broken = tmp_path / "bwrap"  # installed, but namespaces are not allowed for this user
+    broken.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    with pytest.raises(SandboxUnavailable) as refused:
+        detect("auto")
+    assert "No permissions to create new namespace" in str(refused.value)
+    assert "unprivileged user namespaces" in str(refused.value) and "sandbox: none" in str(refused.value)
 
 
 def test_the_command_refuses_unless_sandbox_none_is_given(monkeypatch, tmp_path, tiny_problem_file):

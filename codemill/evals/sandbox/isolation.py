@@ -35,6 +35,8 @@ MASKED_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-")
 BWRAP_CAPS = "CAP_SETUID,CAP_SETGID,CAP_KILL,CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FOWNER"
 PROBE_PROGRAM = "import array, cmath, json, unittest"  # extension modules and the stdlib, as the sample uid
 INSTALL_HINT = "install bubblewrap (apt-get install bubblewrap; dnf or pacman: bubblewrap)"
+USERNS_HINT = ("run as root or allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; "
+               "on Ubuntu kernel.apparmor_restrict_unprivileged_userns=0)")
 
 
 class SandboxUnavailable(RuntimeError):
@@ -183,13 +185,14 @@ def detect(prefer: str = "auto") -> Isolation:
                 isolation = Isolation(backend, dict(CONTAINED_LAYERS))
                 _add_process_layers(isolation, euid == 0)
                 return isolation
+    hint = INSTALL_HINT if shutil.which("bwrap") is None else USERNS_HINT
     if prefer in ("bwrap", "unshare"):
         raise SandboxUnavailable(f"sandbox backend '{prefer}' was asked for but {problems[prefer]}; "
-                                 f"{INSTALL_HINT}, or use backend 'auto'")
+                                 f"{hint}, or use backend 'auto'")
     if prefer == "auto":
         why = "; ".join(problems.values())
         raise SandboxUnavailable(f"no sandbox can contain model-written code here ({why}), so codemill will not run "
-                                 f"it; {INSTALL_HINT}, or set `eval.sandbox: none` in the recipe (or pass "
+                                 f"it; {hint}, or set `eval.sandbox: none` in the recipe (or pass "
                                  "`--sandbox none`) to run it without isolation at your own risk")
     isolation = Isolation("none", {name: "NOT isolated (sandbox: none)" for name in CONTAINED_LAYERS})
     isolation.warnings.append("sandbox: none was asked for: samples run WITHOUT namespaces and can reach the "
