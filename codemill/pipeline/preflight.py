@@ -250,7 +250,7 @@ def uses_hub(recipe, stages: set[str]) -> bool:
         any(source.dataset for source in recipe.sources) and "extract" in stages,
         model is not None and not _is_local(model) and stages & {"finetune", "eval"},
         "eval" in stages and any(spec.data_file is None for spec in recipe.eval.benchmarks),
-        "data" in stages and (decont.humaneval_path is None or decont.mbpp_path is None) and decont.benchmarks,
+        "data" in stages and any(getattr(decont, f"{name}_path") is None for name in decont.benchmarks),
         "data" in stages and recipe.data.tokenizer is not None and not _is_local(recipe.data.tokenizer),
     ])
 
