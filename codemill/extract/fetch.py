@@ -22,11 +22,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from codemill import __version__
 from codemill.common.atomic import atomic_write_json
 from codemill.common.progress import progress
 
 CHUNK = 1 << 20
-USER_AGENT = "codemill (https://github.com/; dataset builder)"
+USER_AGENT = f"codemill/{__version__} (python urllib)"
 TRANSIENT = (urllib.error.URLError, http.client.HTTPException, OSError)
 
 
