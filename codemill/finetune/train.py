@@ -23,7 +23,8 @@ from codemill.finetune.base_model import resolve_base_model
 from codemill.finetune.callbacks import MetricsWriter, NonFiniteLossGuard, write_metrics
 from codemill.finetune.data import load_training_data
 from codemill.finetune.generation import base_generation_config, generation_config
-from codemill.finetune.estimate import GIB, estimate_recipe, recipe_batch_size, uses_fsdp
+from codemill.finetune.launch import fsdp_launched
+from codemill.finetune.estimate import GIB, estimate_recipe, recipe_batch_size
 from codemill.finetune.model_loading import (
     CONVERTED_INITS,
     adapter_in_compute_dtype,
@@ -84,7 +85,7 @@ def sft_config(recipe, out_dir: Path, precision: str, chat: bool, has_eval: bool
         bf16=precision == "bf16",
         fp16=precision == "fp16",
         use_cpu=not torch.cuda.is_available(),
-        gradient_checkpointing=ft.gradient_checkpointing,
+        gradient_checkpointing=ft.gradient_checkpointing and not fsdp_launched(),  # FSDP checkpoints on its own
         gradient_checkpointing_kwargs={"use_reentrant": False},
         max_length=ft.seq_len,
         packing=ft.packing,
@@ -298,7 +299,7 @@ def finetune(recipe, resume: bool = False, callbacks: tuple = (), reset_optimize
     generation = generation_config(tokenizer, turn_end, base_generation_config(model_path, recipe.model.trust_remote_code))
     warn_if_too_big(recipe, model_path)
     batch = training_batch_size(recipe, model_path, state.num_processes)
-    model, peft_config = build_model(recipe, model_path, precision, state.num_processes > 1 and uses_fsdp(recipe.finetune))
+    model, peft_config = build_model(recipe, model_path, precision, state.num_processes > 1 and fsdp_launched())
     guard = NonFiniteLossGuard()
     ft = recipe.finetune
     extra = [EarlyStoppingCallback(ft.early_stopping_patience, ft.early_stopping_threshold)

@@ -115,7 +115,10 @@ def finetune_stage(recipe: Recipe) -> Stage:
         if fresh:
             for path in outputs:
                 set_aside(path)
-        importlib.import_module("codemill.finetune").finetune(recipe, resume=not fresh)
+        if recipe.finetune.gpus > 1:  # one process per GPU, as `codemill finetune` starts them
+            importlib.import_module("codemill.finetune.launch").launch_recipe(recipe, recipe.finetune.gpus, resume=not fresh)
+        else:
+            importlib.import_module("codemill.finetune").finetune(recipe, resume=not fresh)
 
     settings = {"model": _dump(recipe.model), "finetune": _dump(recipe.finetune)}
     inputs = [run_dir / "dataset"] + _existing(recipe.model.name_or_path)

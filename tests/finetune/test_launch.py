@@ -1,29 +1,34 @@
-"""Which launcher and accelerate config `--gpus N` picks."""
+"""Which launcher, strategy and accelerate config `--gpus N` picks."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import yaml
 
-from codemill.finetune.config import FinetuneConfig
-from codemill.finetune.launch import accelerate_config, launch_command
+from codemill.finetune.launch import accelerate_config, launch_command, strategy
 from tests.finetune.conftest import tiny_recipe
 
 
-def test_qlora_and_explicit_fsdp_use_the_fsdp_config():
-    assert accelerate_config(FinetuneConfig(method="qlora")).name == "fsdp_qlora.yaml"
-    assert accelerate_config(FinetuneConfig(method="lora", distributed="fsdp")).name == "fsdp_qlora.yaml"
-    assert accelerate_config(FinetuneConfig(method="lora")).name == "ddp.yaml"
+def test_qlora_uses_ddp_when_the_4bit_model_fits_one_gpu_and_fsdp_otherwise(tiny_run):
+    qlora = tiny_recipe(tiny_run, method="qlora")
+    assert strategy(qlora, gpu_memory_gb=16) == "ddp"  # the tiny model fits a T4 many times over
+    assert strategy(qlora, gpu_memory_gb=0.001) == "fsdp"
+    assert strategy(qlora, gpu_memory_gb=None) == "fsdp"  # nothing to compare with: shard
+    assert strategy(tiny_recipe(tiny_run, method="lora"), gpu_memory_gb=0.001) == "ddp"
+    assert strategy(tiny_recipe(tiny_run, distributed="fsdp"), gpu_memory_gb=80) == "fsdp"
 
 
 def test_shipped_configs_are_valid_accelerate_yaml():
-    for name, kind in (("ddp.yaml", "MULTI_GPU"), ("fsdp_qlora.yaml", "FSDP")):
-        config = yaml.safe_load((Path(accelerate_config(FinetuneConfig()).parent) / name).read_text())
-        assert config["distributed_type"] == kind
+    for kind, expected in (("ddp", "MULTI_GPU"), ("fsdp", "FSDP")):
+        config = yaml.safe_load(accelerate_config(kind).read_text())
+        assert config["distributed_type"] == expected
+    fsdp = yaml.safe_load(accelerate_config("fsdp").read_text())["fsdp_config"]
+    assert fsdp["fsdp_state_dict_type"] == "FULL_STATE_DICT"  # every rank gathers a whole adapter to save
 
 
-def test_command_runs_the_worker_with_resume(tmp_path):
-    command = launch_command(tmp_path / "r.yaml", tiny_recipe(tmp_path), 2, resume=True)
-    assert command[-4:] == ["-m", "codemill.finetune.worker", str(tmp_path / "r.yaml"), "--resume"]
-    assert "2" in command
+def test_fsdp_command_uses_fsdp_checkpointing_and_passes_the_flags(tmp_path):
+    recipe = tiny_recipe(tmp_path, gradient_checkpointing=True)
+    command = launch_command(tmp_path / "r.yaml", recipe, 2, resume=True, reset_optimizer=True, kind="fsdp", cuda=True)
+    assert command[command.index("--fsdp_activation_checkpointing") + 1] == "true"
+    assert command[-5:] == ["-m", "codemill.finetune.worker", str(tmp_path / "r.yaml"), "--resume", "--reset-optimizer"]
+    cpu = launch_command(tmp_path / "r.yaml", recipe, 2, resume=False, cuda=False)
+    assert "torch.distributed.run" in cpu and "--fsdp_activation_checkpointing" not in cpu
