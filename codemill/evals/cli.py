@@ -13,7 +13,8 @@ from codemill.common.lock import folder_lock
 
 def eval_command(
     out_dir: Path = typer.Option(..., "-o", "--out", help="Output folder (samples.jsonl, results.json)."),
-    benchmark: str = typer.Option("humaneval", "--benchmark", "-b", help="humaneval, mbpp, humaneval+, mbpp+ or custom."),
+    benchmark: str = typer.Option("humaneval", "--benchmark", "-b",
+                                  help="humaneval, mbpp, humaneval+, mbpp+ or custom."),
     model: Optional[str] = typer.Option(None, "--model", help="Hub id or local path of a causal LM."),
     adapter: Optional[Path] = typer.Option(None, "--adapter", help="A peft adapter folder to load on top."),
     samples: Optional[Path] = typer.Option(None, "--samples", help="Score a JSONL of completions made elsewhere."),

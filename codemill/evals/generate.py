@@ -87,7 +87,8 @@ def generate_transformers(lm, tokenizer, problems: list[Problem], prompt_format:
 
     torch.manual_seed(settings.seed)
     first = problems[0] if problems else None
-    stops = STOP_SEQUENCES[stop_family(first.benchmark, first.prompt)] if first and prompt_format == "completion" else None
+    completion = first is not None and prompt_format == "completion"
+    stops = STOP_SEQUENCES[stop_family(first.benchmark, first.prompt)] if completion else None
     num_return = settings.n_samples if settings.temperature > 0 else 1
     for start in range(0, len(problems), settings.batch_size):
         batch = problems[start:start + settings.batch_size]

@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 
 from codemill import __version__
-from codemill.benchmarks import Benchmark, BenchmarkError, Problem, canonical_task_id, load_benchmark, problems_fingerprint
+from codemill.benchmarks import (Benchmark, BenchmarkError, Problem, canonical_task_id, load_benchmark,
+                                 problems_fingerprint)
 from codemill.common.atomic import atomic_open, atomic_write_json
 from codemill.common.console import console
 from codemill.common.manifest import JobManifest
@@ -53,7 +54,7 @@ def read_samples(path: str | Path, problems: list[Problem], mode: str = "none") 
                 record = json.loads(line)
             except json.JSONDecodeError as error:
                 raise BenchmarkError(f"{path}: line {number}: invalid JSON: {error}") from None
-            if not isinstance(record, dict) or "task_id" not in record or not ({"completion", "solution"} & set(record)):
+            if not isinstance(record, dict) or "task_id" not in record or not {"completion", "solution"} & set(record):
                 raise BenchmarkError(f"{path}: line {number}: needs task_id and completion or solution")
             account["records"] += 1
             try:
