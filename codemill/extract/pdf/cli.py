@@ -33,11 +33,19 @@ def pdf_command(
         summary = extract_pdfs(inputs, out_dir, options=options, workers=workers, force=force)
     for path, reason in summary.failed:
         console.print(f"[bold red]failed:[/] {path}: {reason}", markup=True, soft_wrap=True, highlight=False)
+    for path, reason in summary.damaged:
+        console.print(f"[bold yellow]damaged:[/] {path}: {reason}", markup=True, soft_wrap=True, highlight=False)
+    if summary.page_warnings:
+        counts = ", ".join(f"{name} {n}" for name, n in summary.page_warnings.most_common())
+        console.print(f"pages with warnings (see <stem>.json): {counts}", markup=False, soft_wrap=True)
+    if summary.scanned_pages and not ocr:
+        console.print(f"{summary.scanned_pages} page(s) have images but no text layer; rerun with --ocr to read them",
+                      markup=False, soft_wrap=True)
     console.print(
         f"{len(summary.written)} PDF(s) converted ({summary.pages} pages), {len(summary.skipped)} already done, "
-        f"{len(summary.failed)} failed -> {out_dir}",
+        f"{len(summary.failed)} failed, {len(summary.damaged)} damaged -> {out_dir}",
         markup=False,
         soft_wrap=True,
     )
-    if summary.failed:
+    if summary.failed or summary.damaged:
         raise typer.Exit(1)

@@ -13,7 +13,7 @@ import re
 
 from codemill.extract.pdf.lines import Line
 
-_LEADERS = re.compile(r"(?:\.\s?){3,}\s*(?:\d{1,4}|[ivxlcdm]{1,6})\s*$|…\s*\d{1,4}\s*$", re.IGNORECASE)
+_LEADERS = re.compile(r"(?:\.\s?){3,}\s*(?:\d{1,4}|[ivxlcdm]{1,6})?\s*$|…\s*\d{1,4}\s*$", re.IGNORECASE)
 _NUMBER = re.compile(r"^(?:\d{1,4}|[ivxlcdm]{1,6})$", re.IGNORECASE)
 _ENDS_NUMBER = re.compile(r"\s(?:\d{1,4}|[ivxlcdm]{1,6})$", re.IGNORECASE)
 _COUNTER = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})*\.?|[A-Z]\.\d{1,3}(?:\.\d{1,3})*)$")
@@ -30,7 +30,7 @@ def mark_contents(pages: list[list[Line]]) -> dict[int, str]:
         if role is None:
             continue
         entry = _is_toc_entry if role == "contents" else _is_index_entry
-        edge = max((line.x1 for line in body if _LEADERS.search(line.text)), default=None)
+        edge = max((line.x1 for line in body if _LEADERS.search(line.text) or _NUMBER.match(line.text.strip())), default=None)
         hits = [i for i, line in enumerate(body) if entry(line, edge)]
         first, last = hits[0], hits[-1]
         while first and _leads_entry(body[first - 1], body[first]):
@@ -56,9 +56,10 @@ def _page_role(body: list[Line]) -> str | None:
 
 
 def _is_toc_entry(line: Line, edge: float | None) -> bool:
-    """Dot leaders and a number, or a number (alone or ending the line) flush with the leaders' edge."""
+    """Dot leaders (the page number may sit apart), a bare page number, or a line ending in a number
+    flush with the edge the page numbers share."""
     text = line.text.strip()
-    if _LEADERS.search(text):
+    if _LEADERS.search(text) or _NUMBER.match(text):
         return True
     flush = edge is not None and abs(line.x1 - edge) <= 0.5 * line.size
     return flush and bool(_NUMBER.match(text) or _ENDS_NUMBER.search(text))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import Counter
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,9 @@ class ExtractSummary:
     skipped: list[Path] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
     pages: int = 0
+    damaged: list[tuple[Path, str]] = field(default_factory=list)  # written, but the file needed repair
+    page_warnings: Counter = field(default_factory=Counter)  # warning id -> pages, over the PDFs written
+    scanned_pages: int = 0  # pages with images but no text layer, left unread without --ocr
 
 
 def find_pdfs(inputs: list[str | os.PathLike]) -> tuple[list[Path], list[tuple[Path, str]]]:
@@ -90,6 +94,7 @@ class _Job:
         self.pdf, self.name, self.page_count, self.title = pdf, name, page_count, title
         self.chunks: dict[int, PageBatch | None] = {}
         self.error: str | None = None
+        self.repaired = False  # the PDF reader had to repair the file (truncated or damaged)
         self.ranges = [(s, min(s + CHUNK_PAGES, page_count)) for s in range(0, page_count, CHUNK_PAGES)]
 
     def complete(self) -> bool:
@@ -152,7 +157,9 @@ def _plan(pdf: Path, name: str, out_dir: Path, manifest: JobManifest, summary: E
         summary.failed.append((pdf, _reason(pdf, error)))
         return None
     try:
-        return _Job(pdf, name, doc.page_count, (doc.metadata or {}).get("title") or None)
+        job = _Job(pdf, name, doc.page_count, (doc.metadata or {}).get("title") or None)
+        job.repaired = bool(getattr(doc, "is_repaired", False))
+        return job
     finally:
         doc.close()
 
@@ -180,8 +187,11 @@ def _finish(job: _Job, options: PdfOptions, out_dir: Path, manifest: JobManifest
     if error is None:
         try:
             conversion = assemble(job.batch(), options, str(job.pdf), job.title)
-            atomic_write_text(out_dir / f"{job.name}.md", conversion.markdown)
-            atomic_write_json(out_dir / f"{job.name}.json", conversion.report)
+            error = _no_text(conversion.report, job.repaired)
+            if error is None:
+                conversion.report["repaired"] = job.repaired
+                atomic_write_text(out_dir / f"{job.name}.md", conversion.markdown)
+                atomic_write_json(out_dir / f"{job.name}.json", conversion.report)
         except Exception as failure:  # never let one book stop the others
             error = f"conversion failed: {type(failure).__name__}: {failure}"
     if error is not None:
@@ -190,6 +200,25 @@ def _finish(job: _Job, options: PdfOptions, out_dir: Path, manifest: JobManifest
     manifest.mark_done(str(job.pdf), {"source": _source_stamp(job.pdf), "name": job.name})
     summary.written.append(out_dir / f"{job.name}.md")
     summary.pages += job.page_count
+    reports = conversion.report["page_reports"]
+    summary.page_warnings.update(conversion.report["warning_counts"])
+    summary.scanned_pages += sum(1 for r in reports if r["status"] == "skipped" and "no text layer" in (r["reason"] or ""))
+    if job.repaired:
+        read = sum(1 for r in reports if r["status"] != "skipped")
+        summary.damaged.append((job.pdf, f"damaged file, repaired by the PDF reader: {read} of {len(reports)} pages gave text; check it or get a clean copy"))
+
+
+def _no_text(report: dict, repaired: bool) -> str | None:
+    """Why a converted PDF is a failure: no page gave text (scanned without --ocr, blank, or damaged)."""
+    reports = report["page_reports"]
+    if any(r["status"] != "skipped" for r in reports):
+        return None
+    scanned = sum(1 for r in reports if "no text layer" in (r["reason"] or ""))
+    if scanned:
+        return f"no text on any page ({scanned} of {len(reports)} pages are images without a text layer: a scan? rerun with --ocr)"
+    if repaired:
+        return f"no text on any page: the file is damaged (truncated?) and the PDF reader's repair recovered no text from its {len(reports)} pages"
+    return f"no text on any page ({len(reports)} blank pages)"
 
 
 def _run_parallel(jobs, options, workers, out_dir, manifest, summary, bar) -> None:
