@@ -102,3 +102,26 @@ def test_qlora_uses_nf4_with_double_quantisation_in_training_and_eval(tmp_path):
     options = base_load_options(tmp_path / "adapter", cuda=True)
     assert options["quantization_config"].bnb_4bit_use_double_quant and options["device_map"] == {"": 0}
     assert base_load_options(tmp_path / "adapter", cuda=False) == {}
+
+
+class _FinalLogits(TrainerCallback):
+    ids = torch.tensor([[5, 6, 7, 8, 9]])
+
+    def on_train_end(self, args, state, control, model=None, **kwargs):
+        with torch.no_grad():
+            self.logits = model(input_ids=self.ids).logits
+
+
+def test_pissa_adapter_is_saved_for_the_original_base(tiny_run):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    final = _FinalLogits()
+    out = finetune(tiny_recipe(tiny_run, max_steps=2, save_steps=2, lora={"r": 4, "alpha": 4, "dropout": 0.0,
+                                                                          "init": "pissa"}), callbacks=(final,))
+    config = json.loads((out / "adapter" / "adapter_config.json").read_text())
+    assert config["r"] == 8 and config["init_lora_weights"] is True  # converted: plain LoRA of twice the rank
+    base = json.loads((out / "run_info.json").read_text())["base_model"]
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base), str(out / "adapter")).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(model(input_ids=_FinalLogits.ids).logits, final.logits, rtol=1e-4, atol=1e-4)

@@ -6,7 +6,7 @@ import pytest
 from transformers import PreTrainedTokenizerFast
 
 from codemill.finetune.base_model import train_tokenizer
-from codemill.finetune.templates import apply_chat_template_choice
+from codemill.finetune.templates import apply_chat_template_choice, turn_end_token
 from tests.finetune.conftest import chat_rows
 
 MESSAGES = [{"role": "user", "content": "how to sum a list"}, {"role": "assistant", "content": "use sum of the list"}]
@@ -46,3 +46,30 @@ def test_missing_template_names_the_key(tokenizer):
     tokenizer.chat_template = None
     with pytest.raises(ValueError, match="model.chat_template: .* no chat template"):
         apply_chat_template_choice(tokenizer, None)
+
+
+LLAMA3_LIKE = (
+    "{%- for message in messages -%}"
+    "{{- '<|im_start|>' + message['role'] + '\\n\\n' -}}"
+    "{%- if message['role'] == 'assistant' -%}{% generation %}{{- message['content'] + '<|endoftext|>' -}}"
+    "{% endgeneration %}{%- else -%}{{- message['content'] + '<|endoftext|>' -}}{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n\\n' -}}{%- endif -%}"
+)
+
+
+def test_turn_end_token_is_what_follows_an_answer(tokenizer):
+    apply_chat_template_choice(tokenizer, "chatml")
+    assert turn_end_token(tokenizer) == "<|im_end|>"
+    apply_chat_template_choice(tokenizer, "plain")
+    assert turn_end_token(tokenizer) == tokenizer.eos_token == "<|endoftext|>"
+
+
+def test_template_file_is_installed_and_its_stop_token_found(tokenizer, tmp_path):
+    path = tmp_path / "turns.jinja"
+    path.write_text(LLAMA3_LIKE)
+    apply_chat_template_choice(tokenizer, str(path))
+    assert tokenizer.chat_template == LLAMA3_LIKE and turn_end_token(tokenizer) == "<|endoftext|>"
+    assert _assistant_text(tokenizer, str(path)) == "use sum of the list<|endoftext|>"
+    with pytest.raises(ValueError, match=r"model.chat_template: cannot read the template file .*missing.jinja"):
+        apply_chat_template_choice(tokenizer, str(tmp_path / "missing.jinja"))
