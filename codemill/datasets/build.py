@@ -22,7 +22,7 @@ from codemill.common.progress import progress
 from codemill.datasets.benchmarks import load_benchmarks
 from codemill.datasets.decontaminate import BenchmarkIndex, Decontaminate
 from codemill.datasets.dedup import exact_config, minhash_settings
-from codemill.datasets.executors import make_executor
+from codemill.datasets.executors import connect_ray, make_executor, run_to_completion
 from codemill.datasets.filters import ExampleWriter, quality_filters
 from codemill.datasets.finalize import FinalizeDataset
 from codemill.datasets.format import FormatSamples
@@ -63,7 +63,7 @@ def _prepare_pipeline(recipe, plan: BuildPlan, inputs) -> list:
     """read -> normalize -> format -> filters -> redact -> decontaminate -> `prepared/` shards."""
     data = recipe.data
     steps = [
-        SourceReader(inputs, plan.folder("malformed")),
+        SourceReader(inputs, plan.folder("malformed"), data.filters.pdf_page_warnings),
         Normalize(),
         FormatSamples(data.format, data.textbook_prompt, data.max_chunk_tokens, data.min_chunk_tokens, data.tokenizer),
         *synthesis_steps(recipe, plan.folder("drops/synthesize")),
@@ -151,23 +151,25 @@ def check_not_empty(recipe, dataset_dir: Path) -> None:
 def build_dataset(recipe) -> Path:
     """Curate the recipe's extracted sources into `<run_dir>/dataset/`; rerunning resumes unfinished work.
 
-    Local: stages run one after another here, with a progress bar. Slurm/Ray: the stages are submitted
-    as a dependency chain and this returns once the cluster has taken them (the dataset appears when the
-    last job ends)."""
+    Local and Ray: stages run one after another from here, with a progress bar, each checked complete
+    before the next starts. Slurm: the stages are submitted as a chain of dependent job arrays and this
+    returns once they are queued (the dataset appears when the last job ends)."""
     plan = _plan(recipe)
     inputs = list_inputs(recipe)
     _reset_stale_work(plan, _fingerprint(plan, inputs))
     stages = _stages(recipe, plan, inputs)
     shutil.rmtree(Path(plan.logs("finalize")) / "completions", ignore_errors=True)  # always rewrite the dataset
-    if recipe.data.executor == "local":
-        with progress("data build: stages", total=len(stages)) as bar:
-            for name, pipeline, tasks in stages:
-                make_executor(recipe.data, pipeline, tasks, plan.logs(name)).run()
-                bar.advance()
-        check_not_empty(recipe, plan.dataset_dir)
+    if recipe.data.executor == "slurm":
+        executor = None
+        for name, pipeline, tasks in stages:
+            executor = make_executor(recipe.data, pipeline, tasks, plan.logs(name), depends=executor, job_name=f"codemill-{name}")
+        executor.run()
         return plan.dataset_dir
-    executor = None
-    for name, pipeline, tasks in stages:
-        executor = make_executor(recipe.data, pipeline, tasks, plan.logs(name), depends=executor, job_name=f"codemill-{name}")
-    executor.run()
+    if recipe.data.executor == "ray":
+        connect_ray(recipe.data.ray)
+    with progress("data build: stages", total=len(stages)) as bar:
+        for name, pipeline, tasks in stages:
+            run_to_completion(make_executor(recipe.data, pipeline, tasks, plan.logs(name)), name)
+            bar.advance()
+    check_not_empty(recipe, plan.dataset_dir)
     return plan.dataset_dir

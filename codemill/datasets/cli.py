@@ -21,6 +21,7 @@ def build_command(
     from codemill.common.lock import folder_lock
     from codemill.config import RecipeError
     from codemill.datasets.build import build_dataset
+    from codemill.datasets.executors import StageIncomplete
     from codemill.datasets.synthesize.teachers import TeacherError
     from codemill.pipeline.preflight import preflight
     from codemill.recipe import load_recipe
@@ -32,11 +33,11 @@ def build_command(
             if force:
                 shutil.rmtree(Path(recipe.run_dir) / "dataset.work", ignore_errors=True)
             dataset_dir = build_dataset(recipe)
-    except (RecipeError, FileNotFoundError, ValueError, TeacherError) as error:
+    except (RecipeError, FileNotFoundError, ValueError, TeacherError, StageIncomplete) as error:
         raise fail(str(error)) from None
     stats_path = dataset_dir / "stats.json"
-    if recipe.data.executor != "local":
-        console.print(f"stages handed to {recipe.data.executor}; the dataset is complete in {dataset_dir} when the last one ends")
+    if recipe.data.executor == "slurm":
+        console.print(f"stages handed to slurm; the dataset is complete in {dataset_dir} when the last one ends")
         return
     stats = json.loads(stats_path.read_text(encoding="utf-8"))
     console.print(

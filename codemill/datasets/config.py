@@ -22,6 +22,8 @@ class FilterConfig(StrictModel):
     min_question_score: int | None = None  # StackExchange: drop threads whose question scores lower
     min_answer_score: int | None = None  # StackExchange: drop samples whose answer scores lower
     drop_unbalanced_fences: bool = True
+    # textbook pages whose extraction report carries one of these warnings are left out (see <stem>.json)
+    pdf_page_warnings: list[Literal["interleaved", "code_unparsed", "unmapped_font", "ocr", "no_text"]] = Field(default_factory=list)
     examples_kept: int = Field(default=5, ge=0)  # dropped examples saved per filter and worker
 
 
@@ -71,6 +73,8 @@ class SlurmConfig(StrictModel):
 class RayConfig(StrictModel):
     """Options passed to datatrove's RayPipelineExecutor (see docs/datasets.md)."""
 
+    address: str | None = None  # a running cluster (`ray://...`, `host:port`, `auto`); default: RAY_ADDRESS, else a local one
+    task_timeout_s: int | None = Field(default=None, gt=0)  # a task running longer is killed; the rerun redoes it
     cpus_per_task: int = Field(default=1, gt=0)
     mem_per_cpu_gb: float = Field(default=2, gt=0)
 

@@ -2,6 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+
+
+class StageIncomplete(RuntimeError):
+    """A stage ended with tasks that left no completion marker; a rerun resumes them."""
+
+
+def connect_ray(ray_config) -> None:
+    """Join the Ray cluster at `data.ray.address` (or `RAY_ADDRESS`); with neither, start a local one.
+
+    Worker output stays in Ray's own session logs and datatrove's per-task logs, not on this console."""
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(address=ray_config.address, log_to_driver=False, logging_level=logging.WARNING, include_dashboard=False)
+
 
 def make_executor(data, pipeline: list, tasks: int, logging_dir: str, depends=None, job_name: str = "codemill"):
     """A local, Slurm or Ray executor running `pipeline` as `tasks` tasks after `depends` finishes."""
@@ -22,5 +38,19 @@ def make_executor(data, pipeline: list, tasks: int, logging_dir: str, depends=No
 
     return RayPipelineExecutor(
         pipeline, tasks=tasks, workers=data.workers, logging_dir=logging_dir, depends=depends,
-        cpus_per_task=data.ray.cpus_per_task, mem_per_cpu_gb=data.ray.mem_per_cpu_gb,
+        cpus_per_task=data.ray.cpus_per_task, mem_per_cpu_gb=data.ray.mem_per_cpu_gb, time=data.ray.task_timeout_s,
     )
+
+
+def run_to_completion(executor, name: str) -> None:
+    """Run one stage here (locally or on a Ray cluster) and make sure every task finished.
+
+    datatrove logs failed tasks and returns; a later stage would then read a partial input."""
+    executor.run()
+    missing = executor.get_incomplete_ranks(range(executor.world_size))
+    if missing:
+        shown = ", ".join(str(rank) for rank in missing[:5]) + (" ..." if len(missing) > 5 else "")
+        raise StageIncomplete(
+            f"data build: stage '{name}' finished {executor.world_size - len(missing)} of {executor.world_size} "
+            f"task(s); unfinished: {shown}. See {executor.logging_dir.path}/logs/ and rerun to resume them"
+        )
