@@ -1,8 +1,9 @@
-"""A real HTTP server on 127.0.0.1 for download tests: serves files with Range support, counts requests,
-and can drop a connection half-way through a response."""
+"""A real HTTP server on 127.0.0.1 for download tests: serves files with Range and If-Range support (strong
+ETags), counts requests, and can drop a connection half-way through a response."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -28,8 +29,11 @@ class _Handler(SimpleHTTPRequestHandler):
             self.send_error(404, "Not Found")
             return
         data = path.read_bytes()
+        etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
         start, status = 0, 200
         match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")
+        if match and self.headers.get("If-Range") not in (None, etag):
+            match = None  # the file changed since the client's first part: send all of it
         if match:
             start = int(match.group(1))
             if start >= len(data):
@@ -39,6 +43,7 @@ class _Handler(SimpleHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Length", str(len(data) - start))
         self.send_header("Accept-Ranges", "bytes")
+        self.send_header("ETag", etag)
         if status == 206:
             self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
         self.end_headers()
@@ -50,6 +55,8 @@ class _Handler(SimpleHTTPRequestHandler):
             self.wfile.write(part[: len(part) // 2])
             self.wfile.flush()
             self.close_connection = True
+            if self.server.after_drop is not None:
+                self.server.after_drop()
             return
         self.wfile.write(part)
 
@@ -61,7 +68,7 @@ class LoopbackServer(ThreadingHTTPServer):
 
     def __init__(self, root: Path):
         super().__init__(("127.0.0.1", 0), _Handler)
-        self.root, self.requests, self.drops = Path(root), [], 0
+        self.root, self.requests, self.drops, self.after_drop = Path(root), [], 0, None
         self.url = f"http://127.0.0.1:{self.server_address[1]}"
 
     def __enter__(self) -> "LoopbackServer":

@@ -6,10 +6,11 @@ StackExchange `site` (its public dump), or a Hugging Face `dataset`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from codemill.config import StrictModel
 from codemill.extract.pdf.config import PdfOptions
@@ -27,7 +28,7 @@ class SourceConfig(StrictModel):
     path: Path | None = None
     url: str | None = Field(default=None, pattern=r"^https?://\S+$")
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
-    site: str | None = Field(default=None, pattern=r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
+    site: str | None = None  # a StackExchange site's host name, e.g. codereview.stackexchange.com
     dataset: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?$")
     config: str | None = None  # the dataset's configuration (subset) name
     split: str = "train"
@@ -43,6 +44,17 @@ class SourceConfig(StrictModel):
     attribution: str | None = None  # an attribution line, or (huggingface) the name of the field holding one
     pdf: PdfOptions = PdfOptions()
     stackexchange: StackExchangeOptions = StackExchangeOptions()
+
+    @field_validator("site")
+    @classmethod
+    def _host_name(cls, value: str | None) -> str | None:
+        """`https://codereview.stackexchange.com/` and `codereview.stackexchange.com` name the same site."""
+        if value is None:
+            return None
+        host = re.sub(r"^[a-z]+://", "", value.strip().lower()).split("/")[0]
+        if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", host):
+            raise ValueError(f"give the site's host name, e.g. codereview.stackexchange.com (got {value!r})")
+        return host
 
     @model_validator(mode="after")
     def _one_origin(self) -> "SourceConfig":

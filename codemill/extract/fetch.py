@@ -87,11 +87,30 @@ def _locked(target: Path) -> Iterator[None]:
         yield
 
 
-def _request(url: str, offset: int, timeout: float):
+def _validator_path(partial: Path) -> Path:
+    return partial.with_name(partial.name + ".json")
+
+
+def _request(url: str, partial: Path, offset: int, timeout: float):
+    """GET the bytes from `offset` on; `If-Range` makes a server whose file changed send all of it again."""
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     if offset:
         headers["Range"] = f"bytes={offset}-"
+        try:
+            headers["If-Range"] = json.loads(_validator_path(partial).read_text())["validator"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
     return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
+
+
+def _remember_validator(response, partial: Path) -> None:
+    """Keep the strong ETag (or Last-Modified) of a full response, to resume only the same file."""
+    etag = response.headers.get("ETag") or ""
+    validator = etag if etag and not etag.startswith("W/") else response.headers.get("Last-Modified")
+    if validator:
+        atomic_write_json(_validator_path(partial), {"validator": validator})
+    else:
+        _validator_path(partial).unlink(missing_ok=True)
 
 
 def _range_start(response) -> int | None:
@@ -103,7 +122,7 @@ def _attempt(url: str, partial: Path, label: str, timeout: float, show_progress:
     """Fetch what is missing of `partial`; True when the server says the file is complete."""
     offset = partial.stat().st_size if partial.exists() else 0
     try:
-        response = _request(url, offset, timeout)
+        response = _request(url, partial, offset, timeout)
     except urllib.error.HTTPError as error:
         if error.code == 416 and offset:  # the range starts at the end: nothing is missing, or the file changed
             partial.unlink()
@@ -112,6 +131,8 @@ def _attempt(url: str, partial: Path, label: str, timeout: float, show_progress:
     with response:
         if offset and (response.status != 206 or _range_start(response) != offset):
             offset = 0  # the server sent the whole file: start over
+        if not offset:
+            _remember_validator(response, partial)
         length = response.headers.get("Content-Length")
         total = offset + int(length) if length and length.isdigit() else None
         mode = "ab" if offset else "wb"
@@ -164,9 +185,11 @@ def download(url: str, target: Path | None = None, *, sha256: str | None = None,
         actual = file_sha256(partial)
         if expected is not None and actual != expected:
             partial.unlink()
+            _validator_path(partial).unlink(missing_ok=True)
             raise FetchError(f"{label}: {url}: sha256 mismatch: expected {expected}, got {actual}; the download "
                              "was deleted; check the url or the pinned sha256")
         os.replace(partial, target)
+        _validator_path(partial).unlink(missing_ok=True)
         atomic_write_json(target.with_name(target.name + ".sha256.json"), {"sha256": actual, "stamp": _stamp(target)})
     return target
 

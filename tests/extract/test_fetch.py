@@ -93,3 +93,14 @@ def test_a_url_archive_of_pdfs_is_unpacked_once_and_unsafe_members_refused(serve
     with pytest.raises(ValueError, match="points outside the archive"):
         local_input(SourceConfig(name="evil", type="pdf", url=f"{server.url}/evil.zip"), show_progress=False)
     assert not list(tmp_path.rglob("outside.pdf"))
+
+
+def test_a_file_that_changed_while_resuming_is_fetched_whole_again(served):
+    server, root = served
+    new = (root / "cardano.stackexchange.com.7z").read_bytes()[:300_000]
+    server.drops = 1
+    server.after_drop = lambda: (root / "book.pdf").write_bytes(new)
+    got = download(f"{server.url}/book.pdf", show_progress=False)
+    assert got.read_bytes() == new  # no splice of the old file's first half with the new file's rest
+    first, second = server.gets()
+    assert second[2] is not None  # it asked for the rest; the server's If-Range check sent the whole file
