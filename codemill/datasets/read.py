@@ -12,6 +12,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from codemill.common.atomic import atomic_write_text
+from codemill.extract.pdf.pages import drop_flagged_pages
 
 
 @dataclass(frozen=True)
@@ -90,10 +91,11 @@ class SourceReader(PipelineStep):
     type = "codemill"
     name = "read"
 
-    def __init__(self, inputs: list[InputFile], malformed_folder: str):
+    def __init__(self, inputs: list[InputFile], malformed_folder: str, pdf_page_warnings: list[str] = ()):
         super().__init__()
         self.inputs = inputs
         self.malformed_folder = malformed_folder
+        self.pdf_page_warnings = list(pdf_page_warnings)  # drop textbook pages flagged with these
 
     def _textbook(self, item: InputFile, malformed: list) -> Iterator[Document]:
         path = Path(item.path)
@@ -103,6 +105,9 @@ class SourceReader(PipelineStep):
         except (UnicodeDecodeError, json.JSONDecodeError, MalformedRecord, OSError) as error:
             malformed.append({"file": item.path, "line": None, "reason": str(error)})
             return
+        text, dropped = drop_flagged_pages(text, report, self.pdf_page_warnings)
+        if dropped:
+            self.stat_update("pdf_pages_dropped", value=dropped)
         doc_id = f"{item.source}/{path.stem}"
         metadata = {"source": item.source, "kind": "textbook", "title": report.get("title") or path.stem,
                     "document": path.name, "license": item.license or report.get("license"),

@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 
 import pymupdf
+import pytest
 from typer.testing import CliRunner
 
 from codemill.cli import app
 from codemill.extract.pdf import PdfOptions, convert_pdf, extract_pdfs, pdf_to_markdown
 from codemill.extract.pdf.fonts import FontMeter, judge_monospace
 from codemill.extract.pdf.lines import Line
-from codemill.extract.pdf.quality import interleaving_suspected
+from codemill.extract.pdf.quality import WARNINGS, interleaving_suspected
 from codemill.extract.pdf.spans import Span, read_spans
 from tests.extract.pdf.pdfgen import LEFT, PITCH, Text, code_x, paragraph, write_pdf
 
@@ -192,3 +193,20 @@ def test_cli_counts_pages_by_warning(tmp_path):
     first, second = report["page_reports"]
     assert first["warnings"] == ["code_unparsed"] and first["confidence"] < 1.0 and second["confidence"] == 1.0
     assert report["warning_counts"] == {"code_unparsed": 1}
+
+
+def test_flagged_pages_are_dropped_by_their_character_ranges(tmp_path):
+    from codemill.datasets.config import FilterConfig
+    from codemill.extract.pdf.pages import drop_flagged_pages
+
+    broken = [(0, "import os"), (0, "print(os.getcwd(")]
+    clean = [Text(100, "A clean page about loops and what they print.")]
+    conversion = convert_pdf(write_pdf(tmp_path / "b.pdf", [clean, paragraph(100, PROSE) + _code(150, broken), clean]))
+    text, dropped = drop_flagged_pages(conversion.markdown, conversion.report, ["code_unparsed"])
+    assert dropped == 1 and "getcwd" not in text and "This is a body paragraph" not in text
+    assert text.count("A clean page about loops") == 2
+    assert drop_flagged_pages(conversion.markdown, conversion.report, ["interleaved"]) == (conversion.markdown, 0)
+    assert FilterConfig(pdf_page_warnings=["code_unparsed"]).pdf_page_warnings == ["code_unparsed"]
+    with pytest.raises(ValueError):
+        FilterConfig(pdf_page_warnings=["bogus"])
+    assert set(FilterConfig.model_fields["pdf_page_warnings"].annotation.__args__[0].__args__) == set(WARNINGS)
