@@ -108,9 +108,9 @@ def drop_id_outliers(path: Path, min_ratio: float = 4.0, min_gap: int = 100_000)
     try:
         total = sum(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in ("questions", "answers"))
         cap = max(10, total // 100)
-        top = [row[0] for row in connection.execute(
-            "SELECT id FROM (SELECT id FROM questions UNION ALL SELECT id FROM answers) ORDER BY id DESC LIMIT ?",
-            (cap + 1,))]
+        top = sorted((row[0] for table in ("questions", "answers")  # each walks its primary key from the top
+                      for row in connection.execute(f"SELECT id FROM {table} ORDER BY id DESC LIMIT ?", (cap + 1,))),
+                     reverse=True)[:cap + 1]
         cut = 0
         for index in range(min(len(top) - 1, cap)):
             high, low = top[index], top[index + 1]
