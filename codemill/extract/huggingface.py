@@ -25,7 +25,8 @@ from codemill.extract.config import SourceConfig
 from codemill.extract.stackexchange.summary import SkipLog
 
 SCHEMA_VERSION = 1
-THREADS_PER_SHARD = 10_000
+CHECKPOINT = 10_000  # records per thread shard, and between saved resume points
+PROGRESS = "progress.json"
 
 
 def hub_offline() -> bool:
@@ -45,13 +46,14 @@ class HubDatasetSummary:
     skipped: dict[str, dict] = field(default_factory=dict)
     failed: list[tuple[str, str]] = field(default_factory=list)
     fingerprint: str = ""
+    resumed_from: int = 0  # records already done by an earlier, interrupted run
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "revision": self.revision, "out_dir": self.out_dir,
                 "records_read": self.records_read, "records_written": self.records_written, "skipped": self.skipped,
                 "failed": [list(item) for item in self.failed], "fingerprint": self.fingerprint,
-                "seconds": round(self.seconds, 3)}
+                "resumed_from": self.resumed_from, "seconds": round(self.seconds, 3)}
 
 
 def load_hub_dataset(repo: str, config: str | None, split: str, streaming: bool):
@@ -103,13 +105,13 @@ def _answers(value: Any) -> list[str]:
 class _Writer:
     """Writes records as markdown documents or thread shards into a folder."""
 
-    def __init__(self, source: SourceConfig, folder: Path, revision: str | None, columns: set[str]):
+    def __init__(self, source: SourceConfig, folder: Path, revision: str | None, columns: set[str], shards: int):
         self.source, self.folder, self.revision = source, folder, revision
         self.license = _value_or_field(source.license, columns)
         self.attribution = _value_or_field(source.attribution, columns)
         self.url = f"https://huggingface.co/datasets/{source.dataset}"
         self.shard: list[str] = []
-        self.shards = 0
+        self.shards = shards
 
     def _credit(self, record: dict) -> tuple[str | None, str]:
         licence = self.license(record)
@@ -138,13 +140,14 @@ class _Writer:
             "dataset": self.source.dataset, "revision": self.revision,
         }
         self.shard.append(json.dumps(thread, ensure_ascii=False))
-        if len(self.shard) >= THREADS_PER_SHARD:
-            self.flush()
 
     def flush(self) -> None:
+        """Write the threads held so far as the next shard (atomically)."""
         if self.shard:
-            with gzip.open(self.folder / f"threads-{self.shards:05d}.jsonl.gz", "wt", encoding="utf-8") as handle:
+            name = f"threads-{self.shards:05d}.jsonl.gz"
+            with gzip.open(self.folder / f".{name}.tmp", "wt", encoding="utf-8") as handle:
                 handle.write("\n".join(self.shard) + "\n")
+            os.replace(self.folder / f".{name}.tmp", self.folder / name)
             self.shards += 1
             self.shard = []
 
@@ -158,41 +161,69 @@ def _check_fields(source: SourceConfig, columns: set[str]) -> None:
                              f"'{wanted}'; its fields are: {', '.join(sorted(columns))}")
 
 
+def _save_progress(folder: Path, summary: HubDatasetSummary, consumed: int, shards: int, skips: SkipLog) -> None:
+    atomic_write_json(folder / PROGRESS, {"fingerprint": summary.fingerprint, "consumed": consumed, "shards": shards,
+                                          "records_read": summary.records_read,
+                                          "records_written": summary.records_written, "skipped": skips.to_dict()})
+
+
 def _write_records(source: SourceConfig, rows: Iterable[dict], folder: Path, revision: str | None,
-                   summary: HubDatasetSummary, show_progress: bool) -> None:
-    writer, skips, checked = None, SkipLog(), False
+                   summary: HubDatasetSummary, show_progress: bool, done: dict) -> None:
+    """Write records from row `done["consumed"]` on; every CHECKPOINT rows the progress is saved for a resume."""
+    start, skips, writer = done.get("consumed", 0), SkipLog(done.get("skipped")), None
+    summary.records_read, summary.records_written = done.get("records_read", 0), done.get("records_written", 0)
     with progress(f"read {source.dataset} (records)", source.limit, enabled=show_progress) as bar:
-        for index, record in enumerate(rows):
+        bar.advance(start)
+        for index, record in enumerate(rows, start=start):
             if source.limit is not None and index >= source.limit:
                 break
-            if not checked:
-                columns = set(record)
-                _check_fields(source, columns)
-                writer, checked = _Writer(source, folder, revision, columns), True
+            if writer is None:
+                _check_fields(source, set(record))
+                writer = _Writer(source, folder, revision, set(record), done.get("shards", 0))
             summary.records_read += 1
             bar.advance(1)
             title = _text(record.get(source.title)).strip() or None if source.title else None
             if source.text is not None:
                 text = _text(record.get(source.text))
-                if not text.strip():
+                if text.strip():
+                    writer.document(index, record, text, title)
+                    summary.records_written += 1
+                else:
                     skips.add("empty_text", index)
-                    continue
-                writer.document(index, record, text, title)
             else:
                 question, answers = _text(record.get(source.question)), _answers(record.get(source.answer))
-                if not question.strip() or not answers:
+                if question.strip() and answers:
+                    writer.thread(index, record, question, answers, title)
+                    summary.records_written += 1
+                else:
                     skips.add("empty_question_or_answer", index)
-                    continue
-                writer.thread(index, record, question, answers, title)
-            summary.records_written += 1
+            if (index + 1) % CHECKPOINT == 0:
+                writer.flush()
+                _save_progress(folder, summary, index + 1, writer.shards, skips)
     if writer is not None:
         writer.flush()
     summary.skipped = skips.to_dict()
 
 
+def _resume_state(partial: Path, fingerprint: str, force: bool) -> dict:
+    """What an interrupted run with the same settings finished, or {} after clearing other leftovers."""
+    try:
+        done = json.loads((partial / PROGRESS).read_text(encoding="utf-8"))
+        if not force and done.get("fingerprint") == fingerprint:
+            return done
+    except (OSError, ValueError):
+        pass
+    shutil.rmtree(partial, ignore_errors=True)
+    return {}
+
+
 def extract_huggingface(source: SourceConfig, out_dir: str | os.PathLike, *, force: bool = False,
                         show_progress: bool = True) -> HubDatasetSummary:
-    """Write the records of `source.dataset` into `out_dir`; the folder appears whole or not at all."""
+    """Write the records of `source.dataset` into `out_dir`; the folder appears whole or not at all.
+
+    Work goes to `<out_dir>.partial`; an interrupted run with the same settings resumes from its last
+    checkpoint (every CHECKPOINT records), skipping the records already written.
+    """
     started = time.monotonic()
     out_dir = Path(out_dir)
     summary = HubDatasetSummary(dataset=str(source.dataset), out_dir=str(out_dir), fingerprint=_fingerprint(source))
@@ -203,19 +234,22 @@ def extract_huggingface(source: SourceConfig, out_dir: str | os.PathLike, *, for
             summary.revision, summary.records_written = done.get("revision"), done.get("records_written", 0)
             return summary
     partial = out_dir.with_name(out_dir.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
+    done = _resume_state(partial, summary.fingerprint, force)
+    partial.mkdir(parents=True, exist_ok=True)
+    summary.resumed_from = done.get("consumed", 0)
     try:
         rows, summary.revision = load_hub_dataset(source.dataset, source.config, source.split, source.streaming)
-        _write_records(source, rows, partial, summary.revision, summary, show_progress)
+        if summary.resumed_from:
+            rows = rows.skip(summary.resumed_from)
+        _write_records(source, rows, partial, summary.revision, summary, show_progress, done)
         if summary.records_written == 0:
             raise ValueError(f"sources[{source.name}]: no usable records in {source.dataset} (split {source.split})")
     except Exception as error:  # datasets and the hub raise many types; the run names the source instead
-        shutil.rmtree(partial, ignore_errors=True)
         summary.failed.append((f"sources[{source.name}] dataset {source.dataset}", f"{type(error).__name__}: {error}"))
         summary.seconds = time.monotonic() - started
-        return summary
+        return summary  # what the last checkpoint covers stays in the .partial folder for the next run
     summary.seconds = time.monotonic() - started
+    (partial / PROGRESS).unlink(missing_ok=True)
     atomic_write_json(partial / "summary.json", summary.to_dict())
     shutil.rmtree(out_dir, ignore_errors=True)
     os.replace(partial, out_dir)

@@ -71,3 +71,30 @@ def test_a_finished_extraction_is_not_read_again(hub, tmp_path):
     assert again.records_written == 5 and (out / "doc-0000000.md").read_text() == "kept"
     extract_huggingface(_source(dataset="o/docs", text="body"), out, force=True, show_progress=False)
     assert (out / "doc-0000000.md").read_text().startswith("# Chapter 0")
+
+
+def test_a_stream_that_breaks_half_way_resumes_from_its_last_checkpoint(tmp_path, monkeypatch):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from codemill.extract.huggingface import CHECKPOINT
+
+    home = tmp_path / "hf"
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(home / "hub"))
+    data = save_dataset(home, "o/big", [{"q": f"Q{i}?", "a": f"A{i}."} for i in range(CHECKPOINT + 500)]) / "data"
+    first = data / "train-00000-of-00001.parquet"
+    first.rename(data / "train-00000-of-00002.parquet")
+    broken = data / "train-00001-of-00002.parquet"
+    broken.write_bytes(b"PAR1 this is not a parquet file PAR1")  # a damaged download of the second file
+    out, source = tmp_path / "out", _source(dataset="o/big", question="q", answer="a", streaming=True)
+    summary = extract_huggingface(source, out, show_progress=False)
+    assert summary.failed and not out.exists()
+    assert (tmp_path / "out.partial" / "threads-00000.jsonl.gz").is_file()
+    pq.write_table(pa.Table.from_pylist([{"q": "Last?", "a": "Yes."}]), broken)  # repaired
+    summary = extract_huggingface(source, out, show_progress=False)
+    assert not summary.failed and summary.resumed_from == CHECKPOINT
+    assert summary.records_written == CHECKPOINT + 501
+    with gzip.open(out / "threads-00001.jsonl.gz", "rt") as handle:
+        rest = [json.loads(line)["question"]["markdown"] for line in handle]
+    assert rest[0] == f"Q{CHECKPOINT}?" and rest[-1] == "Last?" and len(rest) == 501
