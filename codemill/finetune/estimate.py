@@ -113,6 +113,17 @@ def count_parameters(model: nn.Module, targets, rank: int, dora: bool, modules_t
     return {"linear": linear, "other": other, "adapter": adapter, "saved": saved}
 
 
+_COUNTS: dict[tuple, dict[str, int]] = {}
+
+
+def _cached_counts(config, targets, rank: int, dora: bool, modules_to_save: tuple) -> dict[str, int]:
+    """count_parameters of the config's meta model, remembered (building a 7B model on `meta` takes a while)."""
+    key = (config.to_json_string(use_diff=False), str(targets), rank, dora, modules_to_save)
+    if key not in _COUNTS:
+        _COUNTS[key] = count_parameters(meta_model(config), targets, rank, dora, modules_to_save)
+    return _COUNTS[key]
+
+
 def activation_bytes_per_token_layer(config, dropout: bool) -> float:
     """What one decoder layer keeps for backward, per token, in 16-bit (fp32 inside the RMSNorms)."""
     hidden, inter = config.hidden_size, config.intermediate_size
@@ -135,8 +146,7 @@ def estimate_memory(config, finetune, gpus: int = 1, bytes_per_weight: int = 2, 
     if not isinstance(batch, int):
         raise ValueError("finetune.batch_size: auto must be resolved before estimating (see choose_batch_size)")
     lora = finetune.lora
-    counts = count_parameters(meta_model(config), lora.target_modules, lora.r, finetune.method == "dora",
-                              lora.modules_to_save)
+    counts = _cached_counts(config, lora.target_modules, lora.r, finetune.method == "dora", tuple(lora.modules_to_save))
     qlora = finetune.method == "qlora"
     weights = (counts["other"] - counts["saved"]) * bytes_per_weight
     weights += counts["linear"] * (NF4_BYTES_PER_PARAM if qlora else bytes_per_weight)
