@@ -33,7 +33,6 @@ SYSTEM_TOPS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
 PRIVATE_DIRS = ("/tmp", "/dev/shm", "/var/tmp")
 MASKED_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-")
 BWRAP_CAPS = "CAP_SETUID,CAP_SETGID,CAP_KILL,CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FOWNER"
-PROBE_PROGRAM = "import array, cmath, json, unittest"  # extension modules and the stdlib, as the sample uid
 INSTALL_HINT = "install bubblewrap (apt-get install bubblewrap; dnf or pacman: bubblewrap)"
 USERNS_HINT = ("run as root or allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; "
                "on Ubuntu kernel.apparmor_restrict_unprivileged_userns=0)")
@@ -103,7 +102,7 @@ def _traversable_parents(path: str) -> list[str]:
 def bwrap_command(scratch_mb: int, uid: int | None, probe: bool = False) -> list[str]:
     root = os.geteuid() == 0
     size = str(scratch_mb * 1024 * 1024)
-    command = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+    command = [shutil.which("bwrap") or "bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
                "--unshare-cgroup-try", "--as-pid-1", "--die-with-parent", "--new-session", "--clearenv",
                "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8"]
     command += [] if root else ["--unshare-user"]
@@ -126,14 +125,14 @@ def unshare_command(scratch_mb: int, mountpoint: str, uid: int | None, probe: bo
     spec = {"mountpoint": mountpoint, "binds": binds, "scratch_mb": scratch_mb, "private_dirs": list(PRIVATE_DIRS),
             "symlinks": {top: os.readlink(top) for top in SYSTEM_TOPS if os.path.islink(top)},
             "masked": list(MASKED_FILES), "real_root": real_root, "chdir": "/tmp"}
-    command = ["unshare", "--mount", "--pid", "--net", "--ipc", "--uts", "--fork", "--kill-child"]
+    command = [shutil.which("unshare") or "unshare", "--mount", "--pid", "--net", "--ipc", "--uts", "--fork", "--kill-child"]
     command += [] if real_root else ["--user", "--map-root-user"]
     return command + [_interpreter(), "-I", str(ROOTFS_SOURCE), json.dumps(spec), "--",
                       _interpreter(), "-I", SANDBOX_WORKER, _worker_options(uid, "/tmp", True, probe)]
 
 
-def plain_command(scratch: str, uid: int | None, probe: bool = False) -> list[str]:
-    return [_interpreter(), "-I", str(WORKER_SOURCE), _worker_options(uid, scratch, False, probe)]
+def plain_command(scratch: str, uid: int | None) -> list[str]:
+    return [_interpreter(), "-I", str(WORKER_SOURCE), _worker_options(uid, scratch, False)]
 
 
 def _probe(backend: str) -> str | None:
