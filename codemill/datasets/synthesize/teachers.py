@@ -119,6 +119,8 @@ class EndpointTeacher:
         except openai.APIConnectionError as error:
             raise TeacherError(f"{KEY}.endpoint: lost {config.endpoint} ({error.__cause__ or error}) after"
                                f" {config.max_retries} retries; answered requests are cached, rerun to resume") from None
+        except openai.APIError as error:  # a 200 whose body is not a chat completion
+            return {"error": f"bad_response: {str(error)[:200]}"}
         if not response.choices:
             return {"text": "", "finish_reason": None, "teacher": self._who(response)}
         choice = response.choices[0]
