@@ -32,7 +32,8 @@ def find_gutter(rows: list[list[Span]]) -> float | None:
     if len(inked) < 10:
         return None
     left = min(iv[0][0] for iv in inked)
-    right = max(iv[-1][1] for iv in inked)
+    ends = sorted(iv[-1][1] for iv in inked)
+    right = ends[int(0.9 * (len(ends) - 1))]  # the common right edge: a few lines running off the page do not move it
     width = right - left
     middle = left + width / 2
     if sum(1 for iv in inked if any(a < middle < b for a, b in iv)) > 0.5 * len(inked):
@@ -107,9 +108,13 @@ def reading_order(rows: list[list[Span]], gutter: float | None) -> list[tuple[in
     ordered: list[tuple[int, int, list[Span]]] = []
     section, pending_right = 0, []
     crossing = [_crosses(row, gutter) for row in rows]
+    overflowing = _overflowing_runs(rows, crossing, gutter)
     for index, row in enumerate(rows):
-        if crossing[index] and _overflows_left_column(rows, crossing, index, gutter):
-            ordered.append((section, 0, row))
+        if crossing[index] and (index in overflowing or _overflows_left_column(rows, crossing, index, gutter)):
+            left, right = _split_overflow(row, gutter)
+            ordered.append((section, 0, left))
+            if right:
+                pending_right.append((section, 1, right))
             continue
         if crossing[index]:
             ordered.extend(pending_right)
@@ -137,6 +142,44 @@ def _crosses(row: list[Span], gutter: float) -> bool:
     left = max((s for s in inked if s.x1 <= gutter), default=None, key=lambda s: s.x1)
     right = min((s for s in inked if s.x0 >= gutter), default=None, key=lambda s: s.x0)
     return left is not None and right is not None and right.x0 - left.x1 < 0.5 * max(left.size, right.size)
+
+
+def _overflowing_runs(rows: list[list[Span]], crossing: list[bool], gutter: float) -> set[int]:
+    """Rows of a run of crossing rows that are left-column lines running over the gutter (verbatim code
+    too long for its column) while the right column goes on beside them: at least a third of the run's
+    rows also hold text that starts in the right column."""
+    overflowing: set[int] = set()
+    index = 0
+    while index < len(rows):
+        if not crossing[index]:
+            index += 1
+            continue
+        end = index
+        while end + 1 < len(rows) and crossing[end + 1]:
+            end += 1
+        run = range(index, end + 1)
+        starts_left = all(rows[i][0].x0 < gutter for i in run)
+        beside = sum(1 for i in run if any(s.x0 >= gutter and s.text.strip() for s in rows[i]) and _first_crosser_left(rows[i], gutter))
+        if starts_left and beside and beside >= len(run) / 3:
+            overflowing.update(run)
+        index = end + 1
+    return overflowing
+
+
+def _split_overflow(row: list[Span], gutter: float) -> tuple[list[Span], list[Span]]:
+    """An overflowing line keeps the spans that run on from it without a gap or an overlap (its words
+    past the gutter); what starts over again after it belongs to the right column."""
+    left = [s for s in row if s.x0 < gutter]
+    rest = [s for s in row if s.x0 >= gutter]
+    while rest and left and -0.1 * rest[0].size <= rest[0].x0 - left[-1].x1 < 0.6 * rest[0].size and rest[0].mono == left[-1].mono:
+        left.append(rest.pop(0))
+    return left, rest
+
+
+def _first_crosser_left(row: list[Span], gutter: float) -> bool:
+    """The span that runs over the gutter starts in the left column."""
+    crosser = next((s for s in row if s.x0 < gutter < s.x1 and s.text.strip()), None)
+    return crosser is None or crosser.x0 < gutter
 
 
 def _overflows_left_column(rows: list[list[Span]], crossing: list[bool], index: int, gutter: float) -> bool:

@@ -18,7 +18,7 @@ from codemill.extract.pdf.inline import document_words
 from codemill.extract.pdf.lines import Line
 from codemill.extract.pdf.ocr import ocr_available, ocr_page
 from codemill.extract.pdf.page import page_lines, set_document_edges
-from codemill.extract.pdf.quality import add_warning, interleaving_suspected, set_confidence, unmapped_share, warning_counts
+from codemill.extract.pdf.quality import add_warning, interleaving_suspected, set_confidence, unmapped_share, unsplit_columns, warning_counts
 from codemill.extract.pdf.render import render_parts
 from codemill.extract.pdf.ruled import join_continued_tables, mark_ruled_tables
 from codemill.extract.pdf.styles import front_matter_styles, heading_style, measure, rank_headings, trusted_heading_styles
@@ -153,7 +153,7 @@ def _read_page(doc: pymupdf.Document, number: int, options: PdfOptions, fonts: F
         add_warning(report, "no_text")
         return report, [], ""
     if lines:
-        if interleaving_suspected(lines):
+        if interleaving_suspected(lines) or unsplit_columns(lines):
             add_warning(report, "interleaved")
         if unmapped_share(lines) > 0.02:
             add_warning(report, "unmapped_font")

@@ -26,7 +26,7 @@ def lines_from_spans(spans: list[Span], page_no: int) -> list[Line]:
     gutter = find_gutter(rows)
     lines = []
     for section, column, row in reading_order(rows, gutter):
-        for piece in split_row(row, [gutter] if gutter is not None else []):
+        for piece in split_row(row, []):  # reading_order has cut rows at the gutter already; rows it kept whole span it
             lines.append(Line(spans=piece, page=page_no, column=column, section=section))
     set_column_edges(lines)
     return lines

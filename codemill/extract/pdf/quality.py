@@ -2,7 +2,8 @@
 knows which pages to trust.
 
 Warning ids (stable; `data.filters.pdf_page_warnings` names them):
-  interleaved     lines of two columns read as one (pieces of one baseline alternate across a gap)
+  interleaved     lines of two columns read as one (pieces of one baseline alternate across a gap, or
+                  one line each holds both columns with the gutter left inside it)
   code_unparsed   a listing tagged python that does not parse
   unmapped_font   text in a font without a usable text mapping (replacement or private-use characters)
   ocr             the page had no text layer and was read by OCR
@@ -28,6 +29,27 @@ def interleaving_suspected(lines: list[Line]) -> bool:
         if same_row and b.x0 - a.x1 > 0.8 * a.size:
             across += 1
     return across >= 3 and across >= 0.15 * len(prose)
+
+
+def unsplit_columns(lines: list[Line]) -> bool:
+    """Two columns merged into one line each: a vertical strip near the middle of the text that many
+    lines have a gap across and almost none have ink across (the gutter nobody cut at)."""
+    rows = [line for line in lines if line.kind != "furniture" and line.share("mono") < 0.5 and len(line.text.strip()) >= 12]
+    if len(rows) < 8:
+        return False
+    left, right = min(line.x0 for line in rows), max(line.x1 for line in rows)
+    gaps, inks = [], []
+    for line in rows:
+        spans = [s for s in line.spans if s.text.strip()]
+        gaps.append([(a.x1, b.x0) for a, b in zip(spans, spans[1:]) if b.x0 - a.x1 > 0.7 * line.size])
+        inks.append([(s.x0, s.x1) for s in spans])
+    for step in range(35, 66):
+        x = left + (right - left) * step / 100
+        gapped = sum(1 for g in gaps if any(a < x < b for a, b in g))
+        inked = sum(1 for ink in inks if any(a < x < b for a, b in ink))
+        if gapped >= 0.3 * len(rows) and inked <= 0.1 * len(rows):
+            return True
+    return False
 
 
 def unmapped_share(lines: list[Line]) -> float:
