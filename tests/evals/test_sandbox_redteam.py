@@ -27,14 +27,14 @@ DRIVER = Path(__file__).with_name("sandbox_redteam_driver.py")
 NOBODY = 65534
 UNAVAILABLE = 3  # the driver's exit status when the backend does not work for its user
 HOST_CHECKED = {"write_tmp", "write_dev_shm", "write_var_tmp", "leave_files", "leave_process", "kill_parent",
-                "kill_everyone", "tmpfs_bomb"}
+                "kill_everyone"}
 EXPECTED_ERROR = {
     "network_out": "Error", "write_system": "Read-only file system", "write_etc": "Read-only file system",
     "write_checkout": "No such file", "write_host_folder": "No such file", "read_host_file": "No such file",
     "read_checkout": "No such file", "read_shadow": "Permission denied", "env_secret": "KeyError",
-    "infinite_loop": "time limit", "fork_bomb": "time limit", "memory_bomb": "MemoryError",
+    "infinite_loop": "time limit", "fork_bomb": "time limit", "memory_bomb": ("MemoryError", "time limit"),
     "stdout_flood": "output limit", "write_dev": "Read-only file system", "write_root": "Read-only file system",
-    "exit_before_tests": "exited before", "tmpfs_bomb": "No space left", "sysv_shm": "shmget refused",
+    "exit_before_tests": "exited before", "tmpfs_bomb": ("No space left", "time limit"), "sysv_shm": "shmget refused",
     "posix_mqueue": "mq_open refused",
 }
 
@@ -123,8 +123,9 @@ def test_every_attack_is_contained(run):
         if attack in HOST_CHECKED:
             continue
         assert outcome["status"] in ("fail", "timeout", "error"), (attack, outcome)
-        if attack in EXPECTED_ERROR:
-            assert EXPECTED_ERROR[attack] in outcome["error"] + outcome["output"], (attack, outcome)
+        if attack in EXPECTED_ERROR:  # a bomb on a loaded machine may reach its time limit first
+            reasons = EXPECTED_ERROR[attack] if isinstance(EXPECTED_ERROR[attack], tuple) else (EXPECTED_ERROR[attack],)
+            assert any(reason in outcome["error"] + outcome["output"] for reason in reasons), (attack, outcome)
 
 
 def test_nothing_reached_the_host(run):

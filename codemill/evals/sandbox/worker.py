@@ -305,14 +305,14 @@ def _terminate(pid: int, uid: int | None, still_running: bool, contained: bool) 
 
 def _kill_namespace() -> None:
     """As pid 1 of our own pid namespace, every other process is a sample's leftover: kill and reap them all."""
-    while True:
+    deadline = time.monotonic() + 2.0  # a process stuck in the kernel is retried after the next sample
+    while time.monotonic() < deadline:
         try:
             os.kill(-1, signal.SIGKILL)  # every process of the namespace but this one
-        except ProcessLookupError:
-            break
-        except PermissionError:
+        except (ProcessLookupError, PermissionError):
             break
         _reap()
+        time.sleep(0.0005)
     _reap()
 
 
