@@ -88,12 +88,23 @@ def attacks(params: dict) -> dict[str, str]:
                          "            os.kill(int(p), signal.SIGKILL)\n            killed += 1\n"
                          "        except OSError:\n            pass\nassert killed, 'could not kill anything'",
         "exit_before_tests": "import os\nos._exit(0)\nassert False",
+        "clone_new_namespaces": "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                                "pid = libc.syscall(56, 0x10000000 | 0x20000 | 17, 0, 0, 0, 0)\n"
+                                "if pid == 0:\n    os._exit(0)\nassert pid > 0, 'clone refused'\nos.waitpid(pid, 0)",
         "ptrace": "import ctypes\nassert ctypes.CDLL(None).ptrace(16, 1, 0, 0) == 0, 'ptrace refused'",
         "new_namespace": "import ctypes\nassert ctypes.CDLL(None).unshare(0x10000000) == 0, 'unshare refused'",
     }
 
 
-HONEST = {f"honest_{i}": f"import math, array, cmath\nassert math.factorial({i}) > 0" for i in range(6)}
+HONEST = {f"honest_{i}": f"import math, array, cmath\nassert math.factorial({i}) > 0" for i in range(3)}
+HONEST.update({  # what the filters must still allow: threads (clone3 falls back to clone), fork, subprocesses
+    "honest_threads": "import threading\nout = []\nt = threading.Thread(target=out.append, args=(1,))\nt.start()\n"
+                      "t.join()\nassert out == [1]",
+    "honest_fork": "import os\npid = os.fork()\nif pid == 0:\n    os._exit(3)\n"
+                   "assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 3",
+    "honest_subprocess": "import subprocess\n"
+                         "assert subprocess.run(['/bin/echo', 'hi'], capture_output=True).stdout == b'hi\\n'",
+})
 
 
 def main() -> None:

@@ -35,7 +35,7 @@ EXPECTED_ERROR = {
     "infinite_loop": "time limit", "fork_bomb": "time limit", "memory_bomb": ("MemoryError", "time limit"),
     "stdout_flood": "output limit", "write_dev": "Read-only file system", "write_root": "Read-only file system",
     "exit_before_tests": "exited before", "tmpfs_bomb": ("No space left", "time limit"), "sysv_shm": "shmget refused",
-    "posix_mqueue": "mq_open refused",
+    "posix_mqueue": "mq_open refused", "clone_new_namespaces": "clone refused",
 }
 
 

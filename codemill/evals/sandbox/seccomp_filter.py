@@ -2,8 +2,10 @@
 
 The filter returns EPERM for syscalls a benchmark solution never needs and that widen the attack
 surface (ptrace, mount, namespaces, kernel modules, keyrings, bpf, io_uring), for SysV IPC objects and
-POSIX message queues (they outlive a sample, so one sample could leave data for the next), and for
-every socket that is not AF_UNIX. It is an extra layer on top of the namespaces and uid separation, not a replacement.
+POSIX message queues (they outlive a sample, so one sample could leave data for the next), for a
+`clone` that asks for new namespaces, and for every socket that is not AF_UNIX; `clone3`, whose flags it
+cannot read, returns ENOSYS so that the C library falls back to `clone`. It is an extra layer on top of
+the namespaces and uid separation, not a replacement.
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ AUDIT_ARCH_X86_64 = 0xC000003E
 X32_SYSCALL_BIT = 0x40000000
 RET_ALLOW = 0x7FFF0000
 RET_EPERM = 0x00050000 | 1
-LD_W_ABS, JEQ_K, JGE_K, RET_K = 0x20, 0x15, 0x35, 0x06
+RET_ENOSYS = 0x00050000 | 38
+LD_W_ABS, JEQ_K, JGE_K, JSET_K, RET_K = 0x20, 0x15, 0x35, 0x45, 0x06
+ARCH_AT, NR_AT, ARG0_AT = 4, 0, 16  # offsets in struct seccomp_data (arg0: its low 32 bits)
 SOCKET_NR, AF_UNIX = 41, 1
+CLONE_NR, CLONE3_NR = 56, 435
+CLONE_NEW_NAMESPACES = 0x7E020000  # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET
 
 DENIED_X86_64 = {
     "shmget": 29, "semget": 64, "msgget": 68, "mq_open": 240,
@@ -39,25 +45,24 @@ def build_filter() -> bytes | None:
     """The filter as raw `struct sock_filter` bytes, or None on an architecture it does not cover."""
     if platform.machine() != "x86_64":
         return None
-    numbers = sorted(DENIED_X86_64.values())
-    body = [(LD_W_ABS, 4), ("arch",), (LD_W_ABS, 0), ("x32",)] + [("deny_if", nr) for nr in numbers]
-    body += [("socket",), (LD_W_ABS, 16), ("unix_ok",), (RET_K, RET_EPERM), (RET_K, RET_ALLOW)]
-    deny_at = len(body) + 1  # index of the final EPERM return, appended below
-    out = []
-    for index, item in enumerate(body):
-        to_deny = deny_at - index - 1
-        if item[0] == "arch":
-            out.append(_op(JEQ_K, AUDIT_ARCH_X86_64, 0, to_deny))
-        elif item[0] == "x32":
-            out.append(_op(JGE_K, X32_SYSCALL_BIT, to_deny, 0))
-        elif item[0] == "deny_if":
-            out.append(_op(JEQ_K, item[1], to_deny, 0))
-        elif item[0] == "socket":
-            out.append(_op(JEQ_K, SOCKET_NR, 0, 3))  # not socket(): skip to the final ALLOW
-        elif item[0] == "unix_ok":
-            out.append(_op(JEQ_K, AF_UNIX, 1, 0))  # AF_UNIX: jump over the EPERM to ALLOW
+    # (code, k, jump if true, jump if false): a jump is 0 (next instruction) or a label below
+    program = [(LD_W_ABS, ARCH_AT, 0, 0), (JEQ_K, AUDIT_ARCH_X86_64, 0, "deny"),
+               (LD_W_ABS, NR_AT, 0, 0), (JGE_K, X32_SYSCALL_BIT, "deny", 0)]
+    program += [(JEQ_K, number, "deny", 0) for number in sorted(DENIED_X86_64.values())]
+    program += [(JEQ_K, CLONE3_NR, 0, "clone"), (RET_K, RET_ENOSYS, 0, 0),
+                ("clone",), (JEQ_K, CLONE_NR, 0, "socket"), (LD_W_ABS, ARG0_AT, 0, 0),
+                (JSET_K, CLONE_NEW_NAMESPACES, "deny", "allow"),
+                ("socket",), (JEQ_K, SOCKET_NR, 0, "allow"), (LD_W_ABS, ARG0_AT, 0, 0),
+                (JEQ_K, AF_UNIX, "allow", "deny"),
+                ("allow",), (RET_K, RET_ALLOW, 0, 0), ("deny",), (RET_K, RET_EPERM, 0, 0)]
+    labels, code = {}, []
+    for item in program:
+        if len(item) == 1:
+            labels[item[0]] = len(code)
         else:
-            out.append(_op(*item))
-    out.append(_op(RET_K, RET_ALLOW))
-    out.append(_op(RET_K, RET_EPERM))
-    return b"".join(out)
+            code.append(item)
+
+    def offset(jump: int | str, at: int) -> int:
+        return jump if isinstance(jump, int) else labels[jump] - at - 1
+
+    return b"".join(_op(op, k, offset(jt, at), offset(jf, at)) for at, (op, k, jt, jf) in enumerate(code))
