@@ -130,7 +130,7 @@ def test_every_attack_is_contained(run):
 
 def test_nothing_reached_the_host(run):
     marker = f"codemill-redteam-{run['params']['token']}"
-    for folder in ("/tmp", "/dev/shm", "/var/tmp", str(REPO), str(run["host_dir"]), "/usr/lib", "/etc"):
+    for folder in ("/", "/tmp", "/dev", "/dev/shm", "/var/tmp", str(REPO), str(run["host_dir"]), "/usr/lib", "/etc"):
         assert not list(Path(folder).glob(f"{marker}*")), folder
     assert run["connection"] is None, "a sample reached the loopback listener"
 
