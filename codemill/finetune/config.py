@@ -31,7 +31,9 @@ class ModelConfig(StrictModel):
     tiny: TinyModelConfig | None = None
     chat_template: str | None = None  # chatml, plain, or a .jinja/.j2 file; None: the tokenizer's own template
     trust_remote_code: bool = False
-    attn_implementation: Literal["auto", "sdpa", "eager", "flash_attention_2"] = "auto"
+    # flex_attention: block-sparse over packed samples (compiled on first use); auto: flash_attention_2 when
+    # installed on a GPU, sdpa otherwise
+    attn_implementation: Literal["auto", "sdpa", "eager", "flash_attention_2", "flex_attention"] = "auto"
 
     @model_validator(mode="after")
     def _one_source(self) -> "ModelConfig":
