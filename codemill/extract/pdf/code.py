@@ -38,8 +38,9 @@ def code_lines(block: Block, style: DocumentStyle) -> list[str]:
     full: set[int] = set()  # rendered lines that end where the next line's first word would not fit
     numbered = _has_line_numbers(block)
     left = min(line.x0 for line in block.lines)
+    grid = _grid_ratio(block, style)
     for index, (line, blanks) in enumerate(zip(block.lines, block.blank_before)):
-        text = _place_spans(line, style, skip_number=numbered)
+        text = _place_spans(line, style, skip_number=numbered, grid=grid)
         if style.marks_wraps and index and not blanks and _soft_wrapped(block.lines[index - 1], line, left):
             rendered[-1] += text.strip()  # the kept spaces (or hyphen) at the break are the text's own
             continue
@@ -65,22 +66,63 @@ def _has_line_numbers(block: Block) -> bool:
     return len(block.lines) >= 2 and numbered >= 0.8 * len(block.lines)
 
 
-def _place_spans(line: Line, style: DocumentStyle, skip_number: bool = False) -> str:
-    """Put each span at the column its x-position gives, measured from the column's left edge."""
+def _grid_ratio(block: Block, style: DocumentStyle) -> float:
+    """How much wider the listing's character grid is than its glyphs' advance (LaTeX listings sets
+    each character in a 0.6 em cell whatever the font's width): the factor that puts the starts of
+    its words nearest to whole columns. 1.0 when the glyph advance already fits."""
+    left = min(line.x0 for line in block.lines)
+    offsets = []
+    for line in block.lines:
+        for span in line.spans:
+            if span.mono and span.text.strip():
+                offset = (span.x0 + (len(span.text) - len(span.text.lstrip())) * style.char_width(span.size) - left) / style.char_width(span.size)
+                if offset > 0.5:
+                    offsets.append(offset)
+    if len(offsets) < 3:
+        return 1.0
+
+    def misfit(ratio: float) -> float:
+        return sum(abs(o / ratio - round(o / ratio)) for o in offsets) / len(offsets)
+
+    base = misfit(1.0)
+    if base < 0.08:
+        return 1.0
+    best = min((1 + k / 200 for k in range(-20, 41)), key=misfit)
+    return best if misfit(best) < 0.5 * base else 1.0
+
+
+def _place_spans(line: Line, style: DocumentStyle, skip_number: bool = False, grid: float = 1.0) -> str:
+    """Put each span at the column its x-position gives, measured from the column's left edge, on
+    the listing's character grid (`grid` times the glyph advance)."""
     text, prev_end = "", line.left_edge
     spans = line.spans
     if skip_number and len(spans) > 1 and _is_line_number(spans[0], line):
         spans = spans[1:]
     for span in spans:
-        width = style.char_width(span.size) if span.mono else style.char_width(line.size)
+        width = (style.char_width(span.size) if span.mono else style.char_width(line.size)) * grid
+        span_text = _without_slack_spaces(span, style.char_width(span.size), width) if span.mono and grid != 1.0 else span.text
         gap = span.x0 - prev_end
         if text and gap < 0.5 * width:
-            text += span.text  # touching the previous span: no space, whatever rounding says
+            text += span_text  # touching the previous span: no space, whatever rounding says
         else:
             column = max(0, round((span.x0 - line.left_edge) / width))
-            text += " " * max(column - len(text), 1 if text and not text.endswith(" ") else 0)
-            text += span.text
+            apart = 1 if text and not text.endswith(" ") and grid == 1.0 else 0  # on a wider grid, gaps are the cells' slack
+            text += " " * max(column - len(text), apart)
+            text += span_text
         prev_end = span.x1
+    return text
+
+
+_SLACK_SPACE = re.compile(r"(?<=\S) (?=[,.;:)\]}])|(?<=[(\[{]) (?=\S)")
+
+
+def _without_slack_spaces(span, glyph: float, pitch: float) -> str:
+    """A span on a wider grid holds as many characters as its cells; a space the PDF reader guessed
+    from a cell's slack (before a comma, after a bracket) is dropped until the count fits."""
+    cells = round((span.x1 - span.x0 - glyph) / pitch) + 1
+    text = span.text
+    while len(text) > cells and _SLACK_SPACE.search(text):
+        text = _SLACK_SPACE.sub("", text, count=1)
     return text
 
 
