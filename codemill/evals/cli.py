@@ -34,7 +34,8 @@ def eval_command(
     backend: str = typer.Option("auto", "--backend", help="auto, transformers or vllm."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Sandbox workers (default: cores)."),
     seed: int = typer.Option(0, "--seed"),
-    sandbox: str = typer.Option("auto", "--sandbox", help="Isolation backend: auto, bwrap, unshare or none."),
+    sandbox: str = typer.Option("auto", "--sandbox", help="Isolation backend: auto (refuses to run samples when "
+                                "neither bwrap nor unshare can contain them), bwrap, unshare, or none (unprotected)."),
 ) -> None:
     """Generate (or read) completions, run them in the sandbox and score pass@k."""
     from codemill.benchmarks import BENCHMARKS, BenchmarkError
