@@ -1,10 +1,17 @@
 """PDF -> markdown: codemill against pymupdf4llm (layout mode and legacy mode) and plain get_text(),
-on several typesettings of the same ground truth.
+on a matrix of typesettings of the same ground truth, and on real books typeset by their authors.
 
-The py4e chapters come typeset by xelatex (one column, in the shared data). The same ground-truth
-markdown is also typeset at run time into a temporary folder by headless Chromium (HTML print, one
-and two columns) and by pymupdf's Story (one and two columns); see benchmarks/pdf_typesettings.py.
-A typesetting whose tool is missing is skipped with a note. One table is printed per typesetting.
+The matrix: the py4e chapters as the shared data has them (xelatex, one column), and the same
+ground-truth markdown typeset at run time by benchmarks/pdf_typesettings.py: headless Chromium (one and
+two columns), pymupdf's Story (one and two columns) and pandoc -> xelatex (article, book, twocolumn;
+listings with shaded boxes, plain verbatim, pandoc's shaded highlighting; Latin Modern, Palatino (P052),
+DejaVu; some with each code block and its output set in one box). A typesetting whose tool is missing
+is skipped with a note. One table is printed per typesetting.
+
+`--wild` scores the real books in ../shared/data/pdfs/wild/ (Sphinx -> pdfTeX, Asciidoctor PDF, and the
+printed py4e interior, whose ground truth is the code of the py4e chapters): code found whole (text,
+then exact indentation) and heading recall, every method on the same books. `--cli-speed` times
+`codemill extract pdf` as a process over whole folders, start-up included.
 
 Every method converts the same ground-truth PDFs in its own subprocess (pymupdf4llm's layout mode
 changes pymupdf's global state), timed over `--repeats` runs; the medians are reported. The markdown
@@ -21,8 +28,8 @@ Figures: every typesetting prints a figure's caption under it, and the ground tr
 as `![caption](path)`; before scoring, `![caption](path)` becomes `caption` in the ground truth and
 in every method's output alike, so no method gains or loses by how it marks images.
 
-Run: .venv/bin/python benchmarks/extract_pdf.py [--data ../shared/data/pdfs/py4e] [--repeats 3] [--wild]
-     [--typesettings xelatex,chromium-1col,chromium-2col,story-1col,story-2col]
+Run: .venv/bin/python benchmarks/extract_pdf.py [--data ../shared/data/pdfs/py4e] [--repeats 3] [--wild] [--cli-speed] [--cache DIR]
+     [--typesettings all | xelatex,chromium-1col,...,latex-2col-verbatim]
 """
 
 from __future__ import annotations
@@ -309,6 +316,37 @@ def wild_scores(args: argparse.Namespace) -> None:
                       f"| {ratio(nested_exact, nested)} {heads} | {timing['pages_per_s']:.1f} |", flush=True)
 
 
+def cli_speed(folders: list[Path], repeats: int) -> None:
+    """`codemill extract pdf FOLDER... -o OUT` as a process, start-up included: pages per second of
+    wall time and per CPU second (user + system of the process and its children, which is what one
+    core delivers even on a busy machine)."""
+    import resource
+
+    import pymupdf
+
+    pdfs = [p for folder in folders for p in sorted(folder.rglob("*.pdf"))]
+    if not pdfs:
+        print("(skipping the CLI speed run: no PDFs)")
+        return
+    pages = sum(pymupdf.open(p).page_count for p in pdfs)
+    codemill = Path(sys.executable).with_name("codemill")
+    walls, cpus = [], []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            result = subprocess.run([str(codemill), "extract", "pdf", *map(str, folders), "-o", tmp, "--workers", "1"],
+                                    capture_output=True, text=True)
+            walls.append(time.perf_counter() - started)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+            if result.returncode not in (0, 1):
+                raise SystemExit(f"codemill extract pdf failed:\n{result.stderr[-2000:]}")
+    wall, cpu = statistics.median(walls), statistics.median(cpus)
+    print(f"\nCLI, one process, {len(pdfs)} PDFs / {pages} pages, start-up included (median of {repeats}): "
+          f"{pages / wall:.1f} pages/s wall, {pages / cpu:.1f} pages per CPU second")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pdfs", nargs="*", type=Path)
@@ -318,6 +356,8 @@ def main() -> None:
     parser.add_argument("--wild", action="store_true", help="also score every method on the real books in wild/")
     parser.add_argument("--typesettings", default="all",
                         help="comma-separated typesettings to score (all by default)")
+    parser.add_argument("--cli-speed", nargs="*", type=Path, metavar="FOLDER",
+                        help="time `codemill extract pdf` as a process over these folders (default: the py4e data and wild/)")
     parser.add_argument("--cache", type=Path, help="keep the typeset PDFs here and reuse them on the next run")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated methods (codemill always runs)")
     parser.add_argument("--worker", choices=METHODS, help=argparse.SUPPRESS)
@@ -340,6 +380,8 @@ def main() -> None:
                 benchmark_typesetting(name, folder, args, Path(tmp) / f"{name}-out")
     if args.wild:
         wild_scores(args)
+    if args.cli_speed is not None:
+        cli_speed(args.cli_speed or [args.data, WILD_DIR], args.repeats)
 
 
 def typeset(name: str, data: Path, folder: Path) -> Path | None:

@@ -210,3 +210,33 @@ def test_flagged_pages_are_dropped_by_their_character_ranges(tmp_path):
     with pytest.raises(ValueError):
         FilterConfig(pdf_page_warnings=["bogus"])
     assert set(FilterConfig.model_fields["pdf_page_warnings"].annotation.__args__[0].__args__) == set(WARNINGS)
+
+
+def test_two_columns_left_inside_one_line_each_are_flagged():
+    from codemill.extract.pdf.quality import unsplit_columns
+
+    def merged(y):
+        spans = [Span("left column words here", "Times-Roman", 10.0, False, False, False, 72, y - 8, 290, y + 2, y),
+                 Span("right column words too", "Times-Roman", 10.0, False, False, False, 300, y - 8, 520, y + 2, y)]
+        return Line(spans=spans, page=0)
+
+    def single(y):
+        span = Span("one column of prose from margin to margin", "Times-Roman", 10.0, False, False, False, 72, y - 8, 520, y + 2, y)
+        return Line(spans=[span], page=0)
+
+    assert unsplit_columns([merged(100 + 12 * i) for i in range(10)])
+    assert not unsplit_columns([single(100 + 12 * i) for i in range(10)])
+
+
+def test_code_set_on_a_grid_wider_than_its_glyphs_keeps_its_indentation(tmp_path):
+    """LaTeX listings puts every character in a 0.6 em cell whatever the font's advance; here Courier
+    (0.6 em glyphs) is set on a 0.7 em grid, character by character."""
+    code = [(0, "def walk(tree):"), (4, "for node in tree:"), (8, "if node.leaf:"), (12, "yield node"), (8, "else:"),
+            (12, "yield from walk(node)")]
+    items = paragraph(100, PROSE)
+    for row, (indent, text) in enumerate(code):
+        for col, char in enumerate(text):
+            if char != " ":
+                items.append(Text(150 + row * PITCH, char, "cour", 10, LEFT + (indent + col) * 7.0))
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "grid.pdf", [items]))
+    assert "\n".join(" " * indent + text for indent, text in code) in markdown
