@@ -185,6 +185,9 @@ def prepare_adapter_init(trainer, recipe, out_dir: Path, resuming: bool) -> Path
         replace_lora_weights_loftq(trainer.model)
     if init not in CONVERTED_INITS:
         return None
+    if fsdp_launched():
+        raise FinetuneError(f"finetune.lora.init: {init} is saved converted from a whole adapter on one process, "
+                            "which FSDP does not hold; use distributed: ddp or lora.init: default")
     initial = out_dir / "initial_adapter"
     if not resuming and trainer.is_world_process_zero():
         config = trainer.model.peft_config["default"]
@@ -253,7 +256,7 @@ def raise_if_stopped(guard: NonFiniteLossGuard, out_dir: Path) -> None:
         last = get_last_checkpoint(str(out_dir / "checkpoints"))
         raise FinetuneError(
             f"stopped at step {guard.bad_step}: {guard.reason}. The last good checkpoint is {last or 'none'}; "
-            "lower finetune.learning_rate (or check the data) and continue with --resume"
+            "lower finetune.learning_rate (or check the data) and continue with --resume --reset-optimizer"
         )
 
 
