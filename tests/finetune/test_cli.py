@@ -48,3 +48,14 @@ def test_unloadable_base_model_is_a_clear_error(tiny_run):
         update={"tiny": None, "name_or_path": str(tiny_run / "no-such-model")})})
     result = runner.invoke(app, ["finetune", _write(recipe, tiny_run / "r.yaml")])
     assert result.exit_code == 2 and "no-such-model" in result.output and "Traceback" not in result.output
+
+
+def test_reset_optimizer_needs_resume(tiny_run):
+    path = _write(tiny_recipe(tiny_run), tiny_run / "r.yaml")
+    result = runner.invoke(app, ["finetune", path, "--reset-optimizer"])
+    assert result.exit_code == 2 and "--reset-optimizer only applies with --resume" in result.output
+
+
+def test_push_without_adapter_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["finetune", "push", str(tmp_path), "--repo-id", "me/x"])
+    assert result.exit_code == 2 and "no trained adapter found" in result.output and "Traceback" not in result.output
