@@ -38,7 +38,8 @@ def generation_config(tokenizer, turn_end: str | None, base: GenerationConfig | 
     config = GenerationConfig.from_dict(base.to_dict()) if base is not None else GenerationConfig()
     config._from_model_config = False  # else generate() may rebuild it from the model config's single EOS
     stops = stop_token_ids(tokenizer, turn_end, base)
-    config.eos_token_id = stops if len(stops) > 1 else stops[0]
+    if stops:
+        config.eos_token_id = stops if len(stops) > 1 else stops[0]
     if tokenizer.pad_token_id is not None:
         config.pad_token_id = tokenizer.pad_token_id
     return config

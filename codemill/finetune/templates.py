@@ -73,7 +73,10 @@ def turn_end_token(tokenizer) -> str:
     `<|eot_id|>` for Llama 3, the tokenizer's EOS for `plain`. Falls back to the EOS when the answer
     is followed by ordinary text.
     """
-    text = tokenizer.apply_chat_template(_PROBE, tokenize=False)
+    try:
+        text = tokenizer.apply_chat_template(_PROBE, tokenize=False)
+    except Exception:  # a template that rejects the probe (jinja raise_exception): the EOS is the stop
+        return tokenizer.eos_token
     answer = _PROBE[-1]["content"]
     rest = text[text.index(answer) + len(answer):] if answer in text else ""
     specials = sorted({str(token) for token in tokenizer.all_special_tokens} |
