@@ -6,6 +6,8 @@ headers and the tokenizer's own end-of-sequence token, so it fits any base model
 
 from __future__ import annotations
 
+from jinja2 import TemplateError
+
 CHATML = (
     "{%- for message in messages -%}"
     "{{- '<|im_start|>' + message['role'] + '\\n' -}}"
@@ -75,7 +77,7 @@ def turn_end_token(tokenizer) -> str:
     """
     try:
         text = tokenizer.apply_chat_template(_PROBE, tokenize=False)
-    except Exception:  # a template that rejects the probe (jinja raise_exception): the EOS is the stop
+    except (TemplateError, ValueError):  # a template that rejects the probe conversation: the EOS is the stop
         return tokenizer.eos_token
     answer = _PROBE[-1]["content"]
     rest = text[text.index(answer) + len(answer):] if answer in text else ""
