@@ -1,7 +1,7 @@
 """The field path, offline: `codemill run` on a recipe whose sources are a `url:` PDF and a `site:` dump
 served by a loopback HTTP server, and a `huggingface` dataset, with the base model given as a Hub id; the
-Hub is an offline cache built in a temp folder, so every stage goes through the real `load_dataset` and
-`from_pretrained`. A second run makes no request and skips every stage."""
+Hub is an offline cache built in a temp folder (a tiny model, a Q&A dataset, MBPP), so every stage goes
+through the real `load_dataset` and `from_pretrained`. A second run makes no request and skips every stage."""
 
 from __future__ import annotations
 
@@ -34,7 +34,22 @@ def _qa_rows() -> list[dict]:
     return rows
 
 
-def _recipe(tmp_path: Path, server: LoopbackServer, book_sha: str, humaneval: Path) -> Path:
+def _save_mbpp(hf_home: Path, shared_data: Path) -> None:
+    """The shared MBPP copy laid out as the Hub's `google-research-datasets/mbpp` (`full/<split>-*.parquet`)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tests.hubcache import snapshot
+
+    records = [json.loads(line) for line in (shared_data / "evals" / "mbpp.jsonl").read_text().splitlines() if line]
+    folder = snapshot(hf_home, "google-research-datasets/mbpp", kind="dataset") / "full"
+    folder.mkdir()
+    for split, wanted in (("test", range(11, 511)), ("train", range(601, 975))):
+        rows = [r for r in records if r["task_id"] in wanted]
+        pq.write_table(pa.Table.from_pylist(rows), folder / f"{split}-00000-of-00001.parquet")
+
+
+def _recipe(tmp_path: Path, server: LoopbackServer, book_sha: str) -> Path:
     recipe = {
         "name": "field", "output_dir": str(tmp_path / "run"),
         "sources": [
@@ -45,12 +60,12 @@ def _recipe(tmp_path: Path, server: LoopbackServer, book_sha: str, humaneval: Pa
              "question": "prompt", "answer": "response", "license": "license", "attribution": "author"},
         ],
         "data": {"format": "chat", "validation_fraction": 0.1, "max_chunk_tokens": 200,
-                 "decontamination": {"benchmarks": ["humaneval"]}},
+                 "decontamination": {"benchmarks": ["humaneval", "mbpp"]}},  # the package's copy, the Hub's
         "model": {"name_or_path": "o/tiny-coder", "chat_template": "chatml"},
         "finetune": {"method": "lora", "lora": {"r": 4, "alpha": 8, "dropout": 0.0}, "seq_len": 128,
                      "batch_size": 2, "gradient_accumulation": 1, "max_steps": 2, "save_steps": 2, "logging_steps": 1,
                      "gradient_checkpointing": False, "precision": "fp32", "wandb": {"mode": "disabled"}},
-        "eval": {"benchmarks": [{"name": "humaneval", "data_file": str(humaneval), "limit": 1}], "max_new_tokens": 8, "batch_size": 1},
+        "eval": {"benchmarks": [{"name": "mbpp", "limit": 1}], "max_new_tokens": 8, "batch_size": 1},
     }
     path = tmp_path / "field.yaml"
     path.write_text(yaml.safe_dump(recipe, sort_keys=False))
@@ -73,11 +88,11 @@ def test_url_site_and_hub_dataset_recipe_runs_offline(shared_data, tmp_path):
     texts = [(REPO / "samples" / "textbook" / name).read_text() for name in sorted(os.listdir(REPO / "samples" / "textbook"))]
     save_tiny_model(hf_home, "o/tiny-coder", texts)
     save_dataset(hf_home, "o/python-qa", _qa_rows())
+    _save_mbpp(hf_home, shared_data)
     with LoopbackServer(www) as server:
         env = os.environ | {"HF_HOME": str(hf_home), "HF_HUB_OFFLINE": "1", "CODEMILL_CACHE": str(tmp_path / "cache"),
                             "CODEMILL_STACKEXCHANGE_URL": server.url, "WANDB_MODE": "disabled"}
-        recipe = _recipe(tmp_path, server, hashlib.sha256(book.read_bytes()).hexdigest(),
-                         shared_data / "evals" / "HumanEval.jsonl.gz")
+        recipe = _recipe(tmp_path, server, hashlib.sha256(book.read_bytes()).hexdigest())
         first = _run(recipe, env)
         assert first.returncode == 0, first.stderr[-3000:]
         assert sorted(path for _, path, _ in server.gets()) == ["/books/iterations.pdf", f"/{SITE}.7z"]
@@ -97,5 +112,6 @@ def test_url_site_and_hub_dataset_recipe_runs_offline(shared_data, tmp_path):
     assert "CC BY 4.0" in card  # the Hub dataset's licence, read from its records
     assert (run / "finetune" / "adapter" / "adapter_model.safetensors").is_file()
     for which in ("base", "finetuned"):
-        results = json.loads((run / "eval" / which / "humaneval" / "results.json").read_text())
+        results = json.loads((run / "eval" / which / "mbpp" / "results.json").read_text())
         assert results["num_tasks"] == 1 and results["model"] == "o/tiny-coder"
+        assert "google-research-datasets/mbpp" in json.dumps(results)  # the Hub read is named in the results
