@@ -162,7 +162,8 @@ def _check_fields(source: SourceConfig, columns: set[str]) -> None:
 
 
 def _save_progress(folder: Path, summary: HubDatasetSummary, consumed: int, shards: int, skips: SkipLog) -> None:
-    atomic_write_json(folder / PROGRESS, {"fingerprint": summary.fingerprint, "consumed": consumed, "shards": shards,
+    atomic_write_json(folder / PROGRESS, {"fingerprint": summary.fingerprint, "revision": summary.revision,
+                                          "consumed": consumed, "shards": shards,
                                           "records_read": summary.records_read,
                                           "records_written": summary.records_written, "skipped": skips.to_dict()})
 
@@ -228,17 +229,22 @@ def extract_huggingface(source: SourceConfig, out_dir: str | os.PathLike, *, for
     out_dir = Path(out_dir)
     summary = HubDatasetSummary(dataset=str(source.dataset), out_dir=str(out_dir), fingerprint=_fingerprint(source))
     previous = out_dir / "summary.json"
-    if not force and previous.is_file():
-        done = json.loads(previous.read_text(encoding="utf-8"))
-        if done.get("fingerprint") == summary.fingerprint and not done.get("failed"):
-            summary.revision, summary.records_written = done.get("revision"), done.get("records_written", 0)
-            return summary
+    try:
+        finished = json.loads(previous.read_text(encoding="utf-8")) if not force and previous.is_file() else {}
+    except (OSError, ValueError):
+        finished = {}
+    if finished.get("fingerprint") == summary.fingerprint and not finished.get("failed"):
+        summary.revision, summary.records_written = finished.get("revision"), finished.get("records_written", 0)
+        return summary
     partial = out_dir.with_name(out_dir.name + ".partial")
     done = _resume_state(partial, summary.fingerprint, force)
     partial.mkdir(parents=True, exist_ok=True)
     summary.resumed_from = done.get("consumed", 0)
     try:
         rows, summary.revision = load_hub_dataset(source.dataset, source.config, source.split, source.streaming)
+        if summary.resumed_from and done.get("revision") != summary.revision:  # the dataset changed: start over
+            done, summary.resumed_from = _resume_state(partial, "", True), 0
+            partial.mkdir(parents=True, exist_ok=True)
         if summary.resumed_from:
             rows = rows.skip(summary.resumed_from)
         _write_records(source, rows, partial, summary.revision, summary, show_progress, done)
