@@ -114,3 +114,12 @@ def test_mbpp_plus_records_with_code_and_test_list(tmp_path, monkeypatch):
     results = evaluate(tmp_path / "out", "mbpp+", samples_file=samples, data_file=data, workers=1)
     assert results["per_task"] == {"Mbpp/2": {"passed": 1, "n": 2}}
     assert results["base_per_task"] == {"Mbpp/2": {"passed": 2, "n": 2}}
+
+
+def test_a_model_is_scored_on_humaneval_plus(plus_file, tiny_model_dir, tmp_path):
+    results = evaluate(tmp_path / "out", "humaneval+", model=str(tiny_model_dir), data_file=plus_file,
+                       max_new_tokens=8, prompt_format="completion", workers=1, k=[1])
+    assert results["num_tasks"] == 3 and set(results["pass_at_k"]) == {"pass@1"}
+    assert set(results["base_pass_at_k"]) == {"pass@1"}
+    assert results["settings"]["generation"]["temperature"] == 0.0
+    assert [rule["mode"] for rule in results["settings"]["postprocessing"]] == ["completion"]
