@@ -74,12 +74,12 @@ def finetune_command(
 
 def _print_estimate(recipe, gpus: int) -> None:
     from codemill.finetune.base_model import resolve_base_model
-    from codemill.finetune.estimate import BatchSizeError, estimate_recipe
+    from codemill.finetune.estimate import AutoSizeError, estimate_recipe
 
     try:
         model_path = resolve_base_model(recipe)
         result = estimate_recipe(recipe, model_path, gpus)
-    except BatchSizeError as error:
+    except AutoSizeError as error:
         raise fail(str(error)) from None
     except (OSError, ValueError) as error:
         raise fail(f"cannot read the model config of {recipe.model.name_or_path or 'the tiny model'}: {error}") from None

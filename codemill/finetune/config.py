@@ -75,6 +75,8 @@ class FinetuneConfig(StrictModel):
     packing: bool = True
     assistant_only_loss: bool = True
     gradient_checkpointing: bool = True
+    # selective checkpointing: only N decoder layers (spread evenly), or `auto`: the fewest that fit the memory
+    checkpoint_layers: PositiveInt | Literal["auto"] | None = None
     batch_size: PositiveInt | Literal["auto"] = 1  # auto: the largest packed batch the memory estimate fits
     gradient_accumulation: PositiveInt = 8
     optimizer: Literal[
@@ -106,6 +108,12 @@ class FinetuneConfig(StrictModel):
     load_best_checkpoint: bool = False  # end with the checkpoint of lowest eval_loss (needs eval_steps)
     early_stopping_patience: PositiveInt | None = None  # stop after N evaluations without a better eval_loss
     early_stopping_threshold: float = Field(default=0.0, ge=0)  # the improvement that counts as better
+
+    @model_validator(mode="after")
+    def _one_automatic_size(self) -> "FinetuneConfig":
+        if self.checkpoint_layers == "auto" and self.batch_size == "auto":
+            raise ValueError("checkpoint_layers: auto fits the layers to a given batch; give batch_size as a number")
+        return self
 
     @model_validator(mode="after")
     def _selection_needs_evaluation(self) -> "FinetuneConfig":

@@ -23,8 +23,8 @@ AUTO_BATCH_FILL = 0.85  # batch_size: auto fills at most this share of the budge
 AUTO_BATCH_MAX = 64
 
 
-class BatchSizeError(ValueError):
-    """`batch_size: auto` has no budget to fill, or not even batch 1 fits it; the message names the key."""
+class AutoSizeError(ValueError):
+    """`batch_size: auto` or `checkpoint_layers: auto` has no budget to fill, or nothing fits it; names the key."""
 
 
 @dataclass(frozen=True)
@@ -135,16 +135,28 @@ def activation_bytes_per_token_layer(config, dropout: bool) -> float:
     return norms + attention + mlp + lora_inputs
 
 
+def checkpointed_layers(config, finetune, override: int | None = None) -> int:
+    """How many decoder layers checkpointing covers: none when off, all by default, or `checkpoint_layers`."""
+    if not finetune.gradient_checkpointing:
+        return 0
+    chosen = override if override is not None else finetune.checkpoint_layers
+    if chosen == "auto":
+        raise ValueError("finetune.checkpoint_layers: auto must be resolved before estimating")
+    return config.num_hidden_layers if chosen is None else min(chosen, config.num_hidden_layers)
+
+
 def estimate_memory(config, finetune, gpus: int = 1, bytes_per_weight: int = 2, *, batch_size: int | None = None,
-                    fused_loss: bool | None = None, constants: Constants = FITTED) -> MemoryEstimate:
+                    fused_loss: bool | None = None, constants: Constants = FITTED,
+                    checkpoint_layers: int | None = None) -> MemoryEstimate:
     """Peak memory per GPU for `finetune` (a FinetuneConfig) on a model described by `config`.
 
-    `batch_size` overrides the recipe's (needed when it is `auto`); `fused_loss` says whether Liger's fused loss
-    runs (default: the recipe asks for it and liger-kernel is installed here).
+    `batch_size` and `checkpoint_layers` override the recipe's (needed when they are `auto`); `fused_loss` says
+    whether Liger's fused loss runs (default: the recipe asks for it and liger-kernel is installed here).
     """
     batch = batch_size or finetune.batch_size
     if not isinstance(batch, int):
         raise ValueError("finetune.batch_size: auto must be resolved before estimating (see choose_batch_size)")
+    checkpointed = checkpointed_layers(config, finetune, checkpoint_layers)
     lora = finetune.lora
     counts = _cached_counts(config, lora.target_modules, lora.r, finetune.method == "dora", tuple(lora.modules_to_save))
     qlora = finetune.method == "qlora"
@@ -162,13 +174,14 @@ def estimate_memory(config, finetune, gpus: int = 1, bytes_per_weight: int = 2, 
     if sharded:
         weights /= gpus
     tokens = batch * finetune.seq_len
-    share = constants.share(adapter_dtype, finetune.gradient_checkpointing)
-    per_layer = activation_bytes_per_token_layer(config, lora.dropout > 0) * tokens * share
+    per_token_layer = activation_bytes_per_token_layer(config, lora.dropout > 0) * tokens
     layers = config.num_hidden_layers
-    if finetune.gradient_checkpointing:
-        activations = layers * tokens * config.hidden_size * 2 + per_layer
-    else:
-        activations = layers * per_layer
+    # a checkpointed layer keeps only its input, plus one layer live at a time while it is recomputed; the
+    # others keep everything (the two regimes' live shares were fitted separately; a mix is their sum)
+    activations = (layers - checkpointed) * per_token_layer * constants.share(adapter_dtype, False)
+    if checkpointed:
+        activations += checkpointed * tokens * config.hidden_size * 2
+        activations += per_token_layer * constants.share(adapter_dtype, True)
     fused = finetune.liger_kernel and liger_available() if fused_loss is None else fused_loss
     logits = logits_bytes(tokens, config.vocab_size, fused, constants)
     live = weights + adapter + saved + optimizer + activations + logits
@@ -220,33 +233,55 @@ def choose_batch_size(config, finetune, budget_bytes: float, gpus: int = 1, **op
 
 
 def resolve_batch_size(config, finetune, gpus: int = 1, **options) -> tuple[int, str]:
-    """The recipe's batch size, choosing it for `auto`, and a line saying why; BatchSizeError names the key."""
+    """The recipe's batch size, choosing it for `auto`, and a line saying why; AutoSizeError names the key."""
     if finetune.batch_size != "auto":
         return finetune.batch_size, f"batch {finetune.batch_size} (finetune.batch_size)"
     budget = memory_budget(finetune)
     if budget is None:
-        raise BatchSizeError("finetune.batch_size: auto chooses the batch from GPU memory, and there is no GPU here; "
+        raise AutoSizeError("finetune.batch_size: auto chooses the batch from GPU memory, and there is no GPU here; "
                          "set finetune.gpu_memory_gb to the memory to fill, or give batch_size as a number")
     budget_bytes, source = budget
     batch = choose_batch_size(config, finetune, budget_bytes, gpus, **options)
     if batch == 0:
         need = estimate_memory(config, finetune, gpus, batch_size=1, **options).per_gpu
-        raise BatchSizeError(f"finetune.batch_size: auto: batch 1 already needs an estimated {need / GIB:.1f} GiB per GPU, "
+        raise AutoSizeError(f"finetune.batch_size: auto: batch 1 already needs an estimated {need / GIB:.1f} GiB per GPU, "
                          f"more than {AUTO_BATCH_FILL:.0%} of {source} ({budget_bytes / GIB:.1f} GiB); "
                          "use method: qlora, a shorter seq_len or more GPUs")
     return batch, (f"batch {batch} (finetune.batch_size: auto, the largest whose estimate stays within "
                    f"{AUTO_BATCH_FILL:.0%} of {source}, {budget_bytes / GIB:.1f} GiB)")
 
 
+def resolve_checkpoint_layers(config, finetune, gpus: int = 1, **options) -> tuple[int | None, str]:
+    """The layers to checkpoint (None: all, or checkpointing off), choosing for `auto` the fewest whose estimate
+    stays within AUTO_BATCH_FILL of the budget; with a line saying why. AutoSizeError names the key."""
+    if finetune.checkpoint_layers != "auto" or not finetune.gradient_checkpointing:
+        chosen = finetune.checkpoint_layers if finetune.gradient_checkpointing else None
+        return chosen, f"checkpointing {checkpointed_layers(config, finetune, chosen)} of {config.num_hidden_layers} layers"
+    budget = memory_budget(finetune)
+    if budget is None:
+        raise AutoSizeError("finetune.checkpoint_layers: auto fits the layers to GPU memory, and there is no GPU here; "
+                            "set finetune.gpu_memory_gb, or give checkpoint_layers as a number")
+    budget_bytes, source = budget
+    layers = config.num_hidden_layers
+    for count in range(layers + 1):
+        if estimate_memory(config, finetune, gpus, checkpoint_layers=count, **options).per_gpu <= AUTO_BATCH_FILL * budget_bytes:
+            return count, (f"checkpointing {count} of {layers} layers (finetune.checkpoint_layers: auto, the fewest "
+                           f"whose estimate stays within {AUTO_BATCH_FILL:.0%} of {source}, {budget_bytes / GIB:.1f} GiB)")
+    raise AutoSizeError(f"finetune.checkpoint_layers: auto: even with every layer checkpointed the estimate exceeds "
+                        f"{AUTO_BATCH_FILL:.0%} of {source} ({budget_bytes / GIB:.1f} GiB); lower finetune.batch_size "
+                        "or seq_len, or use method: qlora")
+
+
 def estimate_recipe(recipe, model_path: str, gpus: int | None = None) -> MemoryEstimate:
     """Read only the model's config (hub or folder) and estimate the recipe's peak memory per GPU.
 
-    With `batch_size: auto` the estimate is for the batch that would be chosen (ValueError when none fits).
+    With `batch_size: auto` or `checkpoint_layers: auto` the estimate is for what would be chosen.
     """
     config = AutoConfig.from_pretrained(model_path, trust_remote_code=recipe.model.trust_remote_code)
     world = gpus or recipe.finetune.gpus
     batch, _ = resolve_batch_size(config, recipe.finetune, world)
-    return estimate_memory(config, recipe.finetune, world, batch_size=batch)
+    layers, _ = resolve_checkpoint_layers(config, recipe.finetune, world, batch_size=batch)
+    return estimate_memory(config, recipe.finetune, world, batch_size=batch, checkpoint_layers=layers)
 
 
 def recipe_batch_size(recipe, model_path: str, gpus: int = 1) -> tuple[int, str]:
@@ -255,3 +290,9 @@ def recipe_batch_size(recipe, model_path: str, gpus: int = 1) -> tuple[int, str]
         return recipe.finetune.batch_size, f"batch {recipe.finetune.batch_size} (finetune.batch_size)"
     config = AutoConfig.from_pretrained(model_path, trust_remote_code=recipe.model.trust_remote_code)
     return resolve_batch_size(config, recipe.finetune, gpus)
+
+
+def recipe_checkpoint_layers(recipe, model_path: str, batch: int, gpus: int = 1) -> tuple[int | None, str]:
+    """The decoder layers to checkpoint at `batch` (None: all, or none when off) and a line saying why."""
+    config = AutoConfig.from_pretrained(model_path, trust_remote_code=recipe.model.trust_remote_code)
+    return resolve_checkpoint_layers(config, recipe.finetune, gpus, batch_size=batch)

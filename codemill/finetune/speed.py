@@ -1,14 +1,16 @@
-"""What the trainer does per step beyond the loss, made opt-in: trl's token entropy and accuracy metrics.
+"""Per-step costs the recipe can turn down: trl's token metrics, and checkpointing of every layer.
 
 trl's SFTTrainer asks its fused LM head for the entropy and the top-1 hit of every trained token and
 reduces them to two logged numbers, with three host syncs per micro-batch. `LeanSFTTrainer` runs the
 same fused head with the log-probabilities alone (the loss is the same sum) unless
-`finetune.token_metrics` is on.
+`finetune.token_metrics` is on. `SelectiveCheckpointing` recomputes only the layers that
+`finetune.checkpoint_layers` names.
 """
 
 from __future__ import annotations
 
 import torch
+from transformers import TrainerCallback
 from trl import SFTTrainer
 from trl.trainer.utils import add_fused_lm_head
 
@@ -47,3 +49,32 @@ class LeanSFTTrainer(SFTTrainer):
         with torch.no_grad():
             logits = model(**{k: v for k, v in inputs.items() if k != "labels"})
         return loss, logits
+
+
+def spread(count: int, total: int) -> list[int]:
+    """`count` layer indices spread evenly over `total` layers."""
+    return sorted({round(i * total / count) for i in range(count)}) if count else []
+
+
+class SelectiveCheckpointing(TrainerCallback):
+    """Keeps activation checkpointing on `layers` of the decoder layers only (the trainer turns it on for all).
+
+    A layer left out keeps its activations and is not recomputed: less recomputation for the memory that
+    `finetune.checkpoint_layers` allows.
+    """
+
+    def __init__(self, layers: int):
+        self.layers = layers
+
+    def on_train_begin(self, args, state, control, model=None, **kwargs):
+        blocks = checkpoint_blocks(model)
+        keep = set(spread(min(self.layers, len(blocks)), len(blocks)))
+        for index, block in enumerate(blocks):
+            block.gradient_checkpointing = block.gradient_checkpointing and index in keep
+
+
+def checkpoint_blocks(model) -> list:
+    """The model's checkpointable decoder layers, in order."""
+    from transformers.modeling_layers import GradientCheckpointingLayer
+
+    return [module for module in model.modules() if isinstance(module, GradientCheckpointingLayer)]

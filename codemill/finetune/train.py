@@ -24,7 +24,7 @@ from codemill.finetune.callbacks import MetricsWriter, NonFiniteLossGuard, write
 from codemill.finetune.data import load_training_data
 from codemill.finetune.generation import base_generation_config, generation_config
 from codemill.finetune.launch import fsdp_launched
-from codemill.finetune.estimate import GIB, estimate_recipe, recipe_batch_size
+from codemill.finetune.estimate import GIB, estimate_recipe, recipe_batch_size, recipe_checkpoint_layers
 from codemill.finetune.model_loading import (
     CONVERTED_INITS,
     adapter_in_compute_dtype,
@@ -37,7 +37,7 @@ from codemill.finetune.model_loading import (
 from codemill.finetune.outputs import replace_dir, write_recipe
 from codemill.finetune.plots import plot_loss
 from codemill.finetune.precision import model_family, resolve_precision
-from codemill.finetune.speed import LeanSFTTrainer
+from codemill.finetune.speed import LeanSFTTrainer, SelectiveCheckpointing
 from codemill.finetune.resume import ScheduleAtCheckpointStep, check_resume_recipe, skip_optimizer_restore
 from codemill.finetune.templates import turn_end_token
 
@@ -126,15 +126,19 @@ def warn_if_too_big(recipe, model_path: str) -> None:
         )
 
 
-def training_batch_size(recipe, model_path: str, gpus: int) -> int:
-    """The recipe's batch size, or the one `batch_size: auto` picks from the memory estimate (said on the console)."""
+def training_sizes(recipe, model_path: str, gpus: int) -> tuple[int, list]:
+    """The batch size and the selective-checkpointing callback (if any); `auto` ones are chosen from the memory
+    estimate and said on the console."""
+    ft = recipe.finetune
     try:
         batch, why = recipe_batch_size(recipe, model_path, gpus)
+        layers, layers_why = recipe_checkpoint_layers(recipe, model_path, batch, gpus) if ft.checkpoint_layers else (None, "")
     except ValueError as error:
         raise FinetuneError(str(error)) from None
-    if recipe.finetune.batch_size == "auto":
-        console.print(why)
-    return batch
+    for chosen, line in ((ft.batch_size == "auto", why), (ft.checkpoint_layers == "auto", layers_why)):
+        if chosen:
+            console.print(line)
+    return batch, [SelectiveCheckpointing(layers)] if layers is not None else []
 
 
 def check_fresh_start(out_dir: Path, resume: bool) -> str | None:
@@ -301,7 +305,7 @@ def finetune(recipe, resume: bool = False, callbacks: tuple = (), reset_optimize
     turn_end = turn_end_token(tokenizer) if chat else None
     generation = generation_config(tokenizer, turn_end, base_generation_config(model_path, recipe.model.trust_remote_code))
     warn_if_too_big(recipe, model_path)
-    batch = training_batch_size(recipe, model_path, state.num_processes)
+    batch, selective = training_sizes(recipe, model_path, state.num_processes)
     model, peft_config = build_model(recipe, model_path, precision, state.num_processes > 1 and fsdp_launched())
     guard = NonFiniteLossGuard()
     ft = recipe.finetune
@@ -315,7 +319,7 @@ def finetune(recipe, resume: bool = False, callbacks: tuple = (), reset_optimize
         eval_dataset=validation if recipe.finetune.eval_steps else None,
         processing_class=tokenizer,
         peft_config=peft_config,
-        callbacks=[*callbacks, guard, MetricsWriter(out_dir / "metrics.jsonl"), *extra],  # the guard sees the step last
+        callbacks=[*selective, *callbacks, guard, MetricsWriter(out_dir / "metrics.jsonl"), *extra],  # guard sees the step last
         token_metrics=recipe.finetune.token_metrics,
     )
     if checkpoint is not None and reset_optimizer:

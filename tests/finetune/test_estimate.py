@@ -198,3 +198,37 @@ def test_training_uses_the_auto_batch(tiny_run):
     out = finetune(recipe)
     state = json.loads((out / "checkpoints" / "checkpoint-1" / "trainer_state.json").read_text())
     assert state["train_batch_size"] == expected
+
+
+def test_checkpointing_fewer_layers_costs_memory_between_all_and_none():
+    base = FinetuneConfig(method="lora", seq_len=2048, batch_size=2)
+    every = estimate_memory(QWEN_7B, base, fused_loss=True).per_gpu
+    none = estimate_memory(QWEN_7B, base.model_copy(update={"gradient_checkpointing": False}), fused_loss=True).per_gpu
+    partial = [estimate_memory(QWEN_7B, base.model_copy(update={"checkpoint_layers": k}), fused_loss=True).per_gpu
+               for k in (7, 14, 28)]
+    assert partial[2] == every and none > partial[0] > partial[1] > partial[2]
+
+
+def test_auto_checkpoint_layers_are_the_fewest_that_fit():
+    from codemill.finetune.estimate import resolve_checkpoint_layers
+
+    finetune = FinetuneConfig(method="lora", seq_len=2048, batch_size=2, checkpoint_layers="auto", gpu_memory_gb=30)
+    layers, why = resolve_checkpoint_layers(QWEN_7B, finetune, fused_loss=True)
+    assert 0 < layers < 28 and f"checkpointing {layers} of 28 layers" in why
+
+    def peak(k):
+        return estimate_memory(QWEN_7B, finetune, checkpoint_layers=k, fused_loss=True).per_gpu
+
+    assert peak(layers) <= AUTO_BATCH_FILL * 30 * GIB < peak(layers - 1)
+    with pytest.raises(ValueError, match="finetune.checkpoint_layers: auto: even with every layer"):
+        resolve_checkpoint_layers(QWEN_7B, finetune.model_copy(update={"gpu_memory_gb": 16}), fused_loss=True)
+
+
+def test_two_automatic_sizes_are_refused_by_key(tmp_path):
+    from codemill.config import RecipeError
+    from codemill.recipe import load_recipe
+
+    path = tmp_path / "r.yaml"
+    path.write_text("name: x\nfinetune:\n  batch_size: auto\n  checkpoint_layers: auto\n")
+    with pytest.raises(RecipeError, match="checkpoint_layers: auto fits the layers to a given batch"):
+        load_recipe(path)

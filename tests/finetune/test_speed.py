@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from transformers import TrainerCallback
 
 from codemill.finetune import finetune
 from tests.finetune.conftest import chat_rows, tiny_recipe, write_dataset
@@ -64,3 +65,66 @@ def test_the_fused_head_is_not_asked_for_them(tiny_run):
     assert outputs[False].entropy is None and outputs[False].is_top1 is None
     assert outputs[True].entropy is not None and outputs[True].is_top1 is not None
     torch.testing.assert_close(outputs[False].log_probs, outputs[True].log_probs)
+
+
+@pytest.mark.parametrize("attention", ["sdpa", "eager", pytest.param("flex_attention", marks=pytest.mark.gpu)])
+def test_no_attention_across_samples_of_a_packed_training_batch(tiny_run, attention):
+    """Each sample of a real padding-free batch (several conversations in one flattened row) gets the
+    logits it gets alone, for every attention kernel codemill can pick."""
+    import torch
+
+    from codemill.finetune.base_model import resolve_base_model
+    from codemill.finetune.data import load_training_data
+    from codemill.finetune.model_loading import load_model, load_tokenizer
+    from codemill.finetune.speed import LeanSFTTrainer
+    from codemill.finetune.train import sft_config
+
+    if attention == "flex_attention" and not torch.cuda.is_available():
+        pytest.skip("flex attention compiles for minutes on CPU; checked on the GPU (scripts/gpu_checks.sh)")
+    recipe = tiny_recipe(tiny_run)
+    recipe.model.attn_implementation = attention
+    train, _ = load_training_data(tiny_run / "dataset")
+    path = resolve_base_model(recipe)
+    model = load_model(recipe, path, "fp32")
+    trainer = LeanSFTTrainer(model=model, args=sft_config(recipe, tiny_run / "finetune", "fp32", True, False),
+                             train_dataset=train, processing_class=load_tokenizer(recipe, path, True))
+    batch = next(iter(trainer.get_train_dataloader()))
+    device = next(model.parameters()).device
+    ids, positions = batch["input_ids"].to(device), batch["position_ids"].to(device)
+    starts = (positions[0] == 0).nonzero().flatten().tolist() + [ids.size(1)]
+    assert len(starts) > 3
+    model.eval()
+    with torch.no_grad():
+        packed = model(input_ids=ids, position_ids=positions).logits
+        for start, end in zip(starts, starts[1:]):
+            alone = model(input_ids=ids[:, start:end]).logits
+            torch.testing.assert_close(packed[:, start:end], alone, rtol=1e-4, atol=1e-4)
+
+
+class _CheckpointFlags(TrainerCallback):
+    """Records which decoder layers checkpoint during training."""
+
+    def on_step_begin(self, args, state, control, model=None, **kwargs):
+        from codemill.finetune.speed import checkpoint_blocks
+
+        self.flags = [block.gradient_checkpointing for block in checkpoint_blocks(model)]
+
+
+def test_selective_checkpointing_recomputes_only_the_named_layers_with_the_same_loss(tmp_path):
+    runs = {}
+    for layers in (None, 1):
+        run_dir = tmp_path / f"layers-{layers}"
+        write_dataset(run_dir, chat_rows(32))
+        flags = _CheckpointFlags()
+        out = finetune(tiny_recipe(run_dir, max_steps=2, save_steps=100, gradient_checkpointing=True,
+                                   checkpoint_layers=layers), callbacks=(flags,))
+        rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+        runs[layers] = (flags.flags, [row["loss"] for row in rows if "loss" in row])
+    assert runs[None][0] == [True, True] and runs[1][0] == [True, False]
+    assert runs[1][1] == pytest.approx(runs[None][1], rel=1e-5)
+
+
+def test_layers_are_spread_evenly():
+    from codemill.finetune.speed import spread
+
+    assert spread(4, 28) == [0, 7, 14, 21] and spread(0, 28) == [] and spread(28, 28) == list(range(28))
