@@ -98,7 +98,9 @@ def _attach_scripts(rows: list[list[Span]]) -> list[list[Span]]:
     """Fold rows of small raised or lowered text (footnote marks, exponents) into the row they belong to."""
     kept: list[list[Span]] = []
     for index, row in enumerate(rows):
-        host = _script_host(row, rows[index - 1] if index else None, rows[index + 1] if index + 1 < len(rows) else None)
+        host = _beside_host(row, rows[index + 1 : index + 4] + rows[max(0, index - 3) : index][::-1])
+        if host is None:
+            host = _script_host(row, rows[index - 1] if index else None, rows[index + 1] if index + 1 < len(rows) else None)
         if host is None:
             kept.append(row)
             continue
@@ -122,6 +124,25 @@ def _script_host(row: list[Span], before: list[Span] | None, after: list[Span] |
         inside = min(s.x0 for s in host) - size <= row[0].x0 <= max(s.x1 for s in host) + size
         if small <= 0.8 * size and inside and baseline - 0.7 * size <= row[0].baseline <= baseline + 0.4 * size:
             return host
+    return None
+
+
+def _beside_host(row: list[Span], nearby: list[list[Span]]) -> list[Span] | None:
+    """A footnote mark's row is the nearby row with larger text right beside the mark (a note's own
+    line, or the word it follows); in two columns the rows next to it in baseline order may belong to
+    the other column."""
+    if sum(len(s.text.strip()) for s in row) > 3 or not all(s.text.strip().isdigit() or not s.text.strip() for s in row):
+        return None
+    mark = [s for s in row if s.text.strip()]
+    if not mark:
+        return None
+    x0, x1, small = mark[0].x0, mark[-1].x1, max(s.size for s in mark)
+    for host in nearby:
+        for span in host:
+            touching = -0.5 * span.size <= span.x0 - x1 <= 0.6 * span.size or -0.5 * span.size <= x0 - span.x1 <= 0.3 * span.size
+            raised = span.baseline - 0.7 * span.size <= mark[0].baseline < span.baseline - 0.1 * span.size
+            if touching and raised and small <= 0.8 * span.size and span.text.strip():
+                return host
     return None
 
 

@@ -28,8 +28,34 @@ def lines_from_spans(spans: list[Span], page_no: int) -> list[Line]:
     for section, column, row in reading_order(rows, gutter):
         for piece in split_row(row, []):  # reading_order has cut rows at the gutter already; rows it kept whole span it
             lines.append(Line(spans=piece, page=page_no, column=column, section=section))
+    lines = _attach_lone_marks(lines)
     set_column_edges(lines)
     return lines
+
+
+def _attach_lone_marks(lines: list[Line]) -> list[Line]:
+    """A footnote mark that shared a baseline with the other column's text ends up a line of its own;
+    it goes back in front of (or after) the larger text it touches."""
+    kept = list(lines)
+    for mark in lines:
+        text = mark.text.strip()
+        if not (text.isdigit() and len(text) <= 3):
+            continue
+        host = next((o for o in kept if o is not mark and o.size >= 1.25 * mark.size and _touches(mark, o)), None)
+        if host is None:
+            continue
+        spans = sorted(host.spans + mark.spans, key=lambda s: s.x0)
+        for span in mark.spans:
+            span.script = True
+        kept[kept.index(host)] = Line(spans=spans, page=host.page, column=host.column, section=host.section)
+        kept.remove(mark)
+    return kept
+
+
+def _touches(mark: Line, host: Line) -> bool:
+    size = host.size
+    beside = host.x0 - 0.6 * size <= mark.x0 <= host.x1 + 0.3 * size
+    return beside and host.baseline - 0.7 * size <= mark.baseline < host.baseline - 0.1 * size
 
 
 def set_column_edges(lines: list[Line]) -> None:
