@@ -29,6 +29,7 @@ ROOTFS_SOURCE = Path(__file__).with_name("rootfs.py")
 SANDBOX_WORKER = "/sandbox/worker.py"
 BACKENDS = ("auto", "bwrap", "unshare", "none")
 BASE_UID = 61000
+UID_BLOCK, UID_BLOCKS = 64, 1000  # each process's pools take uids from a block chosen by its pid
 SYSTEM_TOPS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
 PRIVATE_DIRS = ("/tmp", "/dev/shm", "/var/tmp")
 MASKED_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-")
@@ -217,7 +218,7 @@ def _world_readable(path: str) -> bool:
 
 def _add_process_layers(isolation: Isolation, root: bool) -> None:
     contained = isolation.backend != "none"
-    isolation.layers["uid"] = f"per-worker unprivileged uid ({BASE_UID}+)" if root else \
+    isolation.layers["uid"] = f"per-worker unprivileged uid ({sample_uid(0)}+)" if root else \
         "NOT separate: samples keep codemill's uid" + (" (inside a user namespace)" if contained else "")
     stdlib = os.path.dirname(os.__file__)
     if root and not contained and not _world_readable(stdlib):
@@ -239,9 +240,15 @@ def _add_process_layers(isolation: Isolation, root: bool) -> None:
         isolation.warnings.append("seccomp filter not available on this architecture")
 
 
+def sample_uid(worker_index: int) -> int:
+    """The unprivileged uid of a worker's samples: distinct for concurrent codemill processes (almost
+    always), so they never share a process limit or can signal each other's samples."""
+    return BASE_UID + UID_BLOCK * (os.getpid() % UID_BLOCKS) + worker_index % UID_BLOCK
+
+
 def worker_command(isolation: Isolation, worker_index: int, scratch_mb: int) -> tuple[list[str], str | None]:
     """The command for worker `worker_index` and the host folder it needs (removed when the worker stops)."""
-    uid = BASE_UID + worker_index if os.geteuid() == 0 else None
+    uid = sample_uid(worker_index) if os.geteuid() == 0 else None
     if isolation.backend == "bwrap":
         return bwrap_command(scratch_mb, uid), None
     scratch = tempfile.mkdtemp(prefix="codemill-sandbox-")
