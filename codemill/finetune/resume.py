@@ -51,6 +51,10 @@ def changed_keys(saved, current) -> dict[str, tuple]:
             if not _under(key, BOOKKEEPING_KEYS) and before.get(key) != after.get(key)}
 
 
+def _listed(changes: dict[str, tuple]) -> str:
+    return "; ".join(f"{key}: {old!r} -> {new!r}" for key, (old, new) in changes.items())
+
+
 def check_resume_recipe(saved_path: Path, recipe, reset_optimizer: bool) -> dict[str, tuple]:
     """The changes a resume takes over; raises ValueError naming the keys a resume cannot honour."""
     from codemill.recipe import load_recipe
@@ -63,13 +67,13 @@ def check_resume_recipe(saved_path: Path, recipe, reset_optimizer: bool) -> dict
         raise ValueError(f"{saved_path}: the recipe this run started with no longer loads ({error}); "
                          "start a new run folder") from None
     changes = changed_keys(saved, recipe)
-    structural = [key for key in changes if _under(key, STRUCTURAL_KEYS)]
+    structural = {key: change for key, change in changes.items() if _under(key, STRUCTURAL_KEYS)}
     if structural:
         raise ValueError(
             f"the recipe changed since this run started ({saved_path}) in keys a checkpoint cannot carry over: "
-            f"{', '.join(structural)}. Restore them, or train into a new run folder"
+            f"{_listed(structural)}. Restore them, or train into a new run folder"
         )
-    listed = "; ".join(f"{key}: {old!r} -> {new!r}" for key, (old, new) in changes.items())
+    listed = _listed(changes)
     if changes and not reset_optimizer:
         raise ValueError(
             f"the recipe changed since this run started ({saved_path}): {listed}. A resume restores the optimizer "

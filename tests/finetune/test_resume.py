@@ -53,7 +53,7 @@ def test_changed_learning_rate_is_refused_by_name(interrupted, tmp_path):
     run = _copy(interrupted, tmp_path)
     with pytest.raises(FinetuneError, match=r"finetune\.learning_rate: 0\.005 -> 0\.001.*--reset-optimizer"):
         finetune(tiny_recipe(run, learning_rate=1e-3), resume=True)
-    with pytest.raises(FinetuneError, match=r"cannot carry over: finetune\.lora\.r"):
+    with pytest.raises(FinetuneError, match=r"cannot carry over: finetune\.lora\.r: 4 -> 8"):
         finetune(tiny_recipe(run, lora={"r": 8, "alpha": 8, "dropout": 0.0}), resume=True, reset_optimizer=True)
 
 
