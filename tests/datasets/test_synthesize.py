@@ -158,7 +158,7 @@ def write_run(root: Path, teacher: dict, licence: str = "CC BY-NC-SA 4.0", **syn
         "name": "synth", "output_dir": str(root),
         "sources": [{"name": "book", "type": "pdf", "path": "unused", "license": licence, "attribution": "Think Loops, by A. Author"}],
         "data": {"validation_fraction": 0.0, "max_chunk_tokens": 90, "min_chunk_tokens": 20, "filters": {"min_chars": 20},
-                 "decontamination": {"enabled": False}, "dedup": {"near": False},
+                 "decontamination": {"enabled": False, "benchmarks": []}, "dedup": {"near": False},
                  "synthesize": {"teacher": teacher, "tasks": ["qa", "exercise", "explain_code"],
                                 "check": {"workers": 2, "timeout_s": 5}, **synthesize}},
     }
@@ -239,6 +239,24 @@ def test_unreachable_endpoint_and_bad_key_stop_before_the_build(tmp_path, script
     with pytest.raises(RecipeError, match=r"api_key_env: .* refused the key in \$CODEMILL_TEST_KEY \(HTTP 401\)"):
         build_dataset(recipe)
     assert server.chat_requests == []
+
+
+def test_a_teacher_that_keeps_failing_stops_the_build_with_one_line(tmp_path, scripted):
+    import typer
+    from typer.testing import CliRunner
+
+    from codemill.datasets.cli import data_app
+
+    server = scripted(fail_first=1000)  # every chat request answered 429
+    path = write_run(tmp_path, {"model": "scripted", "endpoint": server.url, "max_retries": 1})
+    app = typer.Typer()
+    app.add_typer(data_app, name="data")
+    result = CliRunner().invoke(app, ["data", "build", str(path)])
+    assert result.exit_code == 2, result.output
+    last = result.output.strip().splitlines()[-1]  # (datatrove logs the failed task above it)
+    assert last.startswith("error: data.synthesize.teacher.endpoint:") and "kept failing (HTTP 429) after 1 retries" in last
+    assert last.endswith("answered requests are cached, rerun to resume")
+    assert server.failures >= 2  # the first try and one retry
 
 
 # ---- the scripted teacher: grounding, the execution check, the cache, the card ---------------------------

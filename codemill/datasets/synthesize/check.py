@@ -15,10 +15,15 @@ REASONS = {"fail": "tests_failed", "error": "code_error", "timeout": "timeout"}
 @contextlib.contextmanager
 def sandbox_pool(check: CheckConfig) -> Iterator:
     """The eval sandbox's pool with this section's limits (the strongest isolation the machine allows)."""
-    from codemill.evals.sandbox import Limits, SandboxPool, detect
+    from codemill.config import RecipeError
+    from codemill.evals.sandbox import Limits, SandboxPool, SandboxUnavailable, detect
 
+    try:
+        isolation = detect(check.backend)
+    except SandboxUnavailable as error:
+        raise RecipeError(f"data.synthesize.check.backend: {error}") from None
     workers = check.workers or min(4, os.cpu_count() or 1)
-    with SandboxPool(workers, Limits(wall_s=check.timeout_s, memory_mb=check.memory_mb), detect(check.backend)) as pool:
+    with SandboxPool(workers, Limits(wall_s=check.timeout_s, memory_mb=check.memory_mb), isolation) as pool:
         yield pool
 
 

@@ -79,12 +79,8 @@ def prepare(recipe) -> Prepared:
         if missing:
             warnings += synth.teacher().preflight()
         if config.check.enabled:
-            from codemill.evals.sandbox import SandboxUnavailable, detect
-
-            try:
-                detect(config.check.backend)
-            except SandboxUnavailable as error:
-                raise RecipeError(f"data.synthesize.check.backend: {error}") from None
+            with sandbox_pool(config.check.model_copy(update={"workers": 1})):
+                pass  # the sandbox works here: checked now rather than after the teacher's work
     except TeacherError as error:
         synth.close()
         raise RecipeError(str(error)) from None

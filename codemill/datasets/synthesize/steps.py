@@ -45,7 +45,8 @@ class SynthesizeSamples(PipelineStep):
         self.stat_update("requests", value=len(flat))
         self.stat_update("cache_hits", value=len(flat) - missing)
         before = synth.sent
-        synth.answer(flat)
+        with self.track_time():
+            synth.answer(flat)
         self.stat_update("sent", value=synth.sent - before)
         for chunk, group in zip(chunks, planned):
             if self.config.keep_chunks:
@@ -74,8 +75,7 @@ class SynthesizeSamples(PipelineStep):
                     self.stat_update("chunks")
                     chunks.append(doc)
                     if len(chunks) >= batch_size:
-                        with self.track_time():
-                            yield from self._flush(synth, chunks, drops, rank)
+                        yield from self._flush(synth, chunks, drops, rank)
                         chunks = []
                 if chunks:
                     yield from self._flush(synth, chunks, drops, rank)
@@ -129,8 +129,7 @@ class CheckCode(PipelineStep):
                     continue
                 pending.append((doc, program))
                 if len(pending) >= self.batch_size:
-                    with self.track_time():
-                        yield from self._flush(stack, pending, drops, rank)
+                    yield from self._flush(stack, pending, drops, rank)
                     pending = []
             if pending:
                 yield from self._flush(stack, pending, drops, rank)
