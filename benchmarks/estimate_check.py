@@ -3,7 +3,7 @@
 The fit set is what the shipped constants (`codemill.finetune.estimate.FITTED`) were fitted on: Qwen2.5-7B
 geometry, seq_len 2048, LoRA r 16, the batches and checkpointing settings of benchmarks/RESULTS.md.
 The held-out set varies one thing the fit never saw: batch size, seq_len 1k/4k, LoRA r 8/64, DoRA,
-a Llama (CodeLlama-7B) geometry, checkpointing on/off there, bf16 adapters. Each point trains a few
+a Llama (CodeLlama-7B) geometry, checkpointing on/off there, half the layers checkpointed, bf16 adapters. Each point trains a few
 steps in its own process (benchmarks/finetune_throughput.py --one) and records torch's peak reserved
 memory; the report gives the error of the shipped constants on every point, labelled fit/held-out,
 and with `--refit` the held-out error of constants refitted on this run's fit points only.
@@ -58,6 +58,7 @@ POINTS = [
     Point("lora-seq1k-bs4", "held-out", batch=4, seq_len=1024),
     Point("lora-seq4k-bs1", "held-out", batch=1, seq_len=4096),
     Point("qlora-seq4k-bs1", "held-out", method="qlora", batch=1, seq_len=4096),
+    Point("lora-bs2-ckpt14", "held-out", options=("liger", "ckpt14")),
     Point("lora-r8", "held-out", rank=8),
     Point("lora-r64", "held-out", rank=64),
     Point("dora-bs2", "held-out", method="dora"),
@@ -90,6 +91,7 @@ def finetune_settings(point: Point):
     return FinetuneConfig(method=point.method, batch_size=point.batch, seq_len=point.seq_len,
                           lora={"r": point.rank, "alpha": 2 * point.rank, "dropout": 0.05},
                           gradient_checkpointing="nockpt" not in point.options, liger_kernel="liger" in point.options,
+                          checkpoint_layers=next((int(o[4:]) for o in point.options if o.startswith("ckpt")), None),
                           adapter_precision="compute" if "bf16ad" in point.options else "fp32")
 
 

@@ -9,7 +9,8 @@ into each other. Configurations are `WHO-METHOD[-option...]:BATCH`:
   base-lora:8       the second column: the same with packing off (padded batches of BATCH samples)
   codemill-lora:2   codemill's recipe path (`codemill.finetune.finetune`); BATCH packed rows or `auto`
 options: liger (finetune.liger_kernel), nockpt (checkpointing off), bf16ad (adapter_precision: compute),
-metrics (token_metrics on), fa2 / sdpa / eager / flex (model.attn_implementation).
+metrics (token_metrics on), ckptN (finetune.checkpoint_layers: N), fa2 / sdpa / eager / flex
+(model.attn_implementation).
 
 Speed-ups are reported against the trl-packing row of the same method and batch, and against the
 best trl-packing batch in the same run; the packing-off row is shown as a second column only.
@@ -192,6 +193,7 @@ def recipe_for(work: Path, model_dir: Path, method: str, steps: int, batch, seq_
     from codemill.recipe import Recipe
 
     attention = next((ATTENTION[o] for o in options if o in ATTENTION), "auto")
+    layers = next((int(o[4:]) for o in options if o.startswith("ckpt") and o[4:].isdigit()), None)
     return Recipe.model_validate({
         "name": f"bench-{method}", "output_dir": str(work),
         "model": {"name_or_path": str(model_dir), "chat_template": "chatml", "attn_implementation": attention},
@@ -199,6 +201,7 @@ def recipe_for(work: Path, model_dir: Path, method: str, steps: int, batch, seq_
                      "gradient_accumulation": 1, "max_steps": steps, "save_steps": 10_000, "logging_steps": 1,
                      "warmup_ratio": 0.0, "lora": {"r": rank, "alpha": 2 * rank, "dropout": 0.05},
                      "liger_kernel": "liger" in options, "gradient_checkpointing": "nockpt" not in options,
+                     "checkpoint_layers": layers,
                      "adapter_precision": "compute" if "bf16ad" in options else "fp32",
                      "token_metrics": "metrics" in options, "wandb": {"mode": "disabled"}},
     })
@@ -273,8 +276,8 @@ def flops_per_token(config, adapter_params: int, mean_sq_over_mean: float) -> di
     return {"model": model, "recompute": 2 * matmul + attention_forward, "n_matmul": matmul}
 
 
-def sample_lengths(work: Path, model_dir: Path) -> list[int]:
-    """Tokens per templated conversation of the benchmark data (for the attention FLOPs)."""
+def sample_lengths(work: Path, model_dir: Path, seq_len: int) -> list[int]:
+    """Tokens per templated conversation of the benchmark data, as truncated to seq_len (for the attention FLOPs)."""
     import pyarrow.parquet as pq
     from transformers import AutoTokenizer
 
@@ -283,7 +286,8 @@ def sample_lengths(work: Path, model_dir: Path) -> list[int]:
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     tokenizer.chat_template = CHATML
     rows = pq.read_table(work / "dataset" / "data" / "train-00000-of-00001.parquet").column("messages").to_pylist()
-    return [len(tokenizer.apply_chat_template(messages, tokenize=True)) for messages in rows]
+    texts = [tokenizer.apply_chat_template(messages, tokenize=False) for messages in rows]
+    return [min(len(ids), seq_len) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
 
 
 def device_peak(name: str) -> float | None:
@@ -318,7 +322,8 @@ def measure(args) -> dict:
     if result["median_step_s"]:
         result["ms_per_1k_tokens"] = 1000 * result["median_step_s"] / (result["tokens_per_step"] / 1000)
     result.update(extra)
-    result.update(flop_figures(work, model_dir, result["tokens_per_s"], args.rank, "nockpt" not in options))
+    recomputed = 0.0 if "nockpt" in options else recomputed_share(options, model_dir)
+    result.update(flop_figures(work, model_dir, seq_len, result["tokens_per_s"], args.rank, recomputed))
     if torch.cuda.is_available():
         stats = torch.cuda.memory_stats()
         result.update(peak_allocated_gib=torch.cuda.max_memory_allocated() / 2**30,
@@ -331,13 +336,22 @@ def measure(args) -> dict:
     return result
 
 
-def flop_figures(work: Path, model_dir: Path, tokens_per_s: float, rank: int, checkpointing: bool) -> dict:
+def recomputed_share(options: set[str], model_dir: Path) -> float:
+    """The share of decoder layers gradient checkpointing recomputes (all unless `ckptN`)."""
+    from transformers import AutoConfig
+
+    layers = next((int(o[4:]) for o in options if o.startswith("ckpt") and o[4:].isdigit()), None)
+    total = AutoConfig.from_pretrained(model_dir).num_hidden_layers
+    return 1.0 if layers is None else min(layers, total) / total
+
+
+def flop_figures(work: Path, model_dir: Path, seq_len: int, tokens_per_s: float, rank: int, recomputed: float) -> dict:
     from transformers import AutoConfig
 
     from codemill.finetune.estimate import count_parameters, meta_model
 
     config = AutoConfig.from_pretrained(model_dir)
-    lengths = sample_lengths(work, model_dir)
+    lengths = sample_lengths(work, model_dir, seq_len)
     spread = sum(n * n for n in lengths) / sum(lengths)
     adapter = count_parameters(meta_model(config), "all-linear", rank, False)["adapter"]
     flops = flops_per_token(config, adapter, spread)
@@ -345,7 +359,7 @@ def flop_figures(work: Path, model_dir: Path, tokens_per_s: float, rank: int, ch
     peak = device_peak(torch.cuda.get_device_name(0)) if torch.cuda.is_available() else None
     if peak:
         figures["mfu"] = tokens_per_s * flops["model"] / peak
-        figures["hfu"] = tokens_per_s * (flops["model"] + (flops["recompute"] if checkpointing else 0)) / peak
+        figures["hfu"] = tokens_per_s * (flops["model"] + recomputed * flops["recompute"]) / peak
         figures["peak_flops"] = peak
     return figures
 

@@ -9,7 +9,7 @@
 # (DEADLINE_S, default 540 s of the 600 s a command may run), so a cut-short run still returns what it
 # measured. Everything lands in $OUT (or ./gpu-checks-out): summary.md (the tables to paste into
 # benchmarks/RESULTS.md, device named), throughput.json, profile.json, estimate.json, env.txt, log.txt.
-# PHASES picks phases (default "speed qlora profile estimate"); a second call with PHASES=estimate
+# PHASES picks phases (default "speed qlora profile options estimate"); a second call with PHASES=estimate
 # finishes the held-out estimate check when the first ran out of time.
 #
 # Phases, with their cost on an H200 (model load ~15 s and ~10 s of imports per configuration):
@@ -18,6 +18,8 @@
 #             and at batch 2 with token metrics on (their cost); 7B Qwen2 shape, seq 2048   ~5 min
 #   qlora     codemill QLoRA-7B at batch 1 and 2: the peak that must stay under 16 GB           ~1 min
 #   profile   torch.profiler breakdown of 3 steps of codemill LoRA at batch 2                    ~1 min
+#   options   flex attention at packed batch 2 and 4 (per-token time without the dense mask), half the
+#             layers checkpointed at batch 2, and the flex no-leakage test                       ~3 min
 #   estimate  benchmarks/estimate_check.py --split held-out (fit points are the RESULTS.md runs) ~6 min
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +43,7 @@ mkdir -p "$OUT"
 exec > >(tee -a "$OUT/log.txt") 2>&1
 START=$(date +%s)
 DEADLINE_S="${DEADLINE_S:-540}"
-PHASES="${PHASES:-speed qlora profile estimate}"
+PHASES="${PHASES:-speed qlora profile options estimate}"
 WORK="${WORK:-/tmp/codemill-gpu}"
 PY=python3
 left() { echo $(( DEADLINE_S - ($(date +%s) - START) )); }
@@ -89,6 +91,12 @@ for phase in $PHASES; do
         bench qlora 70 --steps 4 --warmup 1 --configs codemill-qlora-liger:1,codemill-qlora-liger:2 ;;
     profile)
         bench profile 60 --steps 6 --warmup 2 --profile --profile-steps 3 --configs codemill-lora-liger-bf16ad:2 ;;
+    options)
+        bench options 150 --steps 8 --warmup 3 \
+            --configs codemill-lora-liger-bf16ad-flex:2,codemill-lora-liger-bf16ad-flex:4,codemill-lora-liger-bf16ad-ckpt14:2
+        if [ "$(left)" -ge 60 ]; then
+            $PY -m pytest -q -p no:cacheprovider tests/finetune/test_speed.py -k flex_attention 2>&1 | tail -3
+        fi ;;
     estimate)
         if [ "$(left)" -lt 90 ]; then echo "SKIPPED estimate: $(left) s left"; continue; fi
         echo "== estimate ($(left) s left)"
@@ -106,7 +114,7 @@ import estimate_check, finetune_throughput
 
 out = Path(sys.argv[1])
 lines = [f"Device: {(out / 'env.txt').read_text().splitlines()[0]}", ""]
-for name in ("throughput", "qlora", "profile"):
+for name in ("throughput", "qlora", "profile", "options"):
     path = out / f"{name}.json"
     if path.exists():
         rows = json.loads(path.read_text())
