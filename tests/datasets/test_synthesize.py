@@ -158,7 +158,7 @@ def write_run(root: Path, teacher: dict, licence: str = "CC BY-NC-SA 4.0", **syn
         "name": "synth", "output_dir": str(root),
         "sources": [{"name": "book", "type": "pdf", "path": "unused", "license": licence, "attribution": "Think Loops, by A. Author"}],
         "data": {"validation_fraction": 0.0, "max_chunk_tokens": 90, "min_chunk_tokens": 20, "filters": {"min_chars": 20},
-                 "decontamination": {"enabled": False, "benchmarks": []}, "dedup": {"near": False},
+                 "decontamination": {"enabled": False, "benchmarks": []}, "dedup": {"exact": False, "near": False},
                  "synthesize": {"teacher": teacher, "tasks": ["qa", "exercise", "explain_code"],
                                 "check": {"workers": 2, "timeout_s": 5}, **synthesize}},
     }
