@@ -67,7 +67,7 @@ def synthesize_command(
             summary = synthesize(recipe, say=lambda line: console.print(line, markup=False))
     except (RecipeError, FileNotFoundError, ValueError) as error:
         raise fail(str(error)) from None
-    dropped = {k.removeprefix("dropped_"): v for k, v in summary.items() if k.startswith("dropped_")}
+    dropped = ", ".join(f"{k.removeprefix('dropped_')} {v}" for k, v in summary.items() if k.startswith("dropped_"))
     console.print(f"synthesize: {summary['requests']} requests ({summary['sent']} sent, {summary['cache_hits']} cached),"
                   f" {summary['made']} well-formed, {summary.get('checked', 0)} checked, {summary['kept']} kept;"
                   f" dropped: {dropped or 'none'}", markup=False)

@@ -413,6 +413,7 @@ def test_in_process_transformers_teacher(tmp_path, tiny_teacher):
     summary = synthesize(load_recipe(path), say=lambda line: None)
     assert summary["chunks"] == 2 and summary["requests"] == 2 and summary["sent"] == 2
     assert summary["teacher"]["backend"] == "transformers" and summary["teacher"]["revision"].startswith("local:")
+    assert summary["made"] == 0 and summary["kept"] == 0
     drops = read_jsonl(tmp_path / "synthesize" / "drops.jsonl")
     assert {d["metadata"]["drop_reason"] for d in drops} <= {"truncated", "wrong_format", "empty"} and len(drops) == 2
     again = synthesize(load_recipe(path), say=lambda line: None)

@@ -117,7 +117,8 @@ def synthesize(recipe, say=print) -> dict:
         raise RecipeError(str(error)) from None
     finally:
         synth.close()
-    counts: Counter = Counter(requests=len(planned), cache_hits=len(planned) - len(prepared.missing), sent=synth.sent)
+    counts: Counter = Counter(requests=len(planned), cache_hits=len(planned) - len(prepared.missing), sent=synth.sent,
+                              made=0, checked=0, passed=0)
     samples, drops = [], []
     for p in planned:
         try:
