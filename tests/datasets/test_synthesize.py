@@ -215,6 +215,12 @@ def test_recipe_errors_name_the_key(tmp_path):
     assert "data.synthesize.teacher: " in text and "api_key_env is only used with endpoint" in text
     assert "data.synthesize.templates: qa: unknown placeholder {topic}" in text
 
+    from codemill.datasets.synthesize import synthesize
+
+    path = write_run(tmp_path / "b", {"model": "m", "endpoint": "http://127.0.0.1:9/v1"}, sources=["books"])
+    with pytest.raises(RecipeError, match=r"data\.synthesize\.sources: unknown source 'books'; the recipe's sources are book"):
+        synthesize(load_recipe(path), say=lambda line: None)
+
 
 # ---- preflight: before any stage starts ------------------------------------------------------------------
 
