@@ -15,9 +15,10 @@ from transformers import TrainerCallback
 
 from codemill.config import RecipeError
 
-# Keys that change bookkeeping only, never the weights a step produces.
+# Keys that change bookkeeping or kernels only, not what a step computes (beyond rounding).
 BOOKKEEPING_KEYS = ("finetune.logging_steps", "finetune.save_steps", "finetune.save_total_limit", "finetune.wandb",
-                    "finetune.gpu_memory_gb", "finetune.eval_steps", "finetune.push_to_hub")
+                    "finetune.gpu_memory_gb", "finetune.eval_steps", "finetune.token_metrics", "finetune.liger_kernel",
+                    "finetune.torch_compile", "model.attn_implementation")
 # Keys that decide what the checkpoint's weights are: no resume can carry them over to other values.
 STRUCTURAL_KEYS = ("model.name_or_path", "model.tiny", "model.chat_template", "finetune.method", "finetune.lora",
                    "finetune.seq_len", "finetune.packing", "finetune.assistant_only_loss", "finetune.seed")

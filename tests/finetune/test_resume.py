@@ -75,3 +75,12 @@ def test_reset_optimizer_keeps_weights_and_follows_the_new_schedule(interrupted,
         schedule.step()
     assert [rates[s] for s in (3, 4, 5, 6)] == pytest.approx([expected[s] for s in (3, 4, 5, 6)])
     assert load_recipe(out / "recipe.yaml").finetune.learning_rate == 1e-3
+
+
+def test_bookkeeping_keys_may_change_on_resume(tmp_path):
+    from codemill.finetune.resume import changed_keys
+
+    before = tiny_recipe(tmp_path)
+    after = tiny_recipe(tmp_path, logging_steps=5, save_steps=4, wandb={"mode": "offline"}, liger_kernel=True,
+                        learning_rate=1e-3)
+    assert changed_keys(before, after) == {"finetune.learning_rate": (5e-3, 1e-3)}
