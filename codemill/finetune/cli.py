@@ -86,7 +86,7 @@ def _print_estimate(recipe, gpus: int) -> None:
     ft = recipe.finetune
     batch = f"auto -> {result.batch_size}" if ft.batch_size == "auto" else ft.batch_size
     typer.echo(f"{recipe.name}: {ft.method}, seq_len {ft.seq_len}, batch {batch}, "
-               f"checkpointing {'on' if ft.gradient_checkpointing else 'off'}, model {model_path}")
+               f"checkpointing {result.checkpointed_layers} of {result.layers} layers, model {model_path}")
     for line in result.lines():
         typer.echo("  " + line)
 

@@ -64,6 +64,8 @@ class MemoryEstimate:
     fits_on: str | None
     batch_size: int
     trainable_params: int
+    checkpointed_layers: int = 0
+    layers: int = 0
 
     def lines(self) -> list[str]:
         parts = ["weights", "adapter", "saved_modules", "optimizer", "activations", "logits", "overhead"]
@@ -188,7 +190,7 @@ def estimate_memory(config, finetune, gpus: int = 1, bytes_per_weight: int = 2, 
     overhead = tokens * constants.qlora_slack_per_token if qlora else live * (constants.allocator_overhead - 1)
     per_gpu = live + overhead
     return MemoryEstimate(weights, adapter, saved, optimizer, activations, logits, overhead, per_gpu, gpus,
-                          smallest_fitting_gpu(per_gpu), batch, counts["adapter"] + counts["saved"])
+                          smallest_fitting_gpu(per_gpu), batch, counts["adapter"] + counts["saved"], checkpointed, layers)
 
 
 def logits_bytes(tokens: int, vocab: int, fused: bool, constants: Constants = FITTED) -> float:

@@ -232,3 +232,9 @@ def test_two_automatic_sizes_are_refused_by_key(tmp_path):
     path.write_text("name: x\nfinetune:\n  batch_size: auto\n  checkpoint_layers: auto\n")
     with pytest.raises(RecipeError, match="checkpoint_layers: auto fits the layers to a given batch"):
         load_recipe(path)
+
+
+def test_estimate_command_says_how_many_layers_are_checkpointed(tiny_run):
+    result = _cli_estimate(tiny_run, gradient_checkpointing=True, checkpoint_layers=1)
+    assert result.exit_code == 0, result.output
+    assert "checkpointing 1 of 2 layers" in result.output
