@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from codemill import __version__
-from codemill.common import errors
+from codemill.common import errors, logs
 from codemill.common.console import fail
 from codemill.common.lock import folder_lock
 from codemill.common.processes import guard_processes
@@ -37,11 +37,11 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Print the traceback of an error, not only its one line."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show library output (also kept in <run_dir>/logs/) and the traceback of an error."),
 ) -> None:
     """codemill: one pipeline from source page to eval score."""
     if verbose:
-        errors.verbose = True
+        errors.verbose = logs.verbose = True
 
 
 def report_command(run_dir: Path = typer.Argument(..., help="A run folder, e.g. runs/<name>.")) -> None:

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from contextlib import contextmanager
 from typing import Iterator
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from codemill.common.console import console
+
 
 class _PlainProgress:
-    """Prints `label: done/total` at most every `interval` seconds and once at the end."""
+    """Prints `label: done/total  note` at most every `interval` seconds and once at the end."""
 
     def __init__(self, label: str, total: float | None, interval: float = 10.0):
         self.label, self.total, self.interval = label, total, interval
         self.done = 0.0
+        self.text = ""
         self._last = time.monotonic()
+
+    def note(self, text: str) -> None:
+        self.text = text
 
     def advance(self, amount: float = 1) -> None:
         self.done += amount
@@ -27,7 +32,8 @@ class _PlainProgress:
 
     def _print(self) -> None:
         total = f"/{self.total:g}" if self.total else ""
-        print(f"{self.label}: {self.done:g}{total}", file=sys.stderr, flush=True)
+        note = f"  {self.text}" if self.text else ""
+        print(f"{self.label}: {self.done:g}{total}{note}", file=console.file, flush=True)
 
     def close(self) -> None:
         self._print()
@@ -35,6 +41,9 @@ class _PlainProgress:
 
 class _Silent:
     def advance(self, amount: float = 1) -> None:
+        pass
+
+    def note(self, text: str) -> None:
         pass
 
 
@@ -45,20 +54,25 @@ class _RichProgress:
     def advance(self, amount: float = 1) -> None:
         self._progress.advance(self._task, amount)
 
+    def note(self, text: str) -> None:
+        self._progress.update(self._task, note=text)
+
 
 @contextmanager
 def progress(label: str, total: float | None = None, enabled: bool = True) -> Iterator:
-    """Yield an object with `.advance(n)`; a live bar when stderr is a terminal, plain lines otherwise."""
+    """Yield an object with `.advance(n)` and `.note(text)` (figures shown beside the count); a live bar
+    when the console is a terminal, plain lines otherwise."""
     if not enabled:
         yield _Silent()
         return
-    if not sys.stderr.isatty():
+    if not console.file.isatty():
         bar = _PlainProgress(label, total)
         try:
             yield bar
         finally:
             bar.close()
         return
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
-    with Progress(*columns, transient=False) as live:
-        yield _RichProgress(live, live.add_task(label, total=total))
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+               TextColumn("{task.fields[note]}")]
+    with Progress(*columns, transient=False, console=console) as live:
+        yield _RichProgress(live, live.add_task(label, total=total, note=""))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 from accelerate import PartialState
-from transformers import EarlyStoppingCallback, set_seed
+from transformers import EarlyStoppingCallback, PrinterCallback, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 from trl import SFTConfig
 
@@ -21,6 +21,7 @@ from codemill.common.atomic import atomic_write_json
 from codemill.common.console import console
 from codemill.finetune.base_model import resolve_base_model
 from codemill.finetune.callbacks import MetricsWriter, NonFiniteLossGuard, write_metrics
+from codemill.finetune.progress_line import TrainingLine
 from codemill.finetune.data import load_training_data
 from codemill.finetune.generation import base_generation_config, generation_config
 from codemill.finetune.launch import fsdp_launched
@@ -109,7 +110,7 @@ def sft_config(recipe, out_dir: Path, precision: str, chat: bool, has_eval: bool
         torch_compile=ft.torch_compile,
         ddp_find_unused_parameters=False,
         dataloader_num_workers=0,
-        disable_tqdm=not os.isatty(2),
+        disable_tqdm=True,  # TrainingLine shows progress; the raw log dicts are in metrics.jsonl
     )
 
 
@@ -319,9 +320,10 @@ def finetune(recipe, resume: bool = False, callbacks: tuple = (), reset_optimize
         eval_dataset=validation if recipe.finetune.eval_steps else None,
         processing_class=tokenizer,
         peft_config=peft_config,
-        callbacks=[*selective, *callbacks, guard, MetricsWriter(out_dir / "metrics.jsonl"), *extra],  # guard sees the step last
+        callbacks=[*selective, *callbacks, TrainingLine(), guard, MetricsWriter(out_dir / "metrics.jsonl"), *extra],  # guard sees the step last
         token_metrics=recipe.finetune.token_metrics,
     )
+    trainer.remove_callback(PrinterCallback)  # raw log dicts on stdout; TrainingLine and metrics.jsonl replace them
     if checkpoint is not None and reset_optimizer:
         skip_optimizer_restore(trainer)
         trainer.add_callback(ScheduleAtCheckpointStep())

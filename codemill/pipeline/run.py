@@ -13,6 +13,7 @@ from codemill.pipeline.preflight import preflight
 from codemill.pipeline.runner import PipelineError, StageOutcome, run_stages, say
 from codemill.pipeline.stages import plan_stages
 from codemill.pipeline.state import RunState
+from codemill.pipeline.summary import print_summary
 from codemill.recipe import load_recipe
 
 
@@ -29,8 +30,7 @@ def run_recipe(path: str | Path, force: bool = False) -> list[StageOutcome]:
     with folder_lock(run_dir, option="output_dir"):
         say(f"codemill run: {recipe.name}, {len(stages)} stages, run folder {run_dir}")
         outcomes = run_stages(stages, RunState(run_dir, Path(path)), force=force)
-    ran = sum(outcome.status == "ran" for outcome in outcomes)
-    say(f"codemill run: finished, {ran} stage(s) ran, {len(outcomes) - ran} up to date; see {run_dir}")
+    print_summary(run_dir, outcomes)
     return outcomes
 
 

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from codemill.common.console import console
 from codemill.common.errors import explain
+from codemill.common.logs import library_logs
 from codemill.pipeline.hashing import ContentHasher, digest_value
 from codemill.pipeline.state import RunState, now_iso
 
@@ -60,6 +61,11 @@ class StageOutcome:
 def say(text: str) -> None:
     """A progress line, printed as is (stage keys such as `extract:book:` are not emoji codes)."""
     console.print(text, markup=False, emoji=False, highlight=False, soft_wrap=True)
+
+
+def stage_log(run_dir: Path, key: str) -> Path:
+    """Where a stage's library output goes: `<run_dir>/logs/<stage>.log` (`eval:base:humaneval` -> `eval-base-humaneval`)."""
+    return Path(run_dir) / "logs" / f"{key.replace(':', '-')}.log"
 
 
 def _fingerprint(stage: Stage, hasher: ContentHasher) -> tuple[str, str, dict[str, str]]:
@@ -127,12 +133,12 @@ def run_stage(stage: Stage, state: RunState, hasher: ContentHasher, force: bool,
         started=now_iso(), finished=None, error=None, attempts=attempts, outputs_digest=None,
     )
     started = time.monotonic()
-    _execute(stage, fresh, state)
+    with library_logs(stage_log(state.run_dir, stage.key)):
+        _execute(stage, fresh, state)
     duration = round(time.monotonic() - started, 3)
     state.update(
         stage.key, status="done", finished=now_iso(), duration_s=duration, outputs_digest=_outputs_digest(stage, hasher)
     )
-    say(f"{label} {stage.key}: done in {duration:.1f}s")
     return StageOutcome(stage.key, "ran", reason, duration)
 
 

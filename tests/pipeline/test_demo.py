@@ -39,10 +39,15 @@ def test_demo_recipe_loads():
 
 
 @pytest.mark.slow
-def test_demo_runs_every_stage_then_skips_them(tmp_path):
+def test_demo_runs_every_stage_then_skips_them(tmp_path, capsys):
     recipe_path = shortened_demo(tmp_path)
     outcomes = run_recipe(recipe_path)
     assert [o.status for o in outcomes] == ["ran"] * len(outcomes)
+    shown = capsys.readouterr()
+    lines = (shown.out + shown.err).splitlines()
+    assert len(lines) <= 40, "\n".join(lines)  # library chatter goes to the stage logs, not the console
+    assert "humaneval pass@1" in shown.err and "train tokens" in shown.err  # the closing summary
+    assert (tmp_path / "run" / "logs" / "finetune.log").read_text().strip()
     run = tmp_path / "run"
     assert sorted(p.name for p in (run / "extract" / "primer").glob("*.md")) == [
         "01-values-and-names.md", "02-loops-and-functions.md", "03-lists-and-dictionaries.md",

@@ -1,0 +1,68 @@
+"""The table `codemill run` ends with: each stage, its time, and the figures a person looks for first."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rich.table import Table
+
+from codemill.common.console import console
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _last_loss(path: Path) -> float | None:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict) and isinstance(row.get("loss"), (int, float)):
+            return float(row["loss"])
+    return None
+
+
+def key_figures(run_dir: Path) -> dict[str, str]:
+    """Records, tokens, last training loss and pass@1 base -> fine-tuned, for those the run has made."""
+    figures = {}
+    stats = _read_json(run_dir / "dataset" / "stats.json")
+    records, tokens = stats.get("records") or {}, stats.get("tokens") or {}
+    if records:
+        figures["dataset"] = f"{records.get('train', 0):,} train / {records.get('validation', 0):,} validation records"
+    if tokens.get("train") is not None:
+        figures["train tokens"] = f"{tokens['train']:,}"
+    loss = _last_loss(run_dir / "finetune" / "metrics.jsonl")
+    if loss is not None:
+        figures["last training loss"] = f"{loss:.4f}"
+    for benchmark, systems in (_read_json(run_dir / "compare" / "compare.json").get("benchmarks") or {}).items():
+        scores = [row.get("pass@1") for row in systems.values() if isinstance(row, dict)]
+        if scores and all(isinstance(score, (int, float)) for score in scores):
+            figures[f"{benchmark} pass@1"] = " -> ".join(f"{100 * score:.1f}%" for score in scores)
+    return figures
+
+
+def print_summary(run_dir: Path, outcomes: list) -> None:
+    ran = sum(outcome.status == "ran" for outcome in outcomes)
+    title = f"codemill run: finished, {ran} stage(s) ran, {len(outcomes) - ran} up to date; library output in {run_dir / 'logs'}"
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    table.add_column("stage")
+    table.add_column("status")
+    table.add_column("time", justify="right")
+    for outcome in outcomes:
+        table.add_row(outcome.key, outcome.status, f"{outcome.duration_s:.1f}s" if outcome.status == "ran" else "-")
+    console.print(table, emoji=False, highlight=False)
+    figures = Table.grid(padding=(0, 2))
+    for name, value in key_figures(run_dir).items():
+        figures.add_row(name, value)
+    console.print(figures, emoji=False, highlight=False)
