@@ -73,3 +73,13 @@ def test_a_tiny_point_runs_end_to_end_and_is_reported_unmeasured(tmp_path):
     # the estimate the training process printed is the one this script computes from the geometry alone
     assert row["estimate_gib"] == pytest.approx(check.estimate_gib(point), abs=0.01)
     assert "not measured" in "\n".join(check.report(rows)) and out.exists()
+
+
+def test_fit_points_are_the_runs_of_the_recorded_table():
+    """Each fit point, estimated as the script does, is a row of the measured H100 table in RESULTS.md."""
+    from tests.finetune.test_estimate import MEASURED_H100
+
+    recorded = sorted(estimate for estimate, _ in MEASURED_H100.values())
+    for point in (p for p in check.POINTS if p.split == "fit"):
+        estimate = check.estimate_gib(point, fused_loss="liger" in point.options)
+        assert min(abs(estimate - value) for value in recorded) <= 0.006, point.name
