@@ -265,7 +265,7 @@ def wild_books(data: Path) -> list[tuple[Path, list[list[str]], list[tuple[int, 
     return books
 
 
-_COUNTER = re.compile(r"^(?:(?:chapter|appendix|part)\s+[\divxlc\w]{1,4}[.:]?\s+|(?:\d+|[a-z])(?:\.\d+)*\.?\s+)", re.I)
+_COUNTER = re.compile(r"^(?:(?:chapter|appendix|part)\s+[\divxlc\w]{1,4}[.:]?\s+|(?:\d+(?:\.\d+)*\.?|[a-z](?:\.\d+)+\.?|[a-z]\.)\s+)", re.I)
 
 
 def plain_heading(text: str) -> str:

@@ -39,9 +39,10 @@ def find_gutter(rows: list[list[Span]]) -> float | None:
     if sum(1 for iv in inked if any(a < middle < b for a, b in iv)) > 0.5 * len(inked):
         return None  # most rows run through the middle: one column
     best: tuple[int, int, float] | None = None
-    for step in range(30, 71):
-        x = left + width * step / 100
-        free = [iv for iv in inked if not any(a < x < b for a, b in iv)]
+    xs = [left + width * step / 100 for step in range(30, 71)]
+    crossed = _crossed_steps(inked, xs)
+    for k, x in enumerate(xs):
+        free = [iv for iv, steps in zip(inked, crossed) if k not in steps]
         crossing = len(inked) - len(free)
         if crossing > 0.2 * len(inked):
             continue
@@ -57,6 +58,25 @@ def find_gutter(rows: list[list[Span]]) -> float | None:
     if _columns_fill(inked, x, left, right) or _right_column_aligned(rows, x):
         return x
     return None
+
+
+def _crossed_steps(inked: list[list[tuple[float, float]]], xs: list[float]) -> list[set[int]]:
+    """For each row, the indices of the (evenly spaced) xs that its ink runs across."""
+    if len(xs) < 2:
+        return [{k for k, x in enumerate(xs) if any(a < x < b for a, b in iv)} for iv in inked]
+    x0, step = xs[0], xs[1] - xs[0]
+    crossed = []
+    for iv in inked:
+        steps: set[int] = set()
+        for a, b in iv:
+            first = max(0, int((a - x0) // step))
+            for k in range(first, len(xs)):
+                if xs[k] >= b:
+                    break
+                if xs[k] > a:
+                    steps.add(k)
+        crossed.append(steps)
+    return crossed
 
 
 def _right_column_aligned(rows: list[list[Span]], x: float) -> bool:
@@ -80,7 +100,10 @@ def _centre_of_gap(inked: list[list[tuple[float, float]]], x: float) -> float:
     """Move x to the middle of the emptiest strip around it, so both columns get their whole ink
     (a hyphen or a letter hanging into the gutter must not decide where it is)."""
     samples = [x + step / 2 for step in range(-40, 41)]
-    crossings = [sum(1 for iv in inked if any(a < at < b for a, b in iv)) for at in samples]
+    crossings = [0] * len(samples)
+    for steps in _crossed_steps(inked, samples):
+        for k in steps:
+            crossings[k] += 1
     fewest = min(crossings)
     best_run: list[float] = []
     run: list[float] = []

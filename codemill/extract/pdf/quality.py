@@ -12,8 +12,12 @@ Warning ids (stable; `data.filters.pdf_page_warnings` names them):
 
 from __future__ import annotations
 
+import re
+
 from codemill.extract.pdf.lines import Line
 
+_SPACE = re.compile(r"\s")
+_UNMAPPED = re.compile("[\ufffd\ue000-\uf8ff]")
 WARNINGS = ("interleaved", "code_unparsed", "unmapped_font", "ocr", "no_text")
 _PENALTY = {"interleaved": 0.6, "code_unparsed": 0.2, "unmapped_font": 0.5, "ocr": 0.3, "no_text": 1.0}
 
@@ -43,6 +47,8 @@ def unsplit_columns(lines: list[Line]) -> bool:
         spans = [s for s in line.spans if s.text.strip()]
         gaps.append([(a.x1, b.x0) for a, b in zip(spans, spans[1:]) if b.x0 - a.x1 > 0.7 * line.size])
         inks.append([(s.x0, s.x1) for s in spans])
+    if sum(1 for g in gaps if g) < 0.3 * len(rows):
+        return False  # too few lines have a wide gap anywhere
     for step in range(35, 66):
         x = left + (right - left) * step / 100
         gapped = sum(1 for g in gaps if any(a < x < b for a, b in g))
@@ -54,15 +60,9 @@ def unsplit_columns(lines: list[Line]) -> bool:
 
 def unmapped_share(lines: list[Line]) -> float:
     """Share of visible characters that carry no text (U+FFFD) or a private-use code point."""
-    total = bad = 0
-    for line in lines:
-        for span in line.spans:
-            for ch in span.text:
-                if ch.isspace():
-                    continue
-                total += 1
-                bad += ch == "\ufffd" or "\ue000" <= ch <= "\uf8ff"
-    return bad / total if total else 0.0
+    text = "".join(span.text for line in lines for span in line.spans)
+    total = len(text) - len(_SPACE.findall(text))
+    return len(_UNMAPPED.findall(text)) / total if total else 0.0
 
 
 def add_warning(report: dict, warning: str) -> None:
