@@ -154,7 +154,7 @@ def trusted_heading_styles(candidates: list[Line], body_size: float) -> set[tupl
     """Heading styles worth a level: bold ones, regular ones larger than the body that are used more
     than once, and the largest (a chapter title). Odd one-off sizes are figure labels."""
     counts = Counter(heading_style(line) for line in candidates)
-    large = {s for s in counts if s[0] >= 1.15 * body_size}
+    large = {s for s in counts if s[0] >= 1.15 * body_size and _title_like([c for c in candidates if heading_style(c) == s])}
     largest = max(large | {s for s in counts if s[1]}, default=None, key=lambda s: (s[0], s[1]))
     return {s for s in counts if s[1] or s == largest or (s in large and counts[s] >= 2)}
 
@@ -167,6 +167,14 @@ def front_matter_styles(headings: list[Line], title_pages: set[int]) -> set[tupl
     counts = Counter(sequence)
     largest = max(sequence, default=None, key=lambda s: (s[0], s[1]))
     return {s for s, line in zip(sequence, headings) if counts[s] == 1 and s != largest and line.page in title_pages}
+
+
+def _title_like(lines: list[Line]) -> bool:
+    """Lines of a regular-weight style read as titles: upright, and mostly not ending a sentence
+    (large italic verses and pull quotes are set bigger than the body too)."""
+    italic = sum(1 for line in lines if line.share("italic") > 0.5)
+    sentences = sum(1 for line in lines if line.text.rstrip()[-1:] in ".!?…,;")
+    return italic < 0.5 * len(lines) and sentences < 0.5 * len(lines)
 
 
 def rank_headings(styles: set[tuple], body_family: str = "") -> dict[tuple, int]:
