@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 
 from codemill.common.console import console, fail
 from codemill.common.lock import folder_lock
+from codemill.common.overrides import set_option
 
 
 class RecipeOrSubcommand(TyperGroup):
@@ -38,6 +39,7 @@ def finetune_command(
                                               "from the current recipe (after changing learning_rate etc.)."),
     gpus: Optional[int] = typer.Option(None, "--gpus", min=1, help="Processes to launch (default: finetune.gpus)."),
     estimate: bool = typer.Option(False, "--estimate", help="Print the expected peak memory per GPU and exit."),
+    overrides: Optional[list[str]] = set_option(),
 ) -> None:
     """Train the recipe's adapter into <run_dir>/finetune/."""
     if ctx.invoked_subcommand is not None:
@@ -49,7 +51,7 @@ def finetune_command(
     from codemill.recipe import load_recipe
 
     try:
-        loaded = load_recipe(recipe)
+        loaded = load_recipe(recipe, overrides or ())
     except RecipeError as error:
         raise fail(str(error)) from None
     world = gpus or loaded.finetune.gpus
@@ -67,7 +69,7 @@ def finetune_command(
         raise fail(str(error)) from None
     with folder_lock(loaded.run_dir, option="output_dir"):
         if world > 1:
-            _run_distributed(recipe, loaded, world, resume, reset_optimizer)
+            _run_distributed(loaded, world, resume, reset_optimizer)
         else:
             _run_single(loaded, resume, reset_optimizer)
 
@@ -102,11 +104,11 @@ def _run_single(recipe, resume: bool, reset_optimizer: bool) -> None:
     console.print(f"adapter written to {out / 'adapter'}")
 
 
-def _run_distributed(path: Path, recipe, gpus: int, resume: bool, reset_optimizer: bool) -> None:
+def _run_distributed(recipe, gpus: int, resume: bool, reset_optimizer: bool) -> None:
     from codemill.finetune.launch import launch
 
     try:
-        code = launch(path, recipe, gpus, resume, reset_optimizer)
+        code = launch(recipe, gpus, resume, reset_optimizer)
     except ValueError as error:
         raise fail(str(error)) from None
     if code != 0:

@@ -59,22 +59,26 @@ def launch_command(recipe_path: Path, recipe, gpus: int, resume: bool, reset_opt
     return command + (["--resume"] if resume else []) + (["--reset-optimizer"] if reset_optimizer else [])
 
 
-def launch(recipe_path: Path, recipe, gpus: int, resume: bool, reset_optimizer: bool = False) -> int:
-    """Run the distributed job to completion; returns its exit code."""
+def launch(recipe, gpus: int, resume: bool, reset_optimizer: bool = False) -> int:
+    """Run the distributed job to completion; returns its exit code.
+
+    The workers read the validated recipe (with any `--set` overrides) written into the run folder,
+    never the user's file again."""
+    from codemill.finetune.outputs import write_recipe
+
     if torch.cuda.is_available() and gpus > torch.cuda.device_count():
         raise ValueError(f"--gpus {gpus}: only {torch.cuda.device_count()} CUDA device(s) visible")
     memory = torch.cuda.get_device_properties(0).total_memory / GIB if torch.cuda.is_available() else None
     kind = strategy(recipe, memory)
-    return subprocess.call(launch_command(recipe_path, recipe, gpus, resume, reset_optimizer, kind=kind))
+    path = Path(recipe.run_dir) / "finetune-launch.yaml"
+    write_recipe(recipe, path)
+    return subprocess.call(launch_command(path, recipe, gpus, resume, reset_optimizer, kind=kind))
 
 
 def launch_recipe(recipe, gpus: int, resume: bool) -> None:
-    """`codemill run`: the validated recipe is written into the run folder for the worker processes to read."""
-    from codemill.finetune.outputs import write_recipe
+    """`codemill run`'s finetune stage with `finetune.gpus` > 1."""
     from codemill.finetune.train import FinetuneError
 
-    path = Path(recipe.run_dir) / "finetune-launch.yaml"
-    write_recipe(recipe, path)
-    code = launch(path, recipe, gpus, resume)
+    code = launch(recipe, gpus, resume)
     if code != 0:
         raise FinetuneError(f"distributed training ({gpus} processes) exited with status {code}; its log is above")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Optional
 
 import typer
 
 from codemill.common.console import fail
 from codemill.common.lock import folder_lock
+from codemill.common.overrides import set_option
 from codemill.config import RecipeError
 from codemill.pipeline.preflight import preflight
 from codemill.pipeline.runner import PipelineError, StageOutcome, run_stages, say
@@ -17,13 +20,13 @@ from codemill.pipeline.summary import print_summary
 from codemill.recipe import load_recipe
 
 
-def run_recipe(path: str | Path, force: bool = False) -> list[StageOutcome]:
+def run_recipe(path: str | Path, force: bool = False, overrides: Sequence[str] = ()) -> list[StageOutcome]:
     """Run every stage of the recipe at `path`, skipping those already up to date (none with `force`).
 
     Raises RecipeError for a bad recipe and PipelineError (stage, input, reason) when a stage fails;
     the outputs of the stages that completed stay in the run folder either way.
     """
-    recipe = load_recipe(path)
+    recipe = load_recipe(path, overrides)
     run_dir = recipe.run_dir
     stages = plan_stages(recipe)
     preflight(recipe, path)  # every problem at once, before anything starts
@@ -37,10 +40,11 @@ def run_recipe(path: str | Path, force: bool = False) -> list[StageOutcome]:
 def run_command(
     recipe: Path = typer.Argument(..., help="The recipe YAML to run."),
     force: bool = typer.Option(False, "--force", help="Run every stage from scratch, even those up to date."),
+    overrides: Optional[list[str]] = set_option(),
 ) -> None:
     """Run a whole recipe: extract, data build, finetune, eval base and fine-tuned, compare, report."""
     try:
-        run_recipe(recipe, force=force)
+        run_recipe(recipe, force=force, overrides=overrides or ())
     except RecipeError as error:
         raise fail(str(error)) from None
     except PipelineError as error:
