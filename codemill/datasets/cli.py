@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Optional
 
 import typer
+
+from codemill.common.overrides import set_option
 
 data_app = typer.Typer(help="Curate extracted documents into a training set.", no_args_is_help=True)
 
@@ -15,6 +18,7 @@ data_app = typer.Typer(help="Curate extracted documents into a training set.", n
 def build_command(
     recipe_path: Path = typer.Argument(..., help="Recipe YAML with `sources` and a `data` section."),
     force: bool = typer.Option(False, "--force", help="Discard unfinished or finished work and start over."),
+    overrides: Optional[list[str]] = set_option(),
 ) -> None:
     """Write <run_dir>/dataset/: parquet train/validation splits, stats, drop examples, decontamination hits, card."""
     from codemill.common.console import console, fail
@@ -24,16 +28,22 @@ def build_command(
     from codemill.datasets.executors import StageIncomplete
     from codemill.datasets.synthesize.teachers import TeacherError
     from codemill.pipeline.preflight import preflight
+    from codemill.pipeline.runner import PipelineError
+    from codemill.pipeline.stages import extract_sources, unextracted_sources
+    from codemill.pipeline.state import RunState
     from codemill.recipe import load_recipe
 
     try:
-        recipe = load_recipe(recipe_path)
-        preflight(recipe, recipe_path, stages={"data"})
+        recipe = load_recipe(recipe_path, overrides or ())
+        missing = unextracted_sources(recipe)
+        preflight(recipe, recipe_path, stages={"data", "extract"} if missing else {"data"})
         with folder_lock(recipe.run_dir, option="output_dir"):
+            if missing:  # extracted first, as `codemill run` would
+                extract_sources(missing, RunState(Path(recipe.run_dir), recipe_path))
             if force:
                 shutil.rmtree(Path(recipe.run_dir) / "dataset.work", ignore_errors=True)
             dataset_dir = build_dataset(recipe)
-    except (RecipeError, FileNotFoundError, ValueError, TeacherError, StageIncomplete) as error:
+    except (RecipeError, FileNotFoundError, ValueError, TeacherError, StageIncomplete, PipelineError) as error:
         raise fail(str(error)) from None
     stats_path = dataset_dir / "stats.json"
     if recipe.data.executor == "slurm":
@@ -51,6 +61,7 @@ def build_command(
 @data_app.command("synthesize")
 def synthesize_command(
     recipe_path: Path = typer.Argument(..., help="Recipe YAML with `sources` and a `data.synthesize` section."),
+    overrides: Optional[list[str]] = set_option(),
 ) -> None:
     """Make teacher samples from textbook chunks, run their code, write <run_dir>/synthesize/ (replies are cached)."""
     from codemill.common.console import console, fail
@@ -60,7 +71,7 @@ def synthesize_command(
     from codemill.recipe import load_recipe
 
     try:
-        recipe = load_recipe(recipe_path)
+        recipe = load_recipe(recipe_path, overrides or ())
         if recipe.data.synthesize is None:
             raise RecipeError(f"{recipe_path}: data.synthesize: not set; add a teacher and tasks (see docs/datasets.md)")
         with folder_lock(recipe.run_dir, option="output_dir"):

@@ -40,6 +40,7 @@ class SourceConfig(StrictModel):
     title: str | None = None  # optional dataset field with a title
     extracted: Path | None = None
     weight: float = Field(default=1.0, gt=0)
+    workers: PositiveInt = 1  # processes extracting this source (pdf page ranges, StackExchange shards)
     license: str | None = None  # a licence, or (huggingface) the name of the field holding one
     attribution: str | None = None  # an attribution line, or (huggingface) the name of the field holding one
     pdf: PdfOptions = PdfOptions()

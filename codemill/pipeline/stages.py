@@ -14,7 +14,8 @@ from typing import Any
 
 from codemill.config import RecipeError
 from codemill.extract.config import SourceConfig
-from codemill.pipeline.runner import Stage, StageFailure, say
+from codemill.pipeline.runner import Stage, StageFailure, run_stages, say
+from codemill.pipeline.state import RunState
 from codemill.recipe import Recipe
 
 EVAL_MODELS = ("base", "finetuned")
@@ -70,10 +71,10 @@ def extract_stage(source: SourceConfig, run_dir: Path) -> Stage:
             raise StageFailure(source.location, str(error)) from None
         if source.type == "pdf":
             extract_pdfs = importlib.import_module("codemill.extract.pdf").extract_pdfs
-            summary = extract_pdfs([local], out_dir, options=options, force=fresh)
+            summary = extract_pdfs([local], out_dir, options=options, workers=source.workers, force=fresh)
         else:
             extract_stackexchange = importlib.import_module("codemill.extract.stackexchange").extract_stackexchange
-            summary = extract_stackexchange(local, out_dir, options=options, force=fresh)
+            summary = extract_stackexchange(local, out_dir, options=options, workers=source.workers, force=fresh)
         _check_summary(summary)
 
     origin = {key: str(value) for key in ("url", "sha256", "site", "dataset") if (value := getattr(source, key))}
@@ -83,6 +84,17 @@ def extract_stage(source: SourceConfig, run_dir: Path) -> Stage:
                                                             "title", "license", "attribution"})
     inputs = [source.path] if source.path is not None else []
     return Stage(f"extract:{source.name}", source.location, settings, inputs, [out_dir], action)
+
+
+def unextracted_sources(recipe: Recipe) -> list[SourceConfig]:
+    """The sources whose extracted folder is absent or empty: `codemill data build` extracts them first."""
+    return [source for source in recipe.sources
+            if not (folder := source.extracted_dir(recipe.run_dir)).is_dir() or not any(folder.iterdir())]
+
+
+def extract_sources(sources: list[SourceConfig], state: RunState) -> None:
+    """Run the extract stages of `sources` as `codemill run` does (same lines, same manifest entries)."""
+    run_stages([extract_stage(source, state.run_dir) for source in sources], state)
 
 
 def data_stage(recipe: Recipe) -> Stage:
@@ -96,7 +108,8 @@ def data_stage(recipe: Recipe) -> Stage:
             shutil.rmtree(run_dir / "dataset.work", ignore_errors=True)  # the build's own resume state
         importlib.import_module("codemill.datasets").build_dataset(recipe)
 
-    settings = {"data": _dump(recipe.data), "sources": [_dump(source) for source in recipe.sources]}
+    sources = [source.model_dump(mode="json", exclude={"workers"}) for source in recipe.sources]  # workers: speed only
+    settings = {"data": _dump(recipe.data), "sources": sources}
     return Stage("data", "the extracted sources", settings, inputs, [run_dir / "dataset"], action)
 
 
