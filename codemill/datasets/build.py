@@ -19,7 +19,7 @@ from datatrove.pipeline.dedup.exact_dedup import ExactDedupFilter, ExactDedupSig
 from codemill import __version__
 from codemill.common.atomic import atomic_write_text
 from codemill.common.progress import progress
-from codemill.datasets.benchmarks import load_benchmarks
+from codemill.datasets.benchmarks import load_benchmark_sets
 from codemill.datasets.decontaminate import BenchmarkIndex, Decontaminate
 from codemill.datasets.dedup import exact_config, minhash_settings
 from codemill.datasets.executors import connect_ray, make_executor, run_to_completion
@@ -73,7 +73,10 @@ def _prepare_pipeline(recipe, plan: BuildPlan, inputs) -> list:
         steps.append(Redact(data.redact.emails, data.redact.ip_addresses, data.redact.secrets))
     if data.decontamination.enabled:
         d = data.decontamination
-        index = BenchmarkIndex.build(load_benchmarks(d), d.ngram_size, d.min_signature_chars, d.min_docstring_chars)
+        benchmarks = load_benchmark_sets(d)
+        plan.benchmark_sources = {benchmark.name: benchmark.source for benchmark in benchmarks}
+        problems = [problem for benchmark in benchmarks for problem in benchmark.problems]
+        index = BenchmarkIndex.build(problems, d.ngram_size, d.min_signature_chars, d.min_docstring_chars)
         examples = ExampleWriter(plan.folder("drops/decontaminate"), data.filters.examples_kept)
         steps.append(Decontaminate(index, plan.folder("decont"), examples))
     return steps + [shard_writer(plan.folder("prepared"))]

@@ -48,6 +48,16 @@ def _fabricated_lines(plan: BuildPlan) -> list[str]:
     return lines
 
 
+def _benchmark_source(source: dict) -> str:
+    """One benchmark read, in words: `file PATH (sha256 ...)`, `package NAME VERSION`, `hub REPO at REVISION`."""
+    digest = f" (sha256 {source['sha256'][:12]})" if source.get("sha256") else ""
+    if source.get("kind") == "hub":
+        return f"Hub `{source.get('repo')}` at revision `{source.get('revision')}`"
+    if source.get("kind") == "package":
+        return f"package `{source.get('package')}` {source.get('version')}{digest}"
+    return f"file `{source.get('path')}`{digest}"
+
+
 def _steps_table(stats: dict) -> list[str]:
     lines = ["| step | in | out | dropped | details |", "|---|---|---|---|---|"]
     for name, entry in stats["steps"].items():
@@ -124,6 +134,8 @@ def render_card(plan: BuildPlan, stats: dict) -> str:
         f"- train tokens by source: {stats['train_tokens_by_source']}",
         f"- malformed input records skipped: {len(stats['malformed'])} (listed in stats.json)",
         f"- benchmark hits removed by decontamination: {stats['decontamination_hits']} (decontamination.jsonl)",
+        *(f"- decontaminated against {name}: {_benchmark_source(source)}"
+          for name, source in stats.get("decontamination_sources", {}).items()),
         *_fabricated_lines(plan),
         "",
         *_synthesis_section(plan, stats),

@@ -111,7 +111,8 @@ class FinalizeDataset(PipelineStep):
         return {"steps": steps, "records": {k: len(v) for k, v in splits.items()}, "tokens": tokens,
                 "train_tokens_by_source": by_source, "licenses_by_source": _licenses(records),
                 "token_counter": describe_counter(self.plan.data["tokenizer"]),
-                "decontamination_hits": len(hits), "malformed": malformed}
+                "decontamination_hits": len(hits), "decontamination_sources": self.plan.benchmark_sources,
+                "malformed": malformed}
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         out, work = self.plan.dataset_dir, self.plan.work_dir

@@ -15,6 +15,7 @@ class BuildPlan:
     sources: list[dict]  # name, type, weight, license, attribution of each source
     recipe_yaml: str  # the resolved recipe, shown in the dataset card
     stages: list[str] = field(default_factory=list)  # stage names in run order (their logs hold the counts)
+    benchmark_sources: dict = field(default_factory=dict)  # decontamination benchmark -> what was read
 
     @property
     def dataset_dir(self) -> Path:
