@@ -87,10 +87,14 @@ def _blame(message: str, path: str | Path, overrides: list[tuple[str, list[str],
     lines = []
     for line in message.splitlines():
         rest = line.removeprefix(f"{path}: ")
+        where = rest.split(": ", 1)[0]
         for key, parts, _ in reversed(overrides):  # the last --set of a key is the one that counts
             loc = _location(parts)
             if rest == loc or rest.startswith((loc + ":", loc + ".", loc + "[")):
                 line = f"--set {key}{rest[len(loc):]}"
+                break
+            if loc.startswith((where + ".", where + "[")):  # a check of a whole section the --set changed
+                line = f"{path} with --set {key}: {rest}"
                 break
         lines.append(line)
     return "\n".join(lines)

@@ -41,6 +41,8 @@ def test_a_section_absent_from_the_file_is_created(tmp_path):
     ("eval.n_samples=[1", "--set eval.n_samples: the value is not valid YAML"),
     ("sources.0.workers=0", "--set sources.0.workers: must be greater than 0, got 0"),
     ("finetune.lora={r: many}", "--set finetune.lora.r: must be an integer, got 'many'"),
+    ("sources.0.url=https://example.com/b.pdf", "recipes/demo.yaml with --set sources.0.url: sources[0]: give exactly one of"),
+    ("sources.1.name=primer", "recipes/demo.yaml with --set sources.1.name: sources: source names must be unique"),
 ])
 def test_bad_overrides_are_one_line_naming_the_set(override, expected):
     with pytest.raises(RecipeError) as caught:

@@ -39,7 +39,7 @@ def build_command(
         preflight(recipe, recipe_path, stages={"data", "extract"} if missing else {"data"})
         with folder_lock(recipe.run_dir, option="output_dir"):
             if missing:  # extracted first, as `codemill run` would
-                extract_sources(missing, RunState(Path(recipe.run_dir), recipe_path))
+                extract_sources(missing, RunState(Path(recipe.run_dir), recipe_path, overrides or ()))
             if force:
                 shutil.rmtree(Path(recipe.run_dir) / "dataset.work", ignore_errors=True)
             dataset_dir = build_dataset(recipe)

@@ -74,6 +74,8 @@ class SourceConfig(StrictModel):
                 raise ValueError("map the dataset's fields: either `text: FIELD`, or `question: FIELD` and `answer: FIELD`")
             if self.text is None and (self.question is None or self.answer is None):
                 raise ValueError("a Q&A dataset needs both `question: FIELD` and `answer: FIELD`")
+            if self.workers != 1:
+                raise ValueError("workers: only pdf and stackexchange sources are extracted in parallel; remove it")
         else:
             extra = [key for key in HF_KEYS if getattr(self, key) is not None]
             if extra:

@@ -32,7 +32,7 @@ def run_recipe(path: str | Path, force: bool = False, overrides: Sequence[str] =
     preflight(recipe, path)  # every problem at once, before anything starts
     with folder_lock(run_dir, option="output_dir"):
         say(f"codemill run: {recipe.name}, {len(stages)} stages, run folder {run_dir}")
-        outcomes = run_stages(stages, RunState(run_dir, Path(path)), force=force)
+        outcomes = run_stages(stages, RunState(run_dir, Path(path), overrides), force=force)
     print_summary(run_dir, outcomes)
     return outcomes
 

@@ -30,13 +30,14 @@ def _read_json(path: Path) -> dict[str, Any]:
 class RunState:
     """Loads and saves `<run_dir>/manifest.json`; every change is written at once, atomically."""
 
-    def __init__(self, run_dir: Path, recipe_path: Path):
+    def __init__(self, run_dir: Path, recipe_path: Path, overrides: tuple[str, ...] | list[str] = ()):
         self.run_dir = run_dir
         self.path = run_dir / MANIFEST
         loaded = _read_json(self.path)
         stages = loaded.get("stages")
         self.stages: dict[str, dict[str, Any]] = stages if isinstance(stages, dict) else {}
         self.recipe_path = recipe_path
+        self.overrides = list(overrides)  # the command's --set KEY=VALUE, recorded beside the recipe path
         self.hash_cache: dict[str, list] = _read_json(run_dir / HASH_CACHE)
 
     def record(self, key: str) -> dict[str, Any] | None:
@@ -51,6 +52,7 @@ class RunState:
         document = {
             "codemill_version": __version__,
             "recipe": str(self.recipe_path),
+            "overrides": self.overrides,
             "updated": now_iso(),
             "stages": self.stages,
         }

@@ -7,10 +7,12 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
 from codemill.cli import app
+from codemill.config import RecipeError
 
 SAMPLES = Path("samples")
 
@@ -40,8 +42,9 @@ def test_data_build_extracts_missing_sources_and_names_its_benchmark_files(tmp_p
     assert "extract:primer: running (not run before)" in result.output
     assert "extract:python-qa: running (not run before)" in result.output
     assert any((run / "extract" / "primer").glob("*.md")) and any((run / "extract" / "python-qa").glob("threads-*"))
-    manifest = json.loads((run / "manifest.json").read_text())["stages"]
-    assert manifest["extract:primer"]["status"] == manifest["extract:python-qa"]["status"] == "done"
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["stages"]["extract:primer"]["status"] == manifest["stages"]["extract:python-qa"]["status"] == "done"
+    assert manifest["overrides"] == ["data.filters.min_chars=60"]
 
     smoke = SAMPLES / "evals" / "smoke.jsonl"
     stats = json.loads((run / "dataset" / "stats.json").read_text())
@@ -67,3 +70,6 @@ def test_workers_key_is_validated_and_not_a_reason_to_redo_the_data(tmp_path):
     assert extract_stage(one.sources[0], one.run_dir).settings == extract_stage(four.sources[0], four.run_dir).settings
     result = CliRunner().invoke(app, ["run", str(path), "--set", "sources.1.workers=many"])
     assert result.exit_code == 2 and "--set sources.1.workers: must be an integer, got 'many'" in result.output
+    hub = ["sources=[{name: d, type: huggingface, dataset: o/d, text: body, workers: 2}]"]
+    with pytest.raises(RecipeError, match="workers: only pdf and stackexchange sources"):
+        load_recipe(path, hub)
