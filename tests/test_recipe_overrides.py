@@ -79,3 +79,11 @@ def test_finetune_records_the_overrides_in_its_resolved_recipe(tmp_path):
     saved = yaml.safe_load((tmp_path / "finetune" / "recipe.yaml").read_text())
     assert saved["finetune"]["max_steps"] == 2
     assert load_recipe(path).finetune.max_steps == 6
+
+
+def test_run_checks_the_overridden_recipe_before_starting(tmp_path):
+    result = CliRunner().invoke(app, ["run", DEMO, "--set", f"output_dir={tmp_path / 'run'}",
+                                      "--set", "sources.0.path=nowhere/book.pdf"])
+    assert result.exit_code == 2, result.output
+    assert "sources[0].path: nowhere/book.pdf does not exist" in result.output
+    assert not (tmp_path / "run").exists()  # preflight stopped it: nothing was started

