@@ -23,14 +23,20 @@ _PENALTY = {"interleaved": 0.6, "code_unparsed": 0.2, "unmapped_font": 0.5, "ocr
 
 
 def interleaving_suspected(lines: list[Line]) -> bool:
-    """Reading order that runs across columns: prose pieces of one baseline, a clear gap apart, follow
-    each other in the order on several rows. A page read column by column never puts two such pieces
-    next to each other (tables and code are left out: their cells share baselines by design)."""
+    """Reading order that runs across columns: a column-wide prose piece and one starting mid-page, on
+    one baseline and a clear gap apart, follow each other on several rows. A page read column by column
+    never puts two such pieces next to each other (tables, code and glossary terms beside their
+    definitions are left out: they share baselines by design)."""
     prose = [line for line in lines if line.kind == "text" and line.share("mono") < 0.5 and len(line.text.strip()) >= 12]
+    if not prose:
+        return False
+    left, right = min(line.x0 for line in prose), max(line.x1 for line in prose)
+    width = right - left
     across = 0
     for a, b in zip(prose, prose[1:]):
         same_row = abs(a.baseline - b.baseline) < 0.3 * a.size and a.page == b.page
-        if same_row and b.x0 - a.x1 > 0.8 * a.size:
+        column_wide = a.x1 - a.x0 >= 0.35 * width and left + 0.3 * width <= b.x0 <= left + 0.7 * width  # not a term and its definition
+        if same_row and column_wide and b.x0 - a.x1 > 0.8 * a.size:
             across += 1
     return across >= 3 and across >= 0.15 * len(prose)
 

@@ -90,13 +90,15 @@ def test_two_columns_with_shaded_code_in_both_are_read_column_by_column(tmp_path
 
 
 def test_lines_read_across_two_columns_are_flagged():
-    def line(x, y, text):
-        span = Span(text, "Times-Roman", 10.0, False, False, False, x, y - 8, x + 5 * len(text), y + 2, y)
+    def line(x, y, text, width=218):
+        span = Span(text, "Times-Roman", 10.0, False, False, False, x, y - 8, x + width, y + 2, y)
         return Line(spans=[span], page=0)
 
     across = [line(x, 100 + 12 * row, f"column text of row {row} here") for row in range(6) for x in (72, 320)]
     by_column = sorted(across, key=lambda item: (item.x0, item.y0))
     assert interleaving_suspected(across) and not interleaving_suspected(by_column)
+    glossary = [line(x, 100 + 12 * row, f"term or definition {row}", 60 if x == 72 else 300) for row in range(6) for x in (72, 150)]
+    assert not interleaving_suspected(glossary)  # a term and its definition share a baseline by design
 
 
 def test_code_and_its_output_in_one_box_become_two_fences(tmp_path):
