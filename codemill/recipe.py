@@ -73,6 +73,9 @@ def _apply(data: dict, key: str, parts: list[str], value: Any) -> None:
             node[index] = value
         else:
             if isinstance(node, dict) and node.get(index) is None:
+                if parts[depth + 1].isdigit():
+                    raise RecipeError(f"--set {key}: {'.'.join(parts[:depth + 1])} has no items to index; "
+                                      f"give the whole list, e.g. --set '{'.'.join(parts[:depth + 1])}=[...]'")
                 node[index] = {}
             node = node[index]
 
@@ -89,11 +92,12 @@ def _blame(message: str, path: str | Path, overrides: list[tuple[str, list[str],
         rest = line.removeprefix(f"{path}: ")
         where = rest.split(": ", 1)[0]
         for key, parts, _ in reversed(overrides):  # the last --set of a key is the one that counts
-            loc = _location(parts)
-            if rest == loc or rest.startswith((loc + ":", loc + ".", loc + "[")):
-                line = f"--set {key}{rest[len(loc):]}"
+            found = next((loc for loc in (_location(parts), ".".join(parts))  # `.0` is a mapping key named '0'
+                          if rest == loc or rest.startswith((loc + ":", loc + ".", loc + "["))), None)
+            if found is not None:
+                line = f"--set {key}{rest[len(found):]}"
                 break
-            if loc.startswith((where + ".", where + "[")):  # a check of a whole section the --set changed
+            if _location(parts).startswith((where + ".", where + "[")):  # a check of a whole section the --set changed
                 line = f"{path} with --set {key}: {rest}"
                 break
         lines.append(line)

@@ -29,6 +29,8 @@ def test_a_section_absent_from_the_file_is_created(tmp_path):
     recipe = load_recipe(path, ["finetune.lora.r=4", "sources=[{name: b, type: pdf, path: b.pdf}]"])
     assert recipe.finetune.lora.r == 4 and recipe.sources[0].name == "b"
     assert load_recipe(path).finetune.lora.r != 4  # the file itself is untouched
+    with pytest.raises(RecipeError, match=r"--set sources.0.path: sources has no items to index; give the whole list"):
+        load_recipe(path, ["sources.0.path=b.pdf"])
 
 
 @pytest.mark.parametrize("override, expected", [
@@ -36,6 +38,8 @@ def test_a_section_absent_from_the_file_is_created(tmp_path):
     ("finetune.learning_rate=fast", "--set finetune.learning_rate: must be a number, got 'fast'"),
     ("sources.7.path=x", "--set sources.7.path: sources is a list of 2 item(s); give an index from 0 to 1 instead of '7'"),
     ("sources.primer.path=x", "--set sources.primer.path: sources is a list of 2 item(s)"),
+    ("eval.benchmarks.1.limit=3", "--set eval.benchmarks.1.limit: eval.benchmarks is a list of 1 item(s)"),
+    ("data.filters.0=x", "--set data.filters.0: unknown key; known keys: min_chars"),
     ("name.first=x", "--set name.first: name is a single value ('demo'), not a section with keys"),
     ("finetune.seq_len", "--set finetune.seq_len: give KEY=VALUE"),
     ("eval.n_samples=[1", "--set eval.n_samples: the value is not valid YAML"),
