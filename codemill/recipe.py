@@ -61,6 +61,9 @@ def _apply(data: dict, key: str, parts: list[str], value: Any) -> None:
         last = depth == len(parts) - 1
         where = ".".join(parts[:depth]) or "the recipe"
         if isinstance(node, list):
+            if not node:
+                raise RecipeError(f"--set {key}: {where} has no items to index; give the whole list, "
+                                  f"e.g. --set '{where}=[...]'")
             if not part.isdigit() or int(part) >= len(node):
                 raise RecipeError(f"--set {key}: {where} is a list of {len(node)} item(s); "
                                   f"give an index from 0 to {len(node) - 1} instead of '{part}'")
@@ -73,10 +76,7 @@ def _apply(data: dict, key: str, parts: list[str], value: Any) -> None:
             node[index] = value
         else:
             if isinstance(node, dict) and node.get(index) is None:
-                if parts[depth + 1].isdigit():
-                    raise RecipeError(f"--set {key}: {'.'.join(parts[:depth + 1])} has no items to index; "
-                                      f"give the whole list, e.g. --set '{'.'.join(parts[:depth + 1])}=[...]'")
-                node[index] = {}
+                node[index] = [] if parts[depth + 1].isdigit() else {}  # an index into nothing: said just below
             node = node[index]
 
 

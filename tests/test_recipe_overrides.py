@@ -31,6 +31,9 @@ def test_a_section_absent_from_the_file_is_created(tmp_path):
     assert load_recipe(path).finetune.lora.r != 4  # the file itself is untouched
     with pytest.raises(RecipeError, match=r"--set sources.0.path: sources has no items to index; give the whole list"):
         load_recipe(path, ["sources.0.path=b.pdf"])
+    path.write_text("name: bare\nsources: []\n")
+    with pytest.raises(RecipeError, match=r"--set sources.0.path: sources has no items to index; give the whole list"):
+        load_recipe(path, ["sources.0.path=b.pdf"])
 
 
 @pytest.mark.parametrize("override, expected", [
