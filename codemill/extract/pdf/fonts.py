@@ -26,21 +26,26 @@ class FontMeter:
         self._advances: dict[str, dict[str, float]] = {}  # font -> character -> advance in ems
         self._tries: dict[str, int] = {}
 
-    def apply(self, page: pymupdf.Page, spans: list) -> None:
-        """Set `mono` on each span from its font's glyph verdict, measuring new fonts on this page."""
-        undecided = {s.font for s in spans if s.font not in self.verdicts and s.text.strip()}
+    def apply(self, page: pymupdf.Page, spans: list, textpage: pymupdf.TextPage | None = None) -> None:
+        """Set `mono` on each span from its font's glyph verdict, measuring undecided fonts on this page
+        when it shows characters of theirs not measured yet (`textpage`: the page's, to reuse)."""
+        fresh: dict[str, set[str]] = {}
+        for span in spans:
+            if span.font not in self.verdicts:
+                fresh.setdefault(span.font, set()).update(span.text)
+        undecided = {f for f, chars in fresh.items() if any(c.isalpha() or c in _NARROW for c in chars - self._advances.get(f, {}).keys())}
         if undecided:
-            self._measure(page, undecided)
+            self._measure(page, undecided, textpage)
         for span in spans:
             verdict = self.verdicts.get(span.font)
             if verdict is not None:
                 span.mono = verdict
 
-    def _measure(self, page: pymupdf.Page, fonts: set[str]) -> None:
+    def _measure(self, page: pymupdf.Page, fonts: set[str], textpage: pymupdf.TextPage | None) -> None:
         from codemill.extract.pdf.spans import TEXT_FLAGS
 
         try:
-            blocks = page.get_text("rawdict", flags=TEXT_FLAGS)["blocks"]
+            blocks = page.get_text("rawdict", flags=TEXT_FLAGS, textpage=textpage)["blocks"]
         except Exception:  # a damaged page: judge the fonts on a later one
             blocks = []
         for block in blocks:

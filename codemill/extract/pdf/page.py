@@ -7,14 +7,15 @@ import pymupdf
 from codemill.extract.pdf.columns import find_gutter, reading_order
 from codemill.extract.pdf.fonts import FontMeter
 from codemill.extract.pdf.lines import Line, group_rows, split_row
-from codemill.extract.pdf.spans import Span, read_spans
+from codemill.extract.pdf.spans import TEXT_FLAGS, Span, read_spans
 
 
 def page_lines(page: pymupdf.Page, page_no: int, fonts: FontMeter | None = None) -> list[Line]:
     """Read, group and order one page's text; an empty list means the page has no text layer.
     `fonts` carries the document's monospace verdicts from page to page."""
-    spans = read_spans(page)
-    (fonts or FontMeter()).apply(page, spans)
+    textpage = page.get_textpage(flags=TEXT_FLAGS)
+    spans = read_spans(page, textpage)
+    (fonts or FontMeter()).apply(page, spans, textpage)
     return lines_from_spans(spans, page_no)
 
 

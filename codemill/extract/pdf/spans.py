@@ -107,11 +107,11 @@ def _span_from_dict(raw: dict) -> Span | None:
     )
 
 
-def read_spans(page: pymupdf.Page) -> list[Span]:
+def read_spans(page: pymupdf.Page, textpage: pymupdf.TextPage | None = None) -> list[Span]:
     """Every non-empty text span of the page in content order. Typesetters often emit one span per
     word; neighbours in one font on one baseline that touch are merged into one span."""
     spans: list[Span] = []
-    for block in page.get_text("dict", flags=TEXT_FLAGS)["blocks"]:
+    for block in page.get_text("dict", flags=TEXT_FLAGS, textpage=textpage)["blocks"]:
         for line in block.get("lines", ()):
             if line["dir"][1] != 0:
                 continue  # rotated text (margin notes, watermarks) is not part of the flow
