@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -20,8 +21,11 @@ REPO = Path(__file__).resolve().parents[2]
 def launch(args: list[str], cwd: Path, tag: str | None = None) -> tuple[subprocess.Popen, str]:
     tag = tag or uuid.uuid4().hex
     env = dict(os.environ, CODEMILL_FAULT_TAG=tag, PYTHONPATH=str(REPO))
+    # output to a file, not a pipe: a leftover child holding the pipe open must not hang the test
+    log = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen([sys.executable, "-m", "codemill.cli", *args], cwd=cwd, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.DEVNULL, stderr=log, text=True)
+    process.log = log
     return process, tag
 
 
@@ -74,8 +78,11 @@ def stop(process: subprocess.Popen, sig: int) -> tuple[int, str]:
     """Send `sig` to the command, wait for it; (exit code, stderr)."""
     process.send_signal(sig)
     try:
-        _, err = process.communicate(timeout=60)
+        process.wait(timeout=60)
     except subprocess.TimeoutExpired:
         process.kill()
-        _, err = process.communicate()
+        process.wait()
+    process.log.seek(0)
+    err = process.log.read()
+    process.log.close()
     return process.returncode, err
