@@ -269,14 +269,21 @@ def test_manifest_records_input_hashes_and_timings(project, stages):
 
 
 def test_a_second_run_on_the_same_folder_is_refused(project, stages):
-    from codemill.config import RecipeError
-    from codemill.pipeline.run import run_folder_lock
+    import subprocess
 
-    run_dir = project / "runs" / "t"
-    run_dir.mkdir(parents=True)
-    with run_folder_lock(run_dir):
-        with pytest.raises(RecipeError, match="another codemill run is using this run folder"):
+    from codemill.common.lock import FolderBusy
+
+    holder = subprocess.Popen(  # another command holding the run folder (the lock is per process)
+        [sys.executable, "-c", "import time\nfrom codemill.common.lock import folder_lock\n"
+         "with folder_lock('runs/t'):\n    print('locked', flush=True); time.sleep(60)"],
+        cwd=project, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(FolderBusy, match="being written by another codemill command"):
             run_recipe("recipe.yaml")
+    finally:
+        holder.kill()
+        holder.wait()
     assert stages.calls == []
     run_recipe("recipe.yaml")
     assert stages.names() == EXPECTED_ORDER
