@@ -289,12 +289,6 @@ def data_no_sources(root: Path) -> Outcome:
     return _expect(codemill(["data", "build", name], root), 2, "no sources")
 
 
-def data_extracted_missing(root: Path) -> Outcome:
-    _samples(root, "evals")
-    name = _recipe(root, "name: x\nsources:\n  - {name: b, type: pdf, path: samples/pdfs, extracted: gone/}\n" + DATA)
-    return _expect(codemill(["data", "build", name], root), 2, "gone")
-
-
 def data_killed_then_rerun(root: Path) -> Outcome:
     _samples(root, "textbook", "evals")
     clean, killed = (_recipe(root, f"name: {n}\n" + BOOK_SOURCE + DATA, f"{n}.yaml") for n in ("clean", "killed"))
@@ -437,7 +431,7 @@ CASES: list[Callable[[Path], Outcome]] = [
     se_other_settings_in_folder, se_workers_kill9, se_workers_sigterm, se_workers_ctrl_c,
     recipe_yaml_syntax, recipe_duplicate_key, recipe_typo_key, recipe_wrong_type, recipe_repeated_source,
     recipe_missing, recipe_binary, recipe_missing_eval_file,
-    data_nothing_left, data_no_sources, data_extracted_missing, data_killed_then_rerun, data_on_a_busy_run,
+    data_nothing_left, data_no_sources, data_killed_then_rerun, data_on_a_busy_run,
     extract_inside_a_busy_run, stale_lock_taken_over,
     finetune_no_dataset, finetune_estimate_missing_model,
     eval_out_is_a_file, eval_out_under_a_file, eval_binary_samples, eval_samples_bad_json, eval_missing_samples,

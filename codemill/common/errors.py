@@ -21,7 +21,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from codemill.common.console import console
-from codemill.common.processes import Terminated
+from codemill.common.processes import Terminated, stop_children
 
 verbose = os.environ.get("CODEMILL_TRACEBACK", "") not in ("", "0")
 
@@ -98,6 +98,7 @@ def _print_error(text: str) -> None:
 def handle(error: BaseException) -> typer.Exit:
     """Print what the user needs to know about `error`; return the Exit to raise (its code says what kind)."""
     if isinstance(error, KeyboardInterrupt):
+        stop_children()  # interpreter exit would otherwise join them
         signal_name = "SIGTERM" if isinstance(error, Terminated) else "Ctrl-C"
         console.print(f"interrupted ({signal_name}); what was finished is kept: rerun the same command to resume",
                       markup=False, highlight=False, soft_wrap=True)

@@ -150,6 +150,15 @@ def process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     pool.shutdown(wait=True)
 
 
+def stop_children() -> None:
+    """Kill the multiprocessing children still running (a manager, a pool) so that exit does not wait on them."""
+    for name in ("multiprocessing", "multiprocess"):
+        module = sys.modules.get(name)
+        for child in module.active_children() if module else []:
+            with contextlib.suppress(Exception):
+                child.kill()
+
+
 def stop_pool(pool: ProcessPoolExecutor) -> None:
     """Cancel what has not started and kill the running workers at once (they resume on the next run)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
