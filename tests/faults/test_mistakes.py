@@ -57,7 +57,11 @@ def test_binary_samples_file_is_named(tmp_path):
     assert code == 2 and "samples.jsonl: not UTF-8 text" in line and "UTF-8" in line
 
 
-def test_verbose_shows_the_traceback(tmp_path):
+def test_verbose_shows_the_traceback(tmp_path, monkeypatch):
+    from codemill.common import errors, logs
+
+    monkeypatch.setattr(errors, "verbose", False)  # -v sets these for the process: restored after the test
+    monkeypatch.setattr(logs, "verbose", False)
     binary = tmp_path / "samples.jsonl"
     binary.write_bytes(bytes(range(128, 256)))
     result = CliRunner().invoke(app, ["-v", "eval", "--samples", str(binary), "--data-file",
