@@ -143,7 +143,8 @@ def _model_config_path(recipe) -> str | None:
 
 def _benchmark_problems(recipe, stages: set[str]) -> list[str]:
     problems = []
-    if "data" in stages and recipe.data.decontamination.benchmarks:
+    decont = recipe.data.decontamination
+    if "data" in stages and decont.enabled and decont.benchmarks:
         from codemill.datasets.benchmarks import load_benchmarks
 
         try:
@@ -250,7 +251,7 @@ def uses_hub(recipe, stages: set[str]) -> bool:
         any(source.dataset for source in recipe.sources) and "extract" in stages,
         model is not None and not _is_local(model) and stages & {"finetune", "eval"},
         "eval" in stages and any(spec.data_file is None for spec in recipe.eval.benchmarks),
-        "data" in stages and any(getattr(decont, f"{name}_path") is None for name in decont.benchmarks),
+        "data" in stages and decont.enabled and any(getattr(decont, f"{name}_path") is None for name in decont.benchmarks),
         "data" in stages and recipe.data.tokenizer is not None and not _is_local(recipe.data.tokenizer),
     ])
 
