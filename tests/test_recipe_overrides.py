@@ -65,8 +65,13 @@ def test_every_recipe_command_validates_its_overrides(command):
     assert "--set eval.n_sample: unknown key; did you mean 'n_samples'?" in result.output
 
 
-def test_finetune_estimate_uses_the_overrides():
-    result = CliRunner().invoke(app, ["finetune", DEMO, "--estimate", "--set", "finetune.seq_len=96",
+def test_finetune_estimate_uses_the_overrides(tmp_path):
+    from tests.finetune.conftest import chat_rows, tiny_recipe, write_dataset
+
+    write_dataset(tmp_path, chat_rows(16))  # a tiny model's estimate reads its tokenizer from the run's data
+    path = tmp_path / "recipe.yaml"
+    path.write_text(yaml.safe_dump(tiny_recipe(tmp_path).model_dump(mode="json", exclude_none=True)))
+    result = CliRunner().invoke(app, ["finetune", str(path), "--estimate", "--set", "finetune.seq_len=96",
                                       "--set", "finetune.batch_size=3"])
     assert result.exit_code == 0, result.output
     assert "seq_len 96, batch 3" in result.output
