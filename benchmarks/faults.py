@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -114,6 +115,20 @@ def pdf_truncated(root: Path) -> Outcome:
     return _expect(codemill(["extract", "pdf", "cut.pdf", "-o", "md"], root), 1, "cut.pdf")
 
 
+@contextmanager
+def lock_held(root: Path, folder: str):
+    """Another process holds codemill's lock on `folder` until the block ends (then it is SIGKILLed)."""
+    holder = subprocess.Popen([sys.executable, "-c", "import time\nfrom codemill.common.lock import folder_lock\n"
+                               f"with folder_lock({folder!r}):\n    print('locked', flush=True); time.sleep(60)"],
+                              cwd=root, stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    holder.stdout.readline()
+    try:
+        yield holder
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+
+
 def pdf_one_bad_among_good(root: Path) -> Outcome:
     shutil.copytree(REPO / "samples/pdfs", root / "books")
     (root / "books" / "zz-broken.pdf").write_bytes(b"%PDF-1.7\n garbage")
@@ -122,15 +137,8 @@ def pdf_one_bad_among_good(root: Path) -> Outcome:
 
 
 def pdf_into_a_busy_folder(root: Path) -> Outcome:
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom codemill.common.lock import folder_lock\n"
-                               "with folder_lock('md'):\n    print('locked', flush=True); time.sleep(60)"],
-                              cwd=root, stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
-    holder.stdout.readline()
-    try:
+    with lock_held(root, "md") as holder:
         done = codemill(["extract", "pdf", str(REPO / "samples/pdfs"), "-o", "md"], root)
-    finally:
-        holder.kill()
-        holder.wait()
     return _expect(done, 2, f"pid {holder.pid}", not list((root / "md").glob("*.md")))
 
 
@@ -310,39 +318,21 @@ def data_killed_then_rerun(root: Path) -> Outcome:
 def data_on_a_busy_run(root: Path) -> Outcome:
     _samples(root, "textbook", "evals")
     name = _recipe(root, "name: x\n" + BOOK_SOURCE + DATA)
-    holder = subprocess.Popen([sys.executable, "-c", "import time\nfrom codemill.common.lock import folder_lock\n"
-                               "with folder_lock('runs/x'):\n    print('locked', flush=True); time.sleep(60)"],
-                              cwd=root, stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
-    holder.stdout.readline()
-    try:
+    with lock_held(root, "runs/x"):
         done = codemill(["data", "build", name], root)
-    finally:
-        holder.kill()
-        holder.wait()
     return _expect(done, 2, "is being written by another codemill command", not (root / "runs/x/dataset").exists())
 
 
 def extract_inside_a_busy_run(root: Path) -> Outcome:
-    holder = subprocess.Popen([sys.executable, "-c", "import time\nfrom codemill.common.lock import folder_lock\n"
-                               "with folder_lock('runs/x'):\n    print('locked', flush=True); time.sleep(60)"],
-                              cwd=root, stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
-    holder.stdout.readline()
-    try:
+    with lock_held(root, "runs/x"):
         done = codemill(["extract", "stackexchange", str(REPO / "samples/stackexchange"), "--site", SITE,
                          "-o", "runs/x/extract/se"], root)
-    finally:
-        holder.kill()
-        holder.wait()
     return _expect(done, 2, "enclosing folder", not list((root / "runs/x/extract/se").glob("threads-*")))
 
 
 def stale_lock_taken_over(root: Path) -> Outcome:
-    holder = subprocess.Popen([sys.executable, "-c", "import os, time\nfrom codemill.common.lock import folder_lock\n"
-                               "with folder_lock('se'):\n    print('locked', flush=True); time.sleep(60)"],
-                              cwd=root, stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
-    holder.stdout.readline()
-    holder.send_signal(signal.SIGKILL)
-    holder.wait()
+    with lock_held(root, "se") as holder:
+        pass  # the holder is killed with its lock still recorded in the folder
     done = codemill(["extract", "stackexchange", str(REPO / "samples/stackexchange"), "--site", SITE, "-o", "se"], root)
     outcome = _expect(done, 0, f"taking over the lock of pid {holder.pid}")
     outcome.message = next((line for line in done.stderr.splitlines() if "taking over" in line), "")[:150]

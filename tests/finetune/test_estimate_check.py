@@ -5,28 +5,14 @@ The measurements themselves need a GPU (scripts/gpu_checks.sh); here nothing is 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from codemill.finetune.estimate import FITTED
+from tests.bench_script import load
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    spec = importlib.util.spec_from_file_location("estimate_check", ROOT / "benchmarks" / "estimate_check.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["estimate_check"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-check = _load()
+check = load("estimate_check")
 
 
 def test_held_out_points_vary_what_the_fit_never_saw():

@@ -3,25 +3,12 @@ FLOPs per token behind MFU. The timings themselves are GPU work (scripts/gpu_che
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 from transformers import AutoModelForCausalLM, LlamaConfig
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench_script import load
 
-
-def _load():
-    spec = importlib.util.spec_from_file_location("finetune_throughput", ROOT / "benchmarks" / "finetune_throughput.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["finetune_throughput"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load()
+bench = load("finetune_throughput")
 
 
 def test_config_names():
