@@ -2,50 +2,32 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from rich.table import Table
 
 from codemill.common.console import console
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _last_loss(path: Path) -> float | None:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return None
-    for line in reversed(lines):
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(row, dict) and isinstance(row.get("loss"), (int, float)):
-            return float(row["loss"])
-    return None
+from codemill.pipeline.report_inputs import ReportInputError, as_number, read_json, read_jsonl
 
 
 def key_figures(run_dir: Path) -> dict[str, str]:
     """Records, tokens, last training loss and pass@1 base -> fine-tuned, for those the run has made."""
+    try:
+        stats = read_json(run_dir / "dataset" / "stats.json") or {}
+        history, _ = read_jsonl(run_dir / "finetune" / "metrics.jsonl")
+        compare = read_json(run_dir / "compare" / "compare.json") or {}
+    except ReportInputError:  # a damaged file is the report's to explain; the summary just leaves it out
+        stats, history, compare = {}, [], {}
     figures = {}
-    stats = _read_json(run_dir / "dataset" / "stats.json")
     records, tokens = stats.get("records") or {}, stats.get("tokens") or {}
     if records:
         figures["dataset"] = f"{records.get('train', 0):,} train / {records.get('validation', 0):,} validation records"
     if tokens.get("train") is not None:
         figures["train tokens"] = f"{tokens['train']:,}"
-    loss = _last_loss(run_dir / "finetune" / "metrics.jsonl")
-    if loss is not None:
-        figures["last training loss"] = f"{loss:.4f}"
-    for benchmark, systems in (_read_json(run_dir / "compare" / "compare.json").get("benchmarks") or {}).items():
+    losses = [loss for loss in (as_number(row.get("loss")) for row in history) if loss is not None]
+    if losses:
+        figures["last training loss"] = f"{losses[-1]:.4f}"
+    for benchmark, systems in (compare.get("benchmarks") or {}).items():
         scores = [row.get("pass@1") for row in systems.values() if isinstance(row, dict)]
         if scores and all(isinstance(score, (int, float)) for score in scores):
             figures[f"{benchmark} pass@1"] = " -> ".join(f"{100 * score:.1f}%" for score in scores)
