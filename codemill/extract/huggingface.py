@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from codemill.common.atomic import atomic_write_json
+from codemill.common.hub import hub_offline
 from codemill.common.progress import progress
 from codemill.extract.config import SourceConfig
 from codemill.extract.stackexchange.summary import SkipLog
@@ -27,11 +28,6 @@ from codemill.extract.stackexchange.summary import SkipLog
 SCHEMA_VERSION = 1
 CHECKPOINT = 10_000  # records per thread shard, and between saved resume points
 PROGRESS = "progress.json"
-
-
-def hub_offline() -> bool:
-    """Whether the Hugging Face Hub is off limits (the hub clients read this same variable)."""
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass

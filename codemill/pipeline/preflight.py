@@ -22,7 +22,7 @@ from pathlib import Path
 from codemill.config import RecipeError
 from codemill.extract.config import SourceConfig
 from codemill.extract.fetch import FetchError, cache_root, probe
-from codemill.extract.huggingface import hub_offline
+from codemill.common.hub import hub_offline
 from codemill.extract.remote import remotes
 
 PROBE_TIMEOUT_S = 4.0
