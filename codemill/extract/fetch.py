@@ -24,6 +24,7 @@ from typing import Iterator
 
 from codemill import __version__
 from codemill.common.atomic import atomic_write_json
+from codemill.common.digest import file_sha256
 from codemill.common.progress import progress
 
 CHUNK = 1 << 20
@@ -49,14 +50,6 @@ def cached_path(url: str) -> Path:
     """Where `url` is kept: `<cache>/downloads/<digest of the url>/<file name>`."""
     key = hashlib.sha256(url.encode()).hexdigest()[:16]
     return cache_root() / "downloads" / key / url_filename(url)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _stamp(path: Path) -> list[int]:
