@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pymupdf
 
-from codemill.extract.pdf.blocks import Block, build_blocks, classify
+from codemill.extract.pdf.blocks import build_blocks, classify
 from codemill.extract.pdf.bullets import mark_drawn_bullets
 from codemill.extract.pdf.config import PdfOptions
 from codemill.extract.pdf.contents import mark_contents
