@@ -39,7 +39,7 @@ from lxml import etree
 
 from codemill.datasets.benchmarks import load_benchmarks
 from codemill.datasets.chunk import chunk_markdown
-from codemill.datasets.config import DecontConfig, DedupConfig
+from codemill.recipe.data import DecontConfig, DedupConfig
 from codemill.datasets.decontaminate import BenchmarkIndex
 from codemill.datasets.dedup import minhash_settings
 from codemill.datasets.minhash import MinHasher, band_edges, duplicates_to_remove

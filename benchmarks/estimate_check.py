@@ -86,7 +86,7 @@ def geometry(size: str):
 
 
 def finetune_settings(point: Point):
-    from codemill.finetune.config import FinetuneConfig
+    from codemill.recipe.finetune import FinetuneConfig
 
     return FinetuneConfig(method=point.method, batch_size=point.batch, seq_len=point.seq_len,
                           lora={"r": point.rank, "alpha": 2 * point.rank, "dropout": 0.05},

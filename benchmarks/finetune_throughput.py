@@ -159,7 +159,7 @@ def prepare(work: Path, size: str, seq_len: int | None = None) -> Path:
     import pyarrow.parquet as pq
 
     from codemill.finetune.base_model import tiny_model_config, train_tokenizer
-    from codemill.finetune.config import TinyModelConfig
+    from codemill.recipe.finetune import TinyModelConfig
 
     spec = SIZES[size]
     model_dir = work / "base_model"

@@ -31,7 +31,7 @@ import yaml
 
 from codemill.datasets.synthesize.run import prepare, synthesize
 from codemill.finetune.base_model import build_tiny_model
-from codemill.finetune.config import TinyModelConfig
+from codemill.recipe.finetune import TinyModelConfig
 from codemill.recipe import load_recipe
 
 BIN = Path(sys.executable).parent

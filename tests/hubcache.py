@@ -24,7 +24,7 @@ def save_tiny_model(hf_home: Path, repo: str, texts: list[str]) -> Path:
     from transformers import AutoModelForCausalLM
 
     from codemill.finetune.base_model import tiny_model_config, train_tokenizer
-    from codemill.finetune.config import TinyModelConfig
+    from codemill.recipe.finetune import TinyModelConfig
 
     tiny = TinyModelConfig(vocab_size=400, hidden_size=32, intermediate_size=64, num_layers=2, num_heads=2,
                            max_position_embeddings=256)

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from codemill.config import RecipeError
+from codemill.recipe.base import RecipeError
 from codemill.recipe import Recipe, load_recipe
 
 

@@ -7,7 +7,7 @@ import yaml
 from typer.testing import CliRunner
 
 from codemill.cli import app
-from codemill.config import RecipeError
+from codemill.recipe.base import RecipeError
 from codemill.recipe import load_recipe
 
 DEMO = "recipes/demo.yaml"

@@ -1,6 +1,6 @@
 """Stage 2: curate extracted documents into a training set (datatrove pipeline).
 
-The entry points are imported lazily, so that reading a recipe (which loads `config.py`) stays light.
+The entry points are imported lazily, so that importing one module of the package stays light.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ def build_command(
     """Write <run_dir>/dataset/: parquet train/validation splits, stats, drop examples, decontamination hits, card."""
     from codemill.common.console import console, fail
     from codemill.common.lock import folder_lock
-    from codemill.config import RecipeError
+    from codemill.recipe.base import RecipeError
     from codemill.datasets.build import build_dataset
     from codemill.datasets.executors import StageIncomplete
     from codemill.datasets.synthesize.teachers import TeacherError
@@ -66,7 +66,7 @@ def synthesize_command(
     """Make teacher samples from textbook chunks, run their code, write <run_dir>/synthesize/ (replies are cached)."""
     from codemill.common.console import console, fail
     from codemill.common.lock import folder_lock
-    from codemill.config import RecipeError
+    from codemill.recipe.base import RecipeError
     from codemill.datasets.synthesize import synthesize
     from codemill.recipe import load_recipe
 

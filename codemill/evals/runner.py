@@ -22,7 +22,7 @@ from codemill.common.manifest import JobManifest
 from codemill.common.progress import progress
 from codemill.evals import plus
 from codemill.evals.calibrate import calibrate, reference_failures
-from codemill.evals.config import BenchmarkSpec, EvalConfig
+from codemill.recipe.eval import BenchmarkSpec, EvalConfig
 from codemill.evals.generate import GenerationSettings
 from codemill.evals.passk import DEFAULT_K, aggregate_pass_at_k
 from codemill.evals.postprocess import describe_rules, postprocess

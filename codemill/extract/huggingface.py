@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable
 from codemill.common.atomic import atomic_write_json
 from codemill.common.hub import hub_offline
 from codemill.common.progress import progress
-from codemill.extract.config import SourceConfig
+from codemill.recipe.sources import SourceConfig
 from codemill.extract.stackexchange.summary import SkipLog
 
 SCHEMA_VERSION = 1

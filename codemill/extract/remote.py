@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from codemill.extract.config import SourceConfig
+from codemill.recipe.sources import SourceConfig
 from codemill.extract.fetch import cache_root, cached_path, download, url_filename
 
 STACKEXCHANGE_BASE = "https://archive.org/download/stackexchange"

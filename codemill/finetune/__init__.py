@@ -1,6 +1,6 @@
 """Stage 3: LoRA / QLoRA / DoRA fine-tuning on trl + peft + accelerate.
 
-The entry points are imported lazily, so that reading a recipe (which loads `config.py`) stays light.
+The entry points are imported lazily, so that importing one module of the package stays light.
 """
 
 from __future__ import annotations

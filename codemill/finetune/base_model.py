@@ -11,7 +11,7 @@ import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import AutoModelForCausalLM, LlamaConfig, PreTrainedTokenizerFast, Qwen2Config
 
-from codemill.finetune.config import TinyModelConfig
+from codemill.recipe.finetune import TinyModelConfig
 from codemill.finetune.data import iter_texts, load_training_data
 from codemill.finetune.templates import CHATML
 

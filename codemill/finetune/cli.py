@@ -47,7 +47,7 @@ def finetune_command(
     if recipe is None:
         typer.echo(ctx.get_help())
         raise typer.Exit(2)
-    from codemill.config import RecipeError
+    from codemill.recipe.base import RecipeError
     from codemill.recipe import load_recipe
 
     try:

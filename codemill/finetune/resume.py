@@ -13,7 +13,7 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
-from codemill.config import RecipeError
+from codemill.recipe.base import RecipeError
 
 # Keys that change bookkeeping or kernels only, not what a step computes (beyond rounding).
 BOOKKEEPING_KEYS = ("finetune.logging_steps", "finetune.save_steps", "finetune.save_total_limit", "finetune.wandb",

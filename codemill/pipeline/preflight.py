@@ -19,8 +19,8 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from codemill.config import RecipeError
-from codemill.extract.config import SourceConfig
+from codemill.recipe.base import RecipeError
+from codemill.recipe.sources import SourceConfig
 from codemill.extract.fetch import FetchError, cache_root, probe
 from codemill.common.hub import hub_offline
 from codemill.extract.remote import remotes

@@ -11,7 +11,7 @@ import typer
 from codemill.common.console import fail
 from codemill.common.lock import folder_lock
 from codemill.common.overrides import set_option
-from codemill.config import RecipeError
+from codemill.recipe.base import RecipeError
 from codemill.pipeline.preflight import preflight
 from codemill.pipeline.runner import PipelineError, StageOutcome, run_stages, say
 from codemill.pipeline.stages import plan_stages

@@ -12,8 +12,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from codemill.config import RecipeError
-from codemill.extract.config import SourceConfig
+from codemill.recipe.base import RecipeError
+from codemill.recipe.sources import SourceConfig
 from codemill.pipeline.runner import Stage, StageFailure, run_stages, say
 from codemill.pipeline.state import RunState
 from codemill.recipe import Recipe

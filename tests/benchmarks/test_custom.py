@@ -42,7 +42,7 @@ def test_bad_records_name_the_line_and_field(tmp_path, record, message):
 def test_custom_needs_a_data_file_in_the_recipe_too():
     from pydantic import ValidationError
 
-    from codemill.evals.config import BenchmarkSpec
+    from codemill.recipe.eval import BenchmarkSpec
 
     with pytest.raises(ValidationError, match="custom needs data_file"):
         BenchmarkSpec(name="custom")

@@ -33,7 +33,7 @@ def test_local_files_and_canonical_ids(shared_data):
 
 def test_decontamination_and_evals_share_the_problems_and_ids(shared_data):
     from codemill.datasets.benchmarks import load_benchmarks
-    from codemill.datasets.config import DecontConfig
+    from codemill.recipe.data import DecontConfig
 
     evals = shared_data / "evals"
     tasks = load_benchmarks(DecontConfig(humaneval_path=None, mbpp_path=evals / "mbpp.jsonl"))

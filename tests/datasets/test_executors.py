@@ -1,4 +1,4 @@
-from codemill.datasets.config import DataConfig
+from codemill.recipe.data import DataConfig
 from codemill.datasets.executors import make_executor
 from codemill.datasets.normalize import Normalize
 

@@ -3,7 +3,7 @@ import pytest
 from datatrove.data import Document
 from datatrove.executor.local import LocalPipelineExecutor
 
-from codemill.datasets.config import DedupConfig
+from codemill.recipe.data import DedupConfig
 from codemill.datasets.dedup import minhash_settings
 from codemill.datasets.near_dedup import NearDedupClusters, NearDedupSignatures, near_dedup_filter, removal_path, signature_path
 from codemill.datasets.shards import ShardReader, read_shard, shard_path, shard_writer

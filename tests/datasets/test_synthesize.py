@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from codemill.config import RecipeError
+from codemill.recipe.base import RecipeError
 from codemill.datasets.synthesize.parse import Rejected, parse_reply
 from codemill.recipe import load_recipe
 from tests.datasets.fixtures import BOOK
@@ -343,7 +343,7 @@ def test_a_kill_mid_way_loses_no_reply(tmp_path, scripted):
 @pytest.fixture(scope="module")
 def tiny_teacher(tmp_path_factory) -> Path:
     from codemill.finetune.base_model import build_tiny_model
-    from codemill.finetune.config import TinyModelConfig
+    from codemill.recipe.finetune import TinyModelConfig
 
     target = tmp_path_factory.mktemp("teacher") / "tiny"
     build_tiny_model(TinyModelConfig(vocab_size=300, hidden_size=32, intermediate_size=64, num_layers=1, num_heads=2),

@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from codemill.evals.config import EvalConfig
+from codemill.recipe.eval import EvalConfig
 
 
 def test_every_benchmark_name_and_hub_keys_are_accepted():

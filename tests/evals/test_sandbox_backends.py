@@ -10,8 +10,8 @@ import yaml
 from typer.testing import CliRunner
 
 from codemill.cli import app
-from codemill.config import RecipeError, validate_config
-from codemill.evals.config import EvalConfig
+from codemill.recipe.base import RecipeError, validate_config
+from codemill.recipe.eval import EvalConfig
 from codemill.evals.sandbox import Job, Limits, SandboxPool, SandboxUnavailable, detect
 from codemill.pipeline.preflight import check_recipe
 from codemill.pipeline.report_eval import sandbox_lines

@@ -78,7 +78,7 @@ def test_probe_reports_the_size_with_a_head_request(served):
 def test_a_url_archive_of_pdfs_is_unpacked_once_and_unsafe_members_refused(served, tmp_path):
     import zipfile
 
-    from codemill.extract.config import SourceConfig
+    from codemill.recipe.sources import SourceConfig
     from codemill.extract.remote import local_input
 
     server, root = served

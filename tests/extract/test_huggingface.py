@@ -8,7 +8,7 @@ import json
 import huggingface_hub.constants
 import pytest
 
-from codemill.extract.config import SourceConfig
+from codemill.recipe.sources import SourceConfig
 from codemill.extract.huggingface import extract_huggingface
 from tests.hubcache import save_dataset
 

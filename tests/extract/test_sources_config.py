@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from codemill.extract.config import SourceConfig
+from codemill.recipe.sources import SourceConfig
 
 
 @pytest.mark.parametrize("given", ["codereview.stackexchange.com", "https://CodeReview.stackexchange.com/",

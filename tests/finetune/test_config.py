@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codemill.config import RecipeError, validate_config
+from codemill.recipe.base import RecipeError, validate_config
 from codemill.recipe import Recipe
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, LlamaConfig, Qwen2Config
 
-from codemill.finetune.config import FinetuneConfig
+from codemill.recipe.finetune import FinetuneConfig
 from codemill.finetune.estimate import (
     AUTO_BATCH_FILL,
     FITTED,
@@ -225,7 +225,7 @@ def test_auto_checkpoint_layers_are_the_fewest_that_fit():
 
 
 def test_two_automatic_sizes_are_refused_by_key(tmp_path):
-    from codemill.config import RecipeError
+    from codemill.recipe.base import RecipeError
     from codemill.recipe import load_recipe
 
     path = tmp_path / "r.yaml"

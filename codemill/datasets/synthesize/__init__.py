@@ -1,6 +1,6 @@
 """Synthetic samples grounded in textbook chunks, made by a teacher model and checked by running their code.
 
-The entry points are imported lazily, so that reading a recipe (which loads `config.py`) stays light.
+The entry points are imported lazily, so that importing one module of the package stays light.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import contextlib
 import os
 from typing import Iterator
 
-from codemill.datasets.synthesize.config import CheckConfig
+from codemill.recipe.synthesize import CheckConfig
 
 # sandbox status -> drop reason
 REASONS = {"fail": "tests_failed", "error": "code_error", "timeout": "timeout"}
@@ -15,7 +15,7 @@ REASONS = {"fail": "tests_failed", "error": "code_error", "timeout": "timeout"}
 @contextlib.contextmanager
 def sandbox_pool(check: CheckConfig) -> Iterator:
     """The eval sandbox's pool with this section's limits (the strongest isolation the machine allows)."""
-    from codemill.config import RecipeError
+    from codemill.recipe.base import RecipeError
     from codemill.evals.sandbox import Limits, SandboxPool, SandboxUnavailable, detect
 
     try:

@@ -14,7 +14,7 @@ from datatrove.data import Document
 
 from codemill.common.atomic import atomic_write_json, atomic_write_text
 from codemill.common.progress import progress
-from codemill.config import RecipeError
+from codemill.recipe.base import RecipeError
 from codemill.datasets.format import FormatSamples
 from codemill.datasets.normalize import Normalize
 from codemill.datasets.read import SourceReader, list_inputs

@@ -11,7 +11,7 @@ from datatrove.pipeline.writers.jsonl import JsonlWriter
 
 from codemill.datasets.filters import ExampleWriter
 from codemill.datasets.synthesize.check import run_programs, sandbox_pool
-from codemill.datasets.synthesize.config import SynthesizeConfig
+from codemill.recipe.synthesize import SynthesizeConfig
 from codemill.datasets.synthesize.parse import Rejected
 from codemill.datasets.synthesize.synthesizer import PROGRAM_KEY, Synthesizer
 

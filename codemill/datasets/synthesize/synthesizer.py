@@ -11,7 +11,7 @@ from datatrove.data import Document
 
 from codemill.datasets.format import set_turns
 from codemill.datasets.synthesize.cache import ReplyCache, request_digest
-from codemill.datasets.synthesize.config import SynthesizeConfig
+from codemill.recipe.synthesize import SynthesizeConfig
 from codemill.datasets.synthesize.parse import Rejected, code_blocks, parse_reply
 from codemill.datasets.synthesize.prompts import SYSTEM_PROMPT, render, template_digest, template_for
 from codemill.datasets.synthesize.teachers import Request, make_teacher, teacher_identity

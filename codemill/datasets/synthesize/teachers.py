@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from codemill.datasets.synthesize.config import TeacherConfig
+from codemill.recipe.synthesize import TeacherConfig
 
 KEY = "data.synthesize.teacher"
 

@@ -1,6 +1,6 @@
 """Textbook PDF -> markdown from the PDF's own text layer.
 
-The entry points are imported lazily, so that reading a recipe (which loads `config.py`) stays light.
+The entry points are imported lazily, so that importing one module of the package stays light.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ _EXPORTS = {
     "Conversion": "codemill.extract.pdf.document",
     "ExtractSummary": "codemill.extract.pdf.runner",
     "PdfError": "codemill.extract.pdf.document",
-    "PdfOptions": "codemill.extract.pdf.config",
+    "PdfOptions": "codemill.recipe.pdf",
     "convert_pdf": "codemill.extract.pdf.document",
     "extract_pdfs": "codemill.extract.pdf.runner",
     "find_pdfs": "codemill.extract.pdf.runner",

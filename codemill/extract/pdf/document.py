@@ -10,7 +10,7 @@ import pymupdf
 
 from codemill.extract.pdf.blocks import build_blocks, classify
 from codemill.extract.pdf.bullets import mark_drawn_bullets
-from codemill.extract.pdf.config import PdfOptions
+from codemill.recipe.pdf import PdfOptions
 from codemill.extract.pdf.contents import mark_contents
 from codemill.extract.pdf.fonts import FontMeter
 from codemill.extract.pdf.furniture import mark_furniture

@@ -18,7 +18,7 @@ from codemill.common.atomic import atomic_write_json, atomic_write_text
 from codemill.common.manifest import JobManifest
 from codemill.common.processes import process_pool
 from codemill.common.progress import progress
-from codemill.extract.pdf.config import PdfOptions
+from codemill.recipe.pdf import PdfOptions
 from codemill.extract.pdf.document import PageBatch, PdfError, assemble, open_pdf, read_pages
 
 CHUNK_PAGES = 32

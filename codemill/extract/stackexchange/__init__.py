@@ -1,6 +1,6 @@
 """StackExchange data dump -> Q&A threads in markdown, streamed, with attribution.
 
-The entry points are imported lazily, so that reading a recipe (which loads `config.py`) stays light.
+The entry points are imported lazily, so that importing one module of the package stays light.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from codemill.common.lazy import lazy_exports
 
 _EXPORTS = {
-    "StackExchangeOptions": "codemill.extract.stackexchange.config",
+    "StackExchangeOptions": "codemill.recipe.stackexchange",
     "StackExchangeSummary": "codemill.extract.stackexchange.summary",
     "extract_stackexchange": "codemill.extract.stackexchange.extract",
     "html_to_markdown": "codemill.extract.stackexchange.html_markdown",

@@ -9,7 +9,7 @@ import typer
 
 from codemill.common.console import console, fail
 from codemill.common.lock import folder_lock
-from codemill.config import RecipeError, validate_config
+from codemill.recipe.base import RecipeError, validate_config
 
 
 def stackexchange_command(

@@ -22,7 +22,7 @@ from codemill.common.manifest import JobManifest
 from codemill.common.processes import process_pool
 from codemill.common.progress import progress
 from codemill.extract.stackexchange import spill
-from codemill.extract.stackexchange.config import StackExchangeOptions
+from codemill.recipe.stackexchange import StackExchangeOptions
 from codemill.extract.stackexchange.rows import DumpError
 from codemill.extract.stackexchange.scan import Scanner
 from codemill.extract.stackexchange.source import DumpSource, resolve_source, stream

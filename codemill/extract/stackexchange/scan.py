@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 
-from codemill.extract.stackexchange.config import StackExchangeOptions
+from codemill.recipe.stackexchange import StackExchangeOptions
 from codemill.extract.stackexchange.licenses import post_license
 from codemill.extract.stackexchange.spill import SpillWriter
 from codemill.extract.stackexchange.summary import SkipLog

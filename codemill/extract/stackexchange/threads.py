@@ -8,7 +8,7 @@ from pathlib import Path
 
 from codemill.common.atomic import atomic_open
 from codemill.extract.stackexchange import languages, licenses, spill
-from codemill.extract.stackexchange.config import StackExchangeOptions
+from codemill.recipe.stackexchange import StackExchangeOptions
 from codemill.extract.stackexchange.html_markdown import html_to_markdown
 from codemill.extract.stackexchange.summary import SkipLog
 

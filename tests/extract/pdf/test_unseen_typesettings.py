@@ -198,7 +198,7 @@ def test_cli_counts_pages_by_warning(tmp_path):
 
 
 def test_flagged_pages_are_dropped_by_their_character_ranges(tmp_path):
-    from codemill.datasets.config import FilterConfig
+    from codemill.recipe.data import FilterConfig
     from codemill.extract.pdf.pages import drop_flagged_pages
 
     broken = [(0, "import os"), (0, "print(os.getcwd(")]

@@ -52,7 +52,7 @@ class _Spill:
 
 
 def test_row_filters_name_their_reason():
-    from codemill.extract.stackexchange.config import StackExchangeOptions
+    from codemill.recipe.stackexchange import StackExchangeOptions
     from codemill.extract.stackexchange.scan import Scanner
     from codemill.extract.stackexchange.summary import SkipLog
 

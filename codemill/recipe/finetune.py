@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, PositiveInt, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from codemill.config import StrictModel
+from codemill.recipe.base import StrictModel
 
 NAMED_CHAT_TEMPLATES = ("chatml", "plain")
 

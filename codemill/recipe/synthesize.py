@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from codemill.config import StrictModel
+from codemill.recipe.base import StrictModel
 
 Task = Literal["qa", "exercise", "explain_code"]
 # Placeholders a template may use; the one in brackets is required.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from codemill.config import StrictModel
+from codemill.recipe.base import StrictModel
 
 
 class StackExchangeOptions(StrictModel):

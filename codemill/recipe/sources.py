@@ -12,9 +12,9 @@ from typing import Literal
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
-from codemill.config import StrictModel
-from codemill.extract.pdf.config import PdfOptions
-from codemill.extract.stackexchange.config import StackExchangeOptions
+from codemill.recipe.base import StrictModel
+from codemill.recipe.pdf import PdfOptions
+from codemill.recipe.stackexchange import StackExchangeOptions
 
 ORIGINS = ("path", "url", "site", "dataset")
 HF_KEYS = ("config", "text", "question", "answer", "title", "limit")

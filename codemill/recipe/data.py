@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from codemill.config import StrictModel
-from codemill.datasets.synthesize.config import SynthesizeConfig
+from codemill.recipe.base import StrictModel
+from codemill.recipe.synthesize import SynthesizeConfig
 
 
 class FilterConfig(StrictModel):

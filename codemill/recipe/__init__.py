@@ -10,11 +10,11 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
-from codemill.config import RecipeError, StrictModel, format_validation_error, read_yaml
-from codemill.datasets.config import DataConfig
-from codemill.evals.config import EvalConfig
-from codemill.extract.config import SourceConfig
-from codemill.finetune.config import FinetuneConfig, ModelConfig
+from codemill.recipe.base import RecipeError, StrictModel, format_validation_error, read_yaml
+from codemill.recipe.data import DataConfig
+from codemill.recipe.eval import EvalConfig
+from codemill.recipe.sources import SourceConfig
+from codemill.recipe.finetune import FinetuneConfig, ModelConfig
 
 
 class Recipe(StrictModel):

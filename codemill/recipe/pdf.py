@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codemill.config import StrictModel
+from codemill.recipe.base import StrictModel
 
 
 class PdfOptions(StrictModel):
