@@ -15,6 +15,7 @@ from codemill.recipe.data import DataConfig
 from codemill.recipe.eval import EvalConfig
 from codemill.recipe.sources import SourceConfig
 from codemill.recipe.finetune import FinetuneConfig, ModelConfig
+from codemill.recipe.layout import RunLayout
 
 
 class Recipe(StrictModel):
@@ -38,6 +39,10 @@ class Recipe(StrictModel):
     @property
     def run_dir(self) -> Path:
         return self.output_dir if self.output_dir is not None else Path("runs") / self.name
+
+    @property
+    def layout(self) -> RunLayout:
+        return RunLayout(self.run_dir)
 
 
 def _override(text: str) -> tuple[str, list[str], Any]:
