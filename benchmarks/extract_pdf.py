@@ -61,7 +61,7 @@ def convert_with(method: str, pdfs: list[Path], out_dir: Path) -> tuple[float, i
 
         pymupdf4llm.use_layout(method == "pymupdf4llm-layout")
     if method == "codemill":
-        from codemill.extract.pdf import pdf_to_markdown
+        from codemill.extract.pdf.document import pdf_to_markdown
     pages = sum(pymupdf.open(p).page_count for p in pdfs)
     started = time.perf_counter()
     for pdf in pdfs:

@@ -210,7 +210,7 @@ def recipe_for(work: Path, model_dir: Path, method: str, steps: int, batch, seq_
 def run_codemill(work: Path, model_dir: Path, recipe, callbacks) -> dict:
     import shutil
 
-    from codemill.finetune import finetune
+    from codemill.finetune.train import finetune
     from codemill.finetune.estimate import GIB, estimate_recipe
 
     shutil.rmtree(work / "finetune", ignore_errors=True)

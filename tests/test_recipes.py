@@ -37,7 +37,7 @@ def test_t4_recipe_fits_a_t4_by_the_estimate():
 
 
 def test_tiny_cpu_recipe_trains(tmp_path):
-    from codemill.finetune import finetune
+    from codemill.finetune.train import finetune
     from tests.finetune.conftest import chat_rows, write_dataset
 
     recipe = load_recipe(next(p for p in RECIPES if p.stem == "tiny-cpu"))

@@ -1,15 +1,9 @@
 """Stage 2: curate extracted documents into a training set (datatrove pipeline).
 
-The entry points are imported lazily, so that importing one module of the package stays light.
+The package face holds the stage entry point only; the build itself (datatrove) is
+`codemill.datasets.build.build_dataset`, imported where used.
 """
 
-from __future__ import annotations
+from codemill.datasets.stage import run_data
 
-from codemill.common.lazy import lazy_exports
-
-_EXPORTS = {
-    "build_dataset": "codemill.datasets.build",
-}
-
-__all__ = list(_EXPORTS)
-__getattr__ = lazy_exports(__name__, _EXPORTS)
+__all__ = ["run_data"]

@@ -151,13 +151,16 @@ def check_not_empty(recipe, dataset_dir: Path) -> None:
                             f"{dataset_dir}/drops/)")
 
 
-def build_dataset(recipe) -> Path:
-    """Curate the recipe's extracted sources into `<run_dir>/dataset/`; rerunning resumes unfinished work.
+def build_dataset(recipe, *, force: bool = False) -> Path:
+    """Curate the recipe's extracted sources into `<run_dir>/dataset/`; rerunning resumes unfinished work,
+    unless `force`, which discards the earlier build's state first.
 
     Local and Ray: stages run one after another from here, with a progress bar, each checked complete
     before the next starts. Slurm: the stages are submitted as a chain of dependent job arrays and this
     returns once they are queued (the dataset appears when the last job ends)."""
     plan = _plan(recipe)
+    if force:
+        shutil.rmtree(plan.work_dir, ignore_errors=True)
     inputs = list_inputs(recipe)
     _reset_stale_work(plan, _fingerprint(plan, inputs))
     stages = _stages(recipe, plan, inputs)

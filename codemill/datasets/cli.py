@@ -67,7 +67,7 @@ def synthesize_command(
     from codemill.common.console import console, fail
     from codemill.common.lock import folder_lock
     from codemill.recipe.base import RecipeError
-    from codemill.datasets.synthesize import synthesize
+    from codemill.datasets.synthesize.run import synthesize
     from codemill.recipe import load_recipe
 
     try:

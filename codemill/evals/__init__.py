@@ -1,16 +1,7 @@
-"""Stage 4: generate, execute in a sandbox, score pass@k, and compare runs.
+"""Stage 4: generate, execute in a sandbox, score pass@k, and compare runs."""
 
-The entry points are imported lazily, so that importing one module of the package stays light.
-"""
+from codemill.evals.compare import compare_runs
+from codemill.evals.runner import evaluate, evaluate_from_config
+from codemill.evals.stage import run_compare, run_eval
 
-from __future__ import annotations
-
-from codemill.common.lazy import lazy_exports
-
-_EXPORTS = {
-    "evaluate": "codemill.evals.runner",
-    "compare_runs": "codemill.evals.compare",
-}
-
-__all__ = list(_EXPORTS)
-__getattr__ = lazy_exports(__name__, _EXPORTS)
+__all__ = ["compare_runs", "evaluate", "evaluate_from_config", "run_compare", "run_eval"]

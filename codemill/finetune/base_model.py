@@ -20,17 +20,22 @@ BUILT_MARKER = "codemill-tiny.json"
 
 
 def resolve_base_model(recipe) -> str:
-    """The hub id or local path of the base model; builds `<run_dir>/base_model/` once for `model.tiny`."""
+    """The hub id or local path of the base model; builds the run folder's base_model/ once for `model.tiny`."""
     model = recipe.model
     if model.tiny is None:
         if not model.name_or_path:
             raise ValueError("model: set name_or_path (hub id or local folder) or tiny")
         return model.name_or_path
-    target = Path(recipe.run_dir) / "base_model"
+    layout = recipe.layout
+    return str(ensure_tiny_model(model.tiny, layout.dataset, layout.base_model, seed=recipe.finetune.seed))
+
+
+def ensure_tiny_model(tiny: TinyModelConfig, dataset_dir: Path, target: Path, seed: int = 42) -> Path:
+    """`target`, built from `tiny` with a tokenizer trained on the dataset's training split unless already built."""
     if not (target / BUILT_MARKER).exists():
-        train, _ = load_training_data(Path(recipe.run_dir) / "dataset")
-        build_tiny_model(model.tiny, list(iter_texts(train)), target, seed=recipe.finetune.seed)
-    return str(target)
+        train, _ = load_training_data(dataset_dir)
+        build_tiny_model(tiny, list(iter_texts(train)), target, seed=seed)
+    return target
 
 
 def train_tokenizer(texts: list[str], vocab_size: int) -> PreTrainedTokenizerFast:

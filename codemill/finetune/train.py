@@ -284,18 +284,21 @@ def start_or_resume(recipe, out_dir: Path, resume: bool, reset_optimizer: bool) 
     return checkpoint, changes
 
 
-def finetune(recipe, resume: bool = False, callbacks: tuple = (), reset_optimizer: bool = False) -> Path:
-    """Train the recipe's adapter on `<run_dir>/dataset/`; returns `<run_dir>/finetune/`.
+def finetune(recipe, resume: bool = False, callbacks: tuple = (), reset_optimizer: bool = False, *,
+             dataset_dir: Path | None = None, out_dir: Path | None = None, model_path: str | None = None) -> Path:
+    """Train the recipe's adapter on `dataset_dir` into `out_dir` (default: the run folder's dataset/ and
+    finetune/); returns `out_dir`. `model_path`: the base model (default: the recipe's, built if tiny).
 
     `reset_optimizer` (with `resume`): keep the checkpoint's weights, build optimizer and scheduler anew.
     """
-    run_dir = Path(recipe.run_dir)
-    out_dir = run_dir / "finetune"
+    layout = recipe.layout
+    out_dir = Path(out_dir) if out_dir is not None else layout.finetune
     state = process_state()
     try:
-        train, validation = load_training_data(run_dir / "dataset")
-        with state.main_process_first():
-            model_path = resolve_base_model(recipe)
+        train, validation = load_training_data(Path(dataset_dir) if dataset_dir is not None else layout.dataset)
+        if model_path is None:
+            with state.main_process_first():
+                model_path = resolve_base_model(recipe)
         precision = resolve_precision(recipe.finetune.precision, model_family(model_path, recipe.model.trust_remote_code))
         chat = train.column_names == ["messages"]
         tokenizer = load_tokenizer(recipe, model_path, chat)

@@ -17,6 +17,7 @@ from typing import Any, Callable
 from codemill.common.console import console
 from codemill.common.errors import explain
 from codemill.common.logs import library_logs
+from codemill.common.summary import Summary
 from codemill.pipeline.hashing import ContentHasher, digest_value
 from codemill.pipeline.state import RunState, now_iso
 
@@ -39,14 +40,15 @@ class PipelineError(Exception):
 
 @dataclass
 class Stage:
-    """One step of a run: `action(fresh)` starts over when `fresh`, otherwise resumes partial work."""
+    """One step of a run: `action(fresh)` starts over when `fresh`, otherwise resumes partial work, and
+    returns the stage's Summary (its `failed` inputs stop the run, its counts go into the manifest)."""
 
     key: str
     subject: str  # the input named when the stage fails
     settings: Any  # the recipe settings the stage depends on (JSON-able)
     inputs: list[Path]
     outputs: list[Path]
-    action: Callable[[bool], None]
+    action: Callable[[bool], Summary | None]
     input_digests: dict[str, str] = field(default_factory=dict)
 
 
@@ -56,6 +58,7 @@ class StageOutcome:
     status: str  # "ran" or "skipped"
     reason: str
     duration_s: float
+    counts: dict = field(default_factory=dict)  # the stage's key figures, when it ran
 
 
 def say(text: str) -> None:
@@ -100,10 +103,20 @@ def _is_up_to_date(record: dict | None, fingerprint: str, outputs_digest: str) -
     )
 
 
-def _execute(stage: Stage, fresh: bool, state: RunState) -> None:
+def _check_failed(summary: Summary | None) -> None:
+    """Stages report per-input failures instead of raising; a run does not go on without them."""
+    failed = list(summary.failed) if summary is not None else []
+    if failed:
+        listed = "; ".join(f"{path}: {reason}" for path, reason in failed[:5])
+        more = f" (and {len(failed) - 5} more)" if len(failed) > 5 else ""
+        raise StageFailure(str(failed[0][0]), f"{len(failed)} input(s) failed: {listed}{more}")
+
+
+def _execute(stage: Stage, fresh: bool, state: RunState) -> Summary:
     """Run the action, turning any error into a PipelineError after recording it; Ctrl-C is recorded too."""
     try:
-        stage.action(fresh)
+        summary = stage.action(fresh)
+        _check_failed(summary)
     except KeyboardInterrupt:
         state.update(stage.key, status="interrupted", finished=now_iso())
         raise
@@ -114,6 +127,7 @@ def _execute(stage: Stage, fresh: bool, state: RunState) -> None:
         reason = explain(error) if isinstance(error, (OSError, UnicodeDecodeError)) else f"{type(error).__name__}: {error}"
         state.update(stage.key, status="failed", finished=now_iso(), error=reason)
         raise PipelineError(stage.key, stage.subject, reason) from error
+    return summary if summary is not None else Summary()
 
 
 def run_stage(stage: Stage, state: RunState, hasher: ContentHasher, force: bool, label: str) -> StageOutcome:
@@ -130,16 +144,15 @@ def run_stage(stage: Stage, state: RunState, hasher: ContentHasher, force: bool,
     attempts = (record or {}).get("attempts", 0) + 1
     state.update(
         stage.key, status="running", fingerprint=fingerprint, settings_digest=settings_digest, inputs=inputs,
-        started=now_iso(), finished=None, error=None, attempts=attempts, outputs_digest=None,
+        started=now_iso(), finished=None, error=None, attempts=attempts, outputs_digest=None, counts=None,
     )
     started = time.monotonic()
     with library_logs(stage_log(state.run_dir, stage.key)):
-        _execute(stage, fresh, state)
+        summary = _execute(stage, fresh, state)
     duration = round(time.monotonic() - started, 3)
-    state.update(
-        stage.key, status="done", finished=now_iso(), duration_s=duration, outputs_digest=_outputs_digest(stage, hasher)
-    )
-    return StageOutcome(stage.key, "ran", reason, duration)
+    state.update(stage.key, status="done", finished=now_iso(), duration_s=duration, counts=summary.counts,
+                 outputs_digest=_outputs_digest(stage, hasher))
+    return StageOutcome(stage.key, "ran", reason, duration, summary.counts)
 
 
 def run_stages(stages: list[Stage], state: RunState, force: bool = False) -> list[StageOutcome]:

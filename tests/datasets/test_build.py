@@ -5,7 +5,7 @@ import shutil
 import pytest
 from datasets import load_dataset
 
-from codemill.datasets import build_dataset
+from codemill.datasets.build import build_dataset
 from codemill.datasets.finalize import FinalizeDataset
 from codemill.recipe import load_recipe
 from tests.datasets.fixtures import write_fixture_run

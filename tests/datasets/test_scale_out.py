@@ -21,8 +21,8 @@ import yaml
 
 pytest.importorskip("ray")
 
-from codemill.datasets import build_dataset  # noqa: E402
-from codemill.extract.pdf import extract_pdfs  # noqa: E402
+from codemill.datasets.build import build_dataset  # noqa: E402
+from codemill.extract.pdf.runner import extract_pdfs  # noqa: E402
 from codemill.extract.stackexchange import extract_stackexchange  # noqa: E402
 from codemill.recipe import load_recipe  # noqa: E402
 

@@ -215,7 +215,7 @@ def test_recipe_errors_name_the_key(tmp_path):
     assert "data.synthesize.teacher: " in text and "api_key_env is only used with endpoint" in text
     assert "data.synthesize.templates: qa: unknown placeholder {topic}" in text
 
-    from codemill.datasets.synthesize import synthesize
+    from codemill.datasets.synthesize.run import synthesize
 
     path = write_run(tmp_path / "b", {"model": "m", "endpoint": "http://127.0.0.1:9/v1"}, sources=["books"])
     with pytest.raises(RecipeError, match=r"data\.synthesize\.sources: unknown source 'books'; the recipe's sources are book"):
@@ -225,7 +225,7 @@ def test_recipe_errors_name_the_key(tmp_path):
 # ---- preflight: before any stage starts ------------------------------------------------------------------
 
 def test_unreachable_endpoint_and_bad_key_stop_before_the_build(tmp_path, scripted, monkeypatch):
-    from codemill.datasets import build_dataset
+    from codemill.datasets.build import build_dataset
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -268,8 +268,8 @@ def test_a_teacher_that_keeps_failing_stops_the_build_with_one_line(tmp_path, sc
 # ---- the scripted teacher: grounding, the execution check, the cache, the card ---------------------------
 
 def test_samples_are_grounded_checked_and_cached(tmp_path, scripted, monkeypatch):
-    from codemill.datasets import build_dataset
-    from codemill.datasets.synthesize import synthesize
+    from codemill.datasets.build import build_dataset
+    from codemill.datasets.synthesize.run import synthesize
 
     server = scripted(key="right-key", fail_first=2)  # two 429s first: the client backs off and retries
     monkeypatch.setenv("CODEMILL_TEST_KEY", "right-key")
@@ -314,7 +314,7 @@ def test_samples_are_grounded_checked_and_cached(tmp_path, scripted, monkeypatch
 
 
 def test_a_kill_mid_way_loses_no_reply(tmp_path, scripted):
-    from codemill.datasets.synthesize import synthesize
+    from codemill.datasets.synthesize.run import synthesize
 
     server = scripted(delay_s=0.3)
     path = write_run(tmp_path, {"model": "scripted", "endpoint": server.url, "max_concurrency": 1})
@@ -388,7 +388,7 @@ def chat_posts(log: Path) -> int:
 
 
 def test_build_with_transformers_serve_then_a_rerun_sends_nothing(tmp_path, served, tiny_teacher):
-    from codemill.datasets import build_dataset
+    from codemill.datasets.build import build_dataset
 
     url, log = served
     teacher = {"model": str(tiny_teacher), "endpoint": url, "max_new_tokens": 12, "max_concurrency": 2, "temperature": 0}
@@ -412,7 +412,7 @@ def test_build_with_transformers_serve_then_a_rerun_sends_nothing(tmp_path, serv
 
 
 def test_in_process_transformers_teacher(tmp_path, tiny_teacher):
-    from codemill.datasets.synthesize import synthesize
+    from codemill.datasets.synthesize.run import synthesize
 
     path = write_run(tmp_path, {"model": str(tiny_teacher), "max_new_tokens": 8, "batch_size": 4}, tasks=["qa"],
                      max_chunks=2)

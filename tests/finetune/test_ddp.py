@@ -33,7 +33,7 @@ def test_two_process_ddp_ranks_agree_and_loss_falls(tiny_run, monkeypatch):
 DRIVER = """
 import os, sys
 from transformers import TrainerCallback
-from codemill.finetune import FinetuneError, finetune
+from codemill.finetune.train import FinetuneError, finetune
 from codemill.recipe import load_recipe
 
 class PoisonRankOne(TrainerCallback):

@@ -187,7 +187,7 @@ def test_estimate_command_without_a_budget_names_the_key(tiny_run):
 def test_training_uses_the_auto_batch(tiny_run):
     import json
 
-    from codemill.finetune import finetune
+    from codemill.finetune.train import finetune
     from codemill.finetune.base_model import resolve_base_model
     from codemill.finetune.estimate import recipe_batch_size
     from tests.finetune.conftest import tiny_recipe

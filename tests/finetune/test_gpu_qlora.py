@@ -16,7 +16,7 @@ def test_qlora_trains_tiny_model_in_4bit(tiny_run):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from codemill.finetune import finetune
+    from codemill.finetune.train import finetune
     from codemill.finetune.model_loading import quantization_config
 
     recipe = tiny_recipe(tiny_run, method="qlora", max_steps=12, save_steps=6, learning_rate=2e-2)

@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 from transformers import TrainerCallback
 from trl import SFTTrainer
 
-from codemill.finetune import FinetuneError, finetune
+from codemill.finetune.train import FinetuneError, finetune
 from codemill.finetune.base_model import resolve_base_model
 from codemill.finetune.data import load_training_data
 from codemill.finetune.inference import base_load_options

@@ -10,7 +10,7 @@ import pytest
 import torch
 from transformers import TrainerCallback, get_scheduler
 
-from codemill.finetune import FinetuneError, finetune
+from codemill.finetune.train import FinetuneError, finetune
 from codemill.recipe import load_recipe
 from tests.finetune.conftest import chat_rows, tiny_recipe, write_dataset
 

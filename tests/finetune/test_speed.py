@@ -7,7 +7,7 @@ import json
 import pytest
 from transformers import TrainerCallback
 
-from codemill.finetune import finetune
+from codemill.finetune.train import finetune
 from tests.finetune.conftest import chat_rows, tiny_recipe, write_dataset
 
 

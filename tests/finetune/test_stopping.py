@@ -8,7 +8,8 @@ import json
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from codemill.evals.generate import GenerationSettings, generate_batch, load_model
-from codemill.finetune import finetune, merge_adapter
+from codemill.finetune.merge import merge_adapter
+from codemill.finetune.train import finetune
 from tests.finetune.conftest import chat_rows, tiny_recipe, write_dataset
 
 ANSWER = "Use sum."

@@ -9,7 +9,7 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, TrainerCallback
 
-from codemill.finetune import FinetuneError, finetune
+from codemill.finetune.train import FinetuneError, finetune
 from codemill.recipe import load_recipe
 from tests.finetune.conftest import chat_rows, tiny_recipe, write_dataset
 

@@ -14,39 +14,43 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-import codemill.datasets
-import codemill.evals
-import codemill.evals.runner
-import codemill.extract.pdf
-import codemill.extract.stackexchange
-import codemill.finetune
+import codemill.datasets.build
+import codemill.evals.stage
+import codemill.extract.pdf.runner
+import codemill.extract.stackexchange.extract
+import codemill.finetune.base_model
+import codemill.finetune.train
 import codemill.pipeline.report
 from codemill.cli import app
 from codemill.pipeline.preflight import PreflightError
 from codemill.pipeline.run import run_recipe
 from codemill.pipeline.runner import PipelineError
+from codemill.pipeline.stages import plan_stages
+from codemill.recipe import load_recipe
 
 
 class Summary:
     def __init__(self, failed=()):
         self.failed = list(failed)
+        self.written, self.skipped, self.pages = [], [], 0
+        self.threads_written = self.answers_written = 0
 
 
 class Stages:
-    """Stand-ins for every stage entry point; `calls` lists (stage, detail) in call order."""
+    """Stand-ins for the work under each stage's `run_<stage>`; `calls` lists (stage, detail) in call order."""
 
     def __init__(self, monkeypatch):
         self.calls: list[tuple[str, object]] = []
         self.failing_pdfs: list[tuple[str, str]] = []
         self.finetune_error: Exception | None = None
         patch = monkeypatch.setattr
-        patch(codemill.extract.pdf, "extract_pdfs", self.extract_pdfs, raising=False)
-        patch(codemill.extract.stackexchange, "extract_stackexchange", self.extract_stackexchange, raising=False)
-        patch(codemill.datasets, "build_dataset", self.build_dataset)
-        patch(codemill.finetune, "finetune", self.finetune, raising=False)
-        patch(codemill.finetune, "resolve_base_model", self.resolve_base_model, raising=False)
-        patch(codemill.evals.runner, "evaluate_from_config", self.evaluate)
-        patch(codemill.evals, "compare_runs", self.compare_runs)
+        patch(codemill.extract.pdf.runner, "extract_pdfs", self.extract_pdfs)
+        patch(codemill.extract.stackexchange.extract, "extract_stackexchange", self.extract_stackexchange)
+        patch(codemill.datasets.build, "build_dataset", self.build_dataset)
+        patch(codemill.finetune.base_model, "ensure_tiny_model", self.ensure_tiny_model)
+        patch(codemill.finetune.train, "finetune", self.finetune)
+        patch(codemill.evals.stage, "evaluate_from_config", self.evaluate)
+        patch(codemill.evals.stage, "compare_runs", self.compare_runs)
         patch(codemill.pipeline.report, "write_report", self.write_report)
 
     def names(self):
@@ -67,8 +71,8 @@ class Stages:
         (out_dir / "threads-00000.jsonl").write_text(Path(source, "Posts.xml").read_text())
         return Summary()
 
-    def build_dataset(self, recipe):
-        self.calls.append(("build_dataset", recipe.name))
+    def build_dataset(self, recipe, *, force):
+        self.calls.append(("build_dataset", force))
         out = recipe.run_dir / "dataset"
         out.mkdir(parents=True, exist_ok=True)
         folders = [source.extracted_dir(recipe.run_dir) for source in recipe.sources]
@@ -76,27 +80,33 @@ class Stages:
         (out / "train.txt").write_text("\n".join(parts))
         return out
 
-    def resolve_base_model(self, recipe):
-        return str(recipe.run_dir / "base_model")
+    def ensure_tiny_model(self, tiny, dataset_dir, target, seed):
+        self.calls.append(("ensure_tiny_model", Path(dataset_dir).name))
+        data = (Path(dataset_dir) / "train.txt").read_text()
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "tokenizer.json").write_text(f"trained on {len(data)} characters")
+        (target / "config.json").write_text(json.dumps({"vocab_size": tiny.vocab_size}))
+        return target
 
-    def finetune(self, recipe, resume=False):
+    def finetune(self, recipe, resume=False, *, dataset_dir, out_dir, model_path):
         self.calls.append(("finetune", resume))
         if self.finetune_error is not None:
             raise self.finetune_error
-        data = (recipe.run_dir / "dataset" / "train.txt").read_text()
-        (recipe.run_dir / "base_model").mkdir(parents=True, exist_ok=True)
-        (recipe.run_dir / "base_model" / "tokenizer.json").write_text(f"trained on {len(data)} characters")
-        adapter = recipe.run_dir / "finetune" / "adapter"
+        data = (dataset_dir / "train.txt").read_text()
+        base = Path(model_path, "tokenizer.json").read_text()
+        adapter = out_dir / "adapter"
         adapter.mkdir(parents=True, exist_ok=True)
-        (adapter / "adapter.safetensors").write_text(f"{recipe.finetune.learning_rate}:{len(data)}")
-        return recipe.run_dir / "finetune"
+        (adapter / "adapter.safetensors").write_text(f"{recipe.finetune.learning_rate}:{len(data)}:{base}")
+        (out_dir / "run_info.json").write_text(json.dumps({"global_step": 2, "train_rows": 1}))
+        return out_dir
 
     def evaluate(self, config, spec, out_dir, *, model, adapter):
         benchmark = spec.name
         self.calls.append(("evaluate", (Path(out_dir).parent.name, benchmark, adapter is not None)))
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         weights = Path(adapter, "adapter.safetensors") if adapter else Path(model, "tokenizer.json")
-        results = {"benchmark": benchmark, "model": model, "adapter": adapter, "weights": weights.read_text()}
+        results = {"benchmark": benchmark, "model": model, "adapter": adapter, "weights": weights.read_text(),
+                   "num_tasks": 1, "pass_at_k": {"pass@1": 0.5}}
         (Path(out_dir) / "results.json").write_text(json.dumps(results))
         return results
 
@@ -104,7 +114,7 @@ class Stages:
         self.calls.append(("compare_runs", [Path(d).parent.name for d in run_dirs]))
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         (Path(out_dir) / "compare.json").write_text("{}")
-        return {}
+        return {"benchmarks": {"humaneval": {}}, "fixed": [], "broken": []}
 
     def write_report(self, run_dir):
         self.calls.append(("write_report", None))
@@ -156,9 +166,11 @@ def stage_status(project):
 
 
 EXPECTED_ORDER = [
-    "extract_pdfs", "extract_stackexchange", "build_dataset", "finetune", "evaluate", "evaluate", "compare_runs",
-    "write_report",
+    "extract_pdfs", "extract_stackexchange", "build_dataset", "ensure_tiny_model", "evaluate", "finetune", "evaluate",
+    "compare_runs", "write_report",
 ]
+STAGE_KEYS = ["extract:book", "extract:qa", "data", "base_model", "eval:base:humaneval", "finetune",
+              "eval:finetuned:humaneval", "compare", "report"]
 
 
 def test_runs_every_stage_in_order_then_skips_them_all(project, stages):
@@ -222,10 +234,11 @@ def test_failed_finetune_keeps_earlier_outputs_and_the_rerun_resumes_it(project,
         run_recipe("recipe.yaml")
     assert (project / "runs" / "t" / "dataset" / "train.txt").exists()
     assert stage_status(project)["finetune"] == "failed"
+    assert stage_status(project)["eval:base:humaneval"] == "done"  # the base model is scored without training
     stages.finetune_error = None
     stages.calls.clear()
     run_recipe("recipe.yaml")
-    assert stages.names() == ["finetune", "evaluate", "evaluate", "compare_runs", "write_report"]
+    assert stages.names() == ["finetune", "evaluate", "compare_runs", "write_report"]  # the base eval stays done
     assert stages.calls[0] == ("finetune", True)  # resume=True: same settings and inputs as the failed attempt
 
 
@@ -305,3 +318,28 @@ def test_the_same_benchmark_twice_is_a_recipe_error(project, stages):
     result = CliRunner().invoke(app, ["run", "recipe.yaml"])
     assert result.exit_code == 2 and "eval.benchmarks: humaneval is listed more than once" in result.output
     assert stages.calls == []
+
+
+def test_base_model_is_a_stage_of_its_own_and_the_manifest_keeps_each_stage_counts(project, stages):
+    outcomes = run_recipe("recipe.yaml")
+    assert [outcome.key for outcome in outcomes] == STAGE_KEYS
+    manifest = json.loads((project / "runs" / "t" / "manifest.json").read_text())["stages"]
+    assert set(manifest["base_model"]["inputs"]) == {"runs/t/dataset"}
+    assert manifest["base_model"]["counts"] == {"vocab size": 2048}
+    assert manifest["eval:base:humaneval"]["counts"] == {"tasks": 1, "pass@1": 0.5}
+    assert manifest["finetune"]["counts"] == {"global step": 2, "train rows": 1}
+    assert "runs/t/base_model" in manifest["finetune"]["inputs"]
+    edit_recipe(project, lambda r: r["model"]["tiny"].update(hidden_size=64))
+    stages.calls.clear()
+    run_recipe("recipe.yaml")
+    assert stages.names() == ["ensure_tiny_model", "evaluate", "finetune", "evaluate"]  # same results: compare stays
+    assert (project / "runs" / "t" / "base_model.previous" / "tokenizer.json").exists()  # the old one set aside
+
+
+def test_a_local_base_model_has_no_base_model_stage_and_is_an_input_of_finetune_and_eval(project):
+    (project / "model").mkdir()
+    edit_recipe(project, lambda r: r.update(model={"name_or_path": "model"}))
+    stages = {stage.key: stage for stage in plan_stages(load_recipe("recipe.yaml"))}
+    assert list(stages) == [key for key in STAGE_KEYS if key != "base_model"]
+    assert Path("model") in stages["finetune"].inputs and Path("model") in stages["eval:base:humaneval"].inputs
+    assert stages["finetune"].outputs == [Path("runs/t/finetune")]  # the model folder is never set aside

@@ -22,7 +22,8 @@ def pdf_command(
     image_placeholders: bool = typer.Option(False, "--image-placeholders", help="Keep a markdown image placeholder where each image stood."),
 ) -> None:
     """Convert textbook PDFs to markdown from their own text layer (headings, code, lists, footnotes)."""
-    from codemill.extract.pdf import PdfOptions, extract_pdfs
+    from codemill.extract.pdf.runner import extract_pdfs
+    from codemill.recipe.pdf import PdfOptions
 
     settings = {"language": language, "ocr": ocr, "image_placeholders": image_placeholders}
     try:

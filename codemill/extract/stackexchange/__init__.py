@@ -1,18 +1,8 @@
-"""StackExchange data dump -> Q&A threads in markdown, streamed, with attribution.
+"""StackExchange data dump -> Q&A threads in markdown, streamed, with attribution."""
 
-The entry points are imported lazily, so that importing one module of the package stays light.
-"""
+from codemill.extract.stackexchange.extract import extract_stackexchange
+from codemill.extract.stackexchange.html_markdown import html_to_markdown
+from codemill.extract.stackexchange.summary import StackExchangeSummary
+from codemill.recipe.stackexchange import StackExchangeOptions
 
-from __future__ import annotations
-
-from codemill.common.lazy import lazy_exports
-
-_EXPORTS = {
-    "StackExchangeOptions": "codemill.recipe.stackexchange",
-    "StackExchangeSummary": "codemill.extract.stackexchange.summary",
-    "extract_stackexchange": "codemill.extract.stackexchange.extract",
-    "html_to_markdown": "codemill.extract.stackexchange.html_markdown",
-}
-
-__all__ = list(_EXPORTS)
-__getattr__ = lazy_exports(__name__, _EXPORTS)
+__all__ = ["StackExchangeOptions", "StackExchangeSummary", "extract_stackexchange", "html_to_markdown"]

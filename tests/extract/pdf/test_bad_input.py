@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from codemill.extract.pdf import PdfError, PdfOptions, convert_pdf, extract_pdfs
+from codemill.extract.pdf.document import PdfError, convert_pdf
+from codemill.extract.pdf.runner import extract_pdfs
+from codemill.recipe.pdf import PdfOptions
 from codemill.extract.pdf.ocr import ocr_available
 from tests.extract.pdf.pdfgen import paragraph, scanned_page_pdf, write_pdf
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pymupdf
 
-from codemill.extract.pdf import PdfOptions, convert_pdf, pdf_to_markdown
+from codemill.extract.pdf.document import convert_pdf, pdf_to_markdown
+from codemill.recipe.pdf import PdfOptions
 from tests.extract.pdf.pdfgen import BODY, LEFT, PITCH, Text, code_x, paragraph, running_head, write_pdf
 
 PROSE = [

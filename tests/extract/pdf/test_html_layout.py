@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codemill.extract.pdf import pdf_to_markdown
+from codemill.extract.pdf.document import pdf_to_markdown
 from tests.extract.pdf.pdfgen import story_pdf
 
 PARAGRAPH = ("Paragraph {i} explains how the loop condition is checked before each pass through the body, "

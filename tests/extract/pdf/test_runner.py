@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from codemill.cli import app
-from codemill.extract.pdf import extract_pdfs
+from codemill.extract.pdf.runner import extract_pdfs
 from codemill.extract.pdf import runner
 from tests.extract.pdf.pdfgen import paragraph, write_pdf
 

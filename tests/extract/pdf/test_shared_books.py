@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from codemill.extract.pdf import convert_pdf, pdf_to_markdown
+from codemill.extract.pdf.document import convert_pdf, pdf_to_markdown
 
 
 def _headings(markdown: str) -> list[str]:

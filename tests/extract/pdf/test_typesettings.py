@@ -9,7 +9,8 @@ import pymupdf
 from tests.extract.pdf.pdfgen import BODY, LEFT, PITCH, Text, write_pdf
 from tests.extract.pdf.pdfgen import story_pdf as make_story_pdf
 
-from codemill.extract.pdf import PdfOptions, pdf_to_markdown
+from codemill.extract.pdf.document import pdf_to_markdown
+from codemill.recipe.pdf import PdfOptions
 from codemill.extract.pdf.code import looks_like_code
 
 CSS = """

@@ -11,7 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from codemill.cli import app
-from codemill.extract.pdf import PdfOptions, convert_pdf, extract_pdfs, pdf_to_markdown
+from codemill.extract.pdf.document import convert_pdf, pdf_to_markdown
+from codemill.extract.pdf.runner import extract_pdfs
+from codemill.recipe.pdf import PdfOptions
 from codemill.extract.pdf.fonts import FontMeter, judge_monospace
 from codemill.extract.pdf.lines import Line
 from codemill.extract.pdf.quality import WARNINGS, interleaving_suspected
