@@ -91,7 +91,7 @@ def write_recipe(work: Path, name: str, corpus: Path, data: dict) -> Path:
 def local_by_stage(recipe_path: Path) -> dict:
     """Each stage in a fork of its own: wall seconds and that process's peak RSS."""
     from codemill.datasets.build import _fingerprint, _plan, _reset_stale_work, _stages
-    from codemill.datasets.executors import make_executor, run_to_completion
+    from codemill.common.executors import make_executor, run_to_completion
     from codemill.datasets.read import list_inputs
     from codemill.recipe import load_recipe
 

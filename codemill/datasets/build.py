@@ -22,7 +22,7 @@ from codemill.common.progress import progress
 from codemill.datasets.benchmarks import load_benchmark_sets
 from codemill.datasets.decontaminate import BenchmarkIndex, Decontaminate
 from codemill.datasets.dedup import exact_config, minhash_settings
-from codemill.datasets.executors import connect_ray, make_executor, run_to_completion
+from codemill.common.executors import connect_ray, make_executor, run_to_completion
 from codemill.datasets.filters import ExampleWriter, quality_filters
 from codemill.datasets.finalize import FinalizeDataset
 from codemill.datasets.format import FormatSamples

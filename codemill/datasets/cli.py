@@ -25,7 +25,7 @@ def build_command(
     from codemill.common.lock import folder_lock
     from codemill.recipe.base import RecipeError
     from codemill.datasets.build import build_dataset
-    from codemill.datasets.executors import StageIncomplete
+    from codemill.common.executors import StageIncomplete
     from codemill.datasets.synthesize.teachers import TeacherError
     from codemill.pipeline.preflight import preflight
     from codemill.pipeline.runner import PipelineError

@@ -1,5 +1,5 @@
 from codemill.recipe.data import DataConfig
-from codemill.datasets.executors import make_executor
+from codemill.common.executors import make_executor
 from codemill.datasets.normalize import Normalize
 
 
