@@ -12,7 +12,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from codemill.common.atomic import atomic_write_text
-from codemill.extract.pdf.pages import drop_flagged_pages
+from codemill.common.pdf_pages import drop_flagged_pages
 
 
 @dataclass(frozen=True)

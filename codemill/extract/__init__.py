@@ -1,5 +1,5 @@
 """Stage 1: turn raw sources (textbook PDFs, StackExchange dumps, Hub datasets) into clean markdown."""
 
-from codemill.extract.stage import run_extract
+from codemill.extract.stage import extract_options, run_extract
 
-__all__ = ["run_extract"]
+__all__ = ["extract_options", "run_extract"]

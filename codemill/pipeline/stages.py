@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from codemill.common.summary import Summary
-from codemill.extract.stage import extract_options
+from codemill.extract import extract_options
 from codemill.pipeline.runner import Stage, run_stages
 from codemill.pipeline.state import RunState
 from codemill.recipe import Recipe

@@ -201,7 +201,7 @@ def test_cli_counts_pages_by_warning(tmp_path):
 
 def test_flagged_pages_are_dropped_by_their_character_ranges(tmp_path):
     from codemill.recipe.data import FilterConfig
-    from codemill.extract.pdf.pages import drop_flagged_pages
+    from codemill.common.pdf_pages import drop_flagged_pages
 
     broken = [(0, "import os"), (0, "print(os.getcwd(")]
     clean = [Text(100, "A clean page about loops and what they print.")]

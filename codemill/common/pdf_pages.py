@@ -1,6 +1,6 @@
 """Drop the pages an extraction flagged from its markdown, using the page ranges in `<stem>.json`.
 
-Kept free of pymupdf so that `data build` can use it without loading the extractor.
+The pdf extractor writes the ranges and `data build` reads them: a bottom module, free of pymupdf.
 """
 
 from __future__ import annotations
