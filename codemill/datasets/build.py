@@ -24,7 +24,7 @@ from codemill.datasets.decontaminate import BenchmarkIndex, Decontaminate
 from codemill.datasets.dedup import exact_config, minhash_settings
 from codemill.common.executors import connect_ray, make_executor, run_to_completion
 from codemill.datasets.filters import ExampleWriter, quality_filters
-from codemill.datasets.finalize import FinalizeDataset
+from codemill.datasets.finalize import finalize_stages
 from codemill.datasets.format import FormatSamples
 from codemill.datasets.near_dedup import NearDedupClusters, NearDedupSignatures, near_dedup_filter
 from codemill.datasets.normalize import Normalize
@@ -120,8 +120,9 @@ def _stages(recipe, plan: BuildPlan, inputs) -> list[tuple[str, list, int]]:
         stages[-1][1].append(signer)  # signs the documents while the previous stage writes them: no extra read
         stages += _near_stages(plan, data.dedup, current, tasks, examples)
         current = plan.folder("deduped")
-    plan.stages = [name for name, _, _ in stages] + ["finalize"]
-    return stages + [("finalize", [FinalizeDataset(plan, current)], 1)]
+    stages += finalize_stages(plan, current, tasks)
+    plan.stages = [name for name, _, _ in stages]
+    return stages
 
 
 class EmptyDatasetError(ValueError):

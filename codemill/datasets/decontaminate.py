@@ -44,6 +44,8 @@ class BenchmarkIndex:
     signatures: dict[str, tuple[str, ...]] = field(default_factory=dict)
     docstrings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     short_piece_sizes: tuple[int, ...] = ()
+    vocabulary: frozenset = frozenset()  # every word of every indexed n-gram: an n-gram holding another word cannot match
+    short_piece_starts: dict[int, frozenset] = field(default_factory=dict)  # piece size -> first words of those pieces
 
     @classmethod
     def build(cls, tasks: list[Problem], n: int, min_signature_chars: int, min_docstring_chars: int) -> "BenchmarkIndex":
@@ -65,19 +67,33 @@ class BenchmarkIndex:
                 if len(first_line) >= min_docstring_chars:
                     owners["docstrings"][first_line].add(label)
         frozen = {kind: {key: tuple(sorted(labels)) for key, labels in table.items()} for kind, table in owners.items()}
-        sizes = tuple(sorted({piece.count(" ") + 1 for piece in frozen["short_pieces"]}))
-        return cls(n=n, short_piece_sizes=sizes, **frozen)
+        starts = defaultdict(set)
+        for piece in frozen["short_pieces"]:
+            starts[piece.count(" ") + 1].add(piece.split(" ", 1)[0])
+        vocabulary = frozenset(word for task in tasks for piece in task.pieces if len(tokens := words(piece)) >= n for word in tokens)
+        return cls(n=n, short_piece_sizes=tuple(sorted(starts)), vocabulary=vocabulary,
+                   short_piece_starts={size: frozenset(firsts) for size, firsts in starts.items()}, **frozen)
+
+    def _ngram_positions(self, tokens: list[str]) -> list[int]:
+        """Starts of the n-grams made only of indexed words; only those can hash to an indexed n-gram."""
+        positions, run = [], 0
+        for i, token in enumerate(tokens):
+            run = run + 1 if token in self.vocabulary else 0
+            if run >= self.n:
+                positions.append(i - self.n + 1)
+        return positions
 
     def _candidates(self, text: str):
         """(task labels, kind of match, matched text) for every overlap found in `text`."""
         tokens = words(text)
-        for i, h in enumerate(_ngram_hashes(tokens, self.n)):
-            if h in self.ngrams:
-                yield self.ngrams[h], "ngram", " ".join(tokens[i : i + self.n])
+        for i in self._ngram_positions(tokens):
+            gram = " ".join(tokens[i : i + self.n])
+            if (labels := self.ngrams.get(xxhash.xxh3_64_intdigest(gram.encode()))) is not None:
+                yield labels, "ngram", gram
         for size in self.short_piece_sizes:
+            firsts = self.short_piece_starts[size]
             for i in range(len(tokens) - size + 1):
-                piece = " ".join(tokens[i : i + size])
-                if piece in self.short_pieces:
+                if tokens[i] in firsts and (piece := " ".join(tokens[i : i + size])) in self.short_pieces:
                     yield self.short_pieces[piece], "short_piece", piece
         for name, params in _SIGNATURE.findall(text):
             if (labels := self.signatures.get(_signature_key(name, params))) is not None:

@@ -12,21 +12,26 @@ from codemill.datasets.format import set_turns
 
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
+# (pattern, markers): a pattern can only match a text holding one of its literal markers, and a
+# substring test is far cheaper than the regex scan, so the regex runs only when a marker is there.
 SECRETS = [
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL),
-    re.compile(r"\bAKIA[0-9A-Z]{16}\b"),  # AWS access key id
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"),  # GitHub tokens
-    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{30,}\b"),
-    re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b"),  # Slack
-    re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}\b"),  # OpenAI / Anthropic style keys
-    re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),  # Google API key
-    re.compile(r"\bhf_[A-Za-z0-9]{30,}\b"),  # Hugging Face token
-    re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b"),  # JWT
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL), ("-----BEGIN ",)),
+    (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), ("AKIA",)),  # AWS access key id
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),  # GitHub tokens
+    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{30,}\b"), ("github_pat_",)),
+    (re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b"), ("xoxa-", "xoxb-", "xoxp-", "xoxr-", "xoxs-")),  # Slack
+    (re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}\b"), ("sk-",)),  # OpenAI / Anthropic style keys
+    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), ("AIza",)),  # Google API key
+    (re.compile(r"\bhf_[A-Za-z0-9]{30,}\b"), ("hf_",)),  # Hugging Face token
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b"), ("eyJ",)),  # JWT
 ]
 # `api_key = "..."`, `password: '...'`: keep the name, hide the quoted value.
 ASSIGNED_SECRET = re.compile(
     r"(?i)((?:api[_-]?key|secret(?:[_-]?key)?|access[_-]?token|auth[_-]?token|password|passwd)\s*[:=]\s*)([\"'])([^\"'\s]{8,})\2"
 )
+# Necessary parts of a match, found by a quick scan before the full pattern runs.
+_ASSIGNMENT = re.compile(r"[:=]\s*[\"']")
+_DOTTED_DIGITS = re.compile(r"\d\.\d{1,3}\.\d")
 
 
 def _redact_ip(match: re.Match) -> str:
@@ -41,15 +46,17 @@ def redact_text(text: str, emails: bool = True, ips: bool = True, secrets: bool 
     """The redacted text and how many spans were replaced."""
     total = 0
     if secrets:
-        for pattern in SECRETS:
-            text, n = pattern.subn("<SECRET>", text)
+        for pattern, markers in SECRETS:
+            if any(marker in text for marker in markers):
+                text, n = pattern.subn("<SECRET>", text)
+                total += n
+        if _ASSIGNMENT.search(text):
+            text, n = ASSIGNED_SECRET.subn(lambda m: f"{m.group(1)}{m.group(2)}<SECRET>{m.group(2)}", text)
             total += n
-        text, n = ASSIGNED_SECRET.subn(lambda m: f"{m.group(1)}{m.group(2)}<SECRET>{m.group(2)}", text)
-        total += n
-    if emails:
+    if emails and "@" in text:
         text, n = EMAIL.subn("<EMAIL>", text)
         total += n
-    if ips:
+    if ips and _DOTTED_DIGITS.search(text):
         redacted = IPV4.sub(_redact_ip, text)
         total += redacted.count("<IP_ADDRESS>") - text.count("<IP_ADDRESS>")
         text = redacted
