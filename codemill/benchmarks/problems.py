@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
+
+from codemill.common.digest import fingerprint
 
 CHAT_REPLY = "Reply with the complete Python code in one ```python code block."
 
@@ -119,9 +119,7 @@ def _called_name(assert_line: str) -> str | None:
 
 
 def problems_fingerprint(problems: list[Problem]) -> str:
-    digest = hashlib.sha256()
-    for problem in problems:
-        plus = [problem.plus.base, problem.plus.plus, problem.plus.atol] if problem.plus else None
-        digest.update(json.dumps([problem.task_id, problem.prompt, problem.reference, problem.test, plus],
-                                 default=repr).encode())
-    return digest.hexdigest()[:16]
+    """Changes when any problem's prompt, reference, tests or plus inputs change."""
+    return fingerprint([[problem.task_id, problem.prompt, problem.reference, problem.test,
+                         [problem.plus.base, problem.plus.plus, problem.plus.atol] if problem.plus else None]
+                        for problem in problems], 16)

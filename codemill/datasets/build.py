@@ -8,7 +8,6 @@ so a rerun after a kill skips finished tasks; an unfinished task rewrites its ow
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -18,6 +17,7 @@ from datatrove.pipeline.dedup.exact_dedup import ExactDedupFilter, ExactDedupSig
 
 from codemill import __version__
 from codemill.common.atomic import atomic_write_text
+from codemill.common.digest import fingerprint
 from codemill.common.progress import progress
 from codemill.datasets.benchmarks import load_benchmark_sets
 from codemill.datasets.decontaminate import BenchmarkIndex, Decontaminate
@@ -47,8 +47,7 @@ def _fingerprint(plan: BuildPlan, inputs) -> str:
     """Changes when the settings, any input file or the codemill version change; stale work is then discarded."""
     files = [(item.path, Path(item.path).stat().st_size, Path(item.path).stat().st_mtime_ns) for item in inputs]
     settings = {"codemill": __version__, "data": plan.data, "sources": plan.sources, "files": files}
-    blob = json.dumps(settings, sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return fingerprint(settings)
 
 
 def _reset_stale_work(plan: BuildPlan, fingerprint: str) -> None:

@@ -6,7 +6,6 @@ as they finish, so a rerun with the same settings executes only what is missing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import sys
@@ -18,6 +17,7 @@ from codemill.benchmarks import (Benchmark, BenchmarkError, Problem, canonical_t
                                  problems_fingerprint)
 from codemill.common.atomic import atomic_open, atomic_write_json
 from codemill.common.console import console
+from codemill.common.digest import fingerprint
 from codemill.common.manifest import JobManifest
 from codemill.common.progress import progress
 from codemill.evals import plus
@@ -32,7 +32,7 @@ EXAMPLES = 5  # unknown task ids listed in results.json
 
 
 def _hash(obj) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return fingerprint(obj, 16)
 
 
 def read_samples(path: str | Path, problems: list[Problem], mode: str = "none") -> tuple[dict[str, list[dict]], dict]:

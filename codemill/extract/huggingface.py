@@ -10,7 +10,6 @@ read with `datasets.load_dataset` (`streaming: true` reads it as a stream); with
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 import shutil
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from codemill.common.atomic import atomic_write_json
+from codemill.common.digest import fingerprint
 from codemill.common.hub import hub_offline
 from codemill.common.progress import progress
 from codemill.recipe.sources import SourceConfig
@@ -75,7 +75,7 @@ def _fingerprint(source: SourceConfig) -> str:
     keys = ("type", "dataset", "config", "split", "limit", "text", "question", "answer", "title", "license",
             "attribution")
     settings = {"version": SCHEMA_VERSION} | source.model_dump(mode="json", include=set(keys))
-    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+    return fingerprint(settings)
 
 
 def _value_or_field(value: str | None, columns: set[str]) -> Callable[[dict], str | None]:

@@ -6,12 +6,13 @@ change since the last run, so checking a run folder with large model files stays
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import xxhash
+
+from codemill.common.digest import fingerprint
 
 _CHUNK = 1 << 20
 MISSING = "missing"
@@ -19,8 +20,7 @@ MISSING = "missing"
 
 def digest_value(value: Any) -> str:
     """Digest of JSON-able settings; key order does not matter."""
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-    return xxhash.xxh3_128_hexdigest(text.encode("utf-8"))
+    return fingerprint(value)
 
 
 def is_bookkeeping(path: Path) -> bool:

@@ -7,17 +7,17 @@ file. A line torn by a kill is skipped when the cache is read back.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import threading
 import uuid
 from pathlib import Path
 
+from codemill.common.digest import fingerprint
+
 
 def request_digest(messages: list[dict], teacher: dict, settings: dict, seed: int) -> str:
-    blob = json.dumps({"messages": messages, "teacher": teacher, "settings": settings, "seed": seed}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return fingerprint({"messages": messages, "teacher": teacher, "settings": settings, "seed": seed})
 
 
 class ReplyCache:

@@ -6,7 +6,7 @@ without trusting the teacher to write valid JSON; `parse.py` reads them back.
 
 from __future__ import annotations
 
-import hashlib
+from codemill.common.digest import fingerprint
 
 SYSTEM_PROMPT = ("You are an expert programming teacher. You write precise, self-contained teaching material "
                  "grounded only in the passage you are given. Follow the requested output format exactly.")
@@ -76,7 +76,7 @@ def template_for(task: str, overrides: dict) -> str:
 
 def template_digest(system_prompt: str, template: str) -> str:
     """Identifies the exact prompt wording a sample was made with (system message and template)."""
-    return hashlib.sha256(f"{system_prompt}\x00{template}".encode()).hexdigest()[:16]
+    return fingerprint([system_prompt, template], 16)
 
 
 def render(template: str, *, title: str, heading: str, chunk: str, code: str = "") -> str:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 
+from codemill.extract.markdown import code_span, escape_text
 from codemill.extract.pdf.lines import Line, needs_space
 
-_ESCAPE = re.compile(r"([\\`*\[\]])")
-_LONE_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 _NOTE_REF = re.compile(r"^(?:\d{1,3}|[*†‡§¶]{1,3})$")
 _SPACE_BEFORE_NOTE = re.compile(r"(?<=\S) +\[\^")
 _HYPHENATED = re.compile(r"([^\W\d_]+)-$")
@@ -19,11 +18,6 @@ def _style(span) -> str:
     if span.mono:
         return "code"
     return ("b" if span.bold else "") + ("i" if span.italic else "")
-
-
-def escape(text: str) -> str:
-    """Backslash-escape what markdown would otherwise read as markup."""
-    return _LONE_UNDERSCORE.sub(r"\\_", _ESCAPE.sub(r"\\\1", text))
 
 
 def _runs(lines: list[Line], vocabulary: set[str]) -> list[tuple[str, str]]:
@@ -90,11 +84,9 @@ def _wrap(style: str, text: str) -> str:
     if style == "note":
         return f"{lead}[^{core}]{trail}"
     if style == "code":
-        fence = "``" if "`" in core else "`"
-        pad = " " if core.startswith("`") or core.endswith("`") else ""
-        body = f"{fence}{pad}{core}{pad}{fence}"
+        body = code_span(core)
     else:
-        body = escape(core)
+        body = escape_text(core)
         if "i" in style:
             body = f"*{body}*"
         if "b" in style:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from codemill.extract.markdown import escape_line_starts
 from codemill.extract.pdf.blocks import LIST_MARKER, Block
 from codemill.extract.pdf.code import code_lines, dominant_language, guess_language, python_valid, split_output
 from codemill.extract.pdf.inline import paragraph_markdown
@@ -125,7 +126,7 @@ def _render_block(block: Block, style: DocumentStyle, vocabulary: set[str], dept
     text = paragraph_markdown(block.lines, vocabulary)
     if block.kind == "list_item":
         return _list_item(text, depth)
-    return text
+    return escape_line_starts(text)
 
 
 def ruled_table_markdown(grid: list[list[list]], vocabulary: set[str]) -> str:
@@ -142,7 +143,7 @@ def _list_item(text: str, depth: int) -> str:
     """`-   item` or `1.  item`, indented four spaces per nesting level."""
     match = LIST_MARKER.match(text.replace("\\*", "*", 1))
     marker = match.group(0) if match else "-"
-    body = text[len(marker) + (1 if text.startswith("\\*") else 0) :].strip() if match else text
+    body = escape_line_starts(text[len(marker) + (1 if text.startswith("\\*") else 0) :].strip() if match else text)
     bullet = marker if marker[:1].isalnum() or marker[:1] == "(" else "-"
     if bullet != "-":
         bullet = bullet.strip("()").rstrip(".)") + "."

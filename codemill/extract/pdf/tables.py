@@ -7,7 +7,7 @@ list and stays prose.
 
 from __future__ import annotations
 
-from codemill.extract.pdf.inline import escape
+from codemill.extract.markdown import escape_text
 from codemill.extract.pdf.lines import Line
 
 MIN_ROWS = 3
@@ -78,7 +78,7 @@ def table_markdown(lines: list[Line]) -> str:
         cells = [""] * len(columns)
         for piece in row:
             index = max(i for i, x in enumerate(columns) if x <= piece.x0 + 3.0)
-            cells[index] = (cells[index] + " " + escape(piece.text.strip()).replace("|", "\\|")).strip()
+            cells[index] = (cells[index] + " " + escape_text(piece.text.strip()).replace("|", "\\|")).strip()
         grid.append(cells)
     return pipe_table(grid)
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
-import json
 import os
 import sqlite3
 import time
@@ -18,6 +16,7 @@ from concurrent.futures import as_completed
 from pathlib import Path
 
 from codemill.common.atomic import atomic_write_json
+from codemill.common.digest import fingerprint
 from codemill.common.manifest import JobManifest
 from codemill.common.processes import process_pool
 from codemill.common.progress import progress
@@ -84,7 +83,7 @@ def _failure(source, out_dir: Path, error: Exception) -> tuple[str, str]:
 def _fingerprint(dump: DumpSource, options: StackExchangeOptions) -> str:
     files = [(str(path.resolve()), path.stat().st_size, path.stat().st_mtime_ns) for path in dump.files()]
     settings = {"version": SCHEMA_VERSION, "site": dump.site, "options": options.model_dump(mode="json"), "files": files}
-    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+    return fingerprint(settings)
 
 
 def _open_manifest(dump: DumpSource, out_dir: Path, options: StackExchangeOptions,

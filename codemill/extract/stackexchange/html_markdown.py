@@ -12,13 +12,8 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from codemill.extract.stackexchange import languages
-from codemill.extract.stackexchange.markdown_text import (
-    InlineBuffer,
-    code_span,
-    escape_line_starts,
-    escape_text,
-    longest_run,
-)
+from codemill.extract.markdown import code_span, escape_line_starts, escape_text, longest_run
+from codemill.extract.stackexchange.markdown_text import InlineBuffer
 
 _BLOCK_TAGS = frozenset(
     "p div pre blockquote ul ol li table thead tbody tfoot tr td th caption h1 h2 h3 h4 h5 h6 hr dl dt dd "

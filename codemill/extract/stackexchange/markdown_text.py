@@ -1,66 +1,14 @@
-"""Escaping and inline assembly for the HTML -> markdown converter.
-
-Text from HTML is escaped only where markdown would otherwise read it as markup, so prose stays
-readable (`snake_case` stays as it is, `2 * 3` too) while a CommonMark reader gets the same text back.
-"""
+"""Inline assembly for the HTML -> markdown converter: browser whitespace rules, shared escaping."""
 
 from __future__ import annotations
 
 import re
 
+from codemill.extract.markdown import escape_text
+
 _HTML_SPACE = " \t\n\r\f\v"
 _WHITESPACE = re.compile(r"[ \t\n\r\f\v]+")
 _NEEDS_COLLAPSE = re.compile(r"[\t\n\r\f\v]|  ")
-_MAYBE_SPECIAL = re.compile(r"[\\`*_<\]&~]")
-_SPECIAL = re.compile(r"\\(?=[!-/:-@\[-`{-~]|$)|`|\*|_|<(?=[A-Za-z/!?])|\](?=\()|&(?=#?\w+;)|~(?=~)|(?<=~)~")
-_LINE_START = re.compile(r"^(#{1,6}(?= |$)|[-+*](?= |$)|\d{1,9}(?=[.)](?: |$))|>|[-=]+ *$)", re.M)
-
-
-def _escape_one(match: re.Match) -> str:
-    char, text, start = match.group(), match.string, match.start()
-    if char in "*_":
-        before = text[start - 1] if start else " "
-        after = text[start + 1] if start + 1 < len(text) else " "
-        if before == " " and after == " ":
-            return char  # surrounded by spaces: can neither open nor close emphasis
-        if char == "_" and before.isalnum() and after.isalnum():
-            return char  # intraword underscore never makes emphasis
-    return "\\" + char
-
-
-def escape_text(text: str) -> str:
-    """Backslash-escape the characters of a (whitespace-collapsed) text run that markdown would parse."""
-    if not _MAYBE_SPECIAL.search(text):
-        return text
-    return _SPECIAL.sub(_escape_one, text)
-
-
-def _escape_line_start(match: re.Match) -> str:
-    found = match.group()
-    return found + "\\" if found[0].isdigit() else "\\" + found
-
-
-def escape_line_starts(paragraph: str) -> str:
-    """Escape text that would start a heading, list, quote or rule at the beginning of a line."""
-    return _LINE_START.sub(_escape_line_start, paragraph)
-
-
-def code_span(text: str) -> str:
-    """Inline code whose backtick fence is longer than any backtick run inside it."""
-    text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
-    if not text:
-        return ""
-    fence = "`" * (longest_run(text, "`") + 1)
-    padded = text[0] == "`" or text[-1] == "`" or (text[0] == " " and text[-1] == " " and text.strip(" "))
-    pad = " " if padded else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def longest_run(text: str, char: str) -> int:
-    """Length of the longest run of `char` in `text`."""
-    if char not in text:
-        return 0
-    return max(len(run) for run in re.findall(re.escape(char) + "+", text))
 
 
 class InlineBuffer:
