@@ -52,7 +52,7 @@ def sample_bodies(posts: Path) -> list[str]:
 def converters():
     from markdownify import MarkdownConverter
 
-    from codemill.extract.stackexchange import html_to_markdown
+    from codemill.extract.stackexchange.html_markdown import html_to_markdown
 
     baseline = MarkdownConverter(heading_style="ATX", code_language="")
     return {"codemill": lambda body: html_to_markdown(body, None, SITE_URL), "bs4+markdownify": baseline.convert}
@@ -141,7 +141,7 @@ def child(args) -> None:
     if args.child == "baseline":
         rows = baseline_extract(Path(args.source), Path(args.out))
     else:
-        from codemill.extract.stackexchange import extract_stackexchange
+        from codemill.extract.stackexchange.extract import extract_stackexchange
 
         summary = extract_stackexchange(args.source, args.out, workers=args.workers, show_progress=False)
         assert not summary.failed, summary.failed

@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from codemill.cli import app
 from codemill.common.errors import explain
-from codemill.extract.stackexchange import StackExchangeOptions, extract_stackexchange
+from codemill.extract.stackexchange.extract import extract_stackexchange
+from codemill.recipe.stackexchange import StackExchangeOptions
 from tests.faults.procs import REPO
 
 SITE = "python-primer.example.stackexchange.com"

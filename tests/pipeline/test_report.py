@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from codemill.cli import app
-from codemill.evals import compare_runs
+from codemill.evals.compare import compare_runs
 from codemill.pipeline.report import write_report
 from codemill.pipeline.report_inputs import ReportInputError
 from tests.pipeline import fake_run

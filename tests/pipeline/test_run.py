@@ -15,7 +15,8 @@ import yaml
 from typer.testing import CliRunner
 
 import codemill.datasets.build
-import codemill.evals.stage
+import codemill.evals.compare
+import codemill.evals.runner
 import codemill.extract.pdf.runner
 import codemill.extract.stackexchange.extract
 import codemill.finetune.base_model
@@ -49,8 +50,8 @@ class Stages:
         patch(codemill.datasets.build, "build_dataset", self.build_dataset)
         patch(codemill.finetune.base_model, "ensure_tiny_model", self.ensure_tiny_model)
         patch(codemill.finetune.train, "finetune", self.finetune)
-        patch(codemill.evals.stage, "evaluate_from_config", self.evaluate)
-        patch(codemill.evals.stage, "compare_runs", self.compare_runs)
+        patch(codemill.evals.runner, "evaluate_from_config", self.evaluate)
+        patch(codemill.evals.compare, "compare_runs", self.compare_runs)
         patch(codemill.pipeline.report, "write_report", self.write_report)
 
     def names(self):

@@ -31,7 +31,8 @@ def stackexchange_command(
                                        help="Skip (and count) unreadable XML rows instead of stopping the file."),
 ) -> None:
     """Turn a StackExchange data dump into Q&A threads in markdown, with licence and attribution."""
-    from codemill.extract.stackexchange import StackExchangeOptions, extract_stackexchange
+    from codemill.extract.stackexchange.extract import extract_stackexchange
+    from codemill.recipe.stackexchange import StackExchangeOptions
 
     settings = {"site": site, "min_question_score": min_question_score, "min_answer_score": min_answer_score,
                 "accepted_only": accepted_only, "top_k_answers": top_k_answers, "min_answers": min_answers,

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from codemill.extract.stackexchange import StackExchangeOptions, extract_stackexchange
+from codemill.extract.stackexchange.extract import extract_stackexchange
+from codemill.recipe.stackexchange import StackExchangeOptions
 from codemill.extract.stackexchange import extract as extract_module
 from codemill.extract.stackexchange import threads as threads_module
 from tests.extract.stackexchange.synthetic import small_site

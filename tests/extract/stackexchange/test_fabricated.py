@@ -6,7 +6,8 @@ import json
 
 import py7zr
 
-from codemill.extract.stackexchange import StackExchangeOptions, extract_stackexchange
+from codemill.extract.stackexchange.extract import extract_stackexchange
+from codemill.recipe.stackexchange import StackExchangeOptions
 from tests.extract.stackexchange.synthetic import answer, question, row, write_xml
 
 SITE = "poisoned.stackexchange.com"
