@@ -37,7 +37,7 @@ THREADS_PER_SHARD = 5000
 
 
 def base_threads(work: Path) -> list[dict]:
-    from codemill.extract.stackexchange import extract_stackexchange
+    from codemill.extract.stackexchange.extract import extract_stackexchange
 
     out = work / "cardano"
     extract_stackexchange(SHARED / "stackexchange" / "cardano.stackexchange.com.7z", out, show_progress=False)
