@@ -37,7 +37,8 @@ def key_figures(run_dir: Path) -> dict[str, str]:
 def print_summary(run_dir: Path, outcomes: list) -> None:
     ran = sum(outcome.status == "ran" for outcome in outcomes)
     title = f"codemill run: finished, {ran} stage(s) ran, {len(outcomes) - ran} up to date; library output in {run_dir / 'logs'}"
-    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    console.print(title, markup=False, emoji=False, highlight=False, soft_wrap=True)  # not wrapped to the table's width
+    table = Table(show_edge=False, pad_edge=False)
     table.add_column("stage")
     table.add_column("status")
     table.add_column("time", justify="right")
