@@ -24,7 +24,7 @@ REQUIRED = {"humaneval": ("task_id", "prompt", "entry_point", "canonical_solutio
             "mbpp": ("task_id", "code", "test_list")}
 
 __all__ = ["BENCHMARKS", "Benchmark", "BenchmarkError", "PlusInputs", "Problem", "canonical_task_id",
-           "load_benchmark", "mbpp_task_id", "problems_fingerprint"]
+           "load_benchmark", "mbpp_task_id", "problems_fingerprint", "read_numbered"]
 
 
 @dataclass

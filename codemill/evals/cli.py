@@ -9,6 +9,9 @@ import typer
 
 from codemill.common.console import console, fail
 from codemill.common.lock import folder_lock
+from codemill.recipe.eval import EvalConfig
+
+DEFAULTS = EvalConfig()  # the recipe's `eval` defaults are the command's defaults
 
 
 def eval_command(
@@ -25,17 +28,19 @@ def eval_command(
                                     help="With --samples: treat completions as raw chat or completion output, "
                                          "or run them as given (none)."),
     k: Optional[List[int]] = typer.Option(None, "--k", min=1, help="pass@k to report (repeat); default 1, 5, 10."),
-    n_samples: int = typer.Option(1, "--n-samples", min=1),
-    temperature: float = typer.Option(0.0, "--temperature", min=0.0),
+    n_samples: int = typer.Option(DEFAULTS.n_samples, "--n-samples", min=1),
+    temperature: float = typer.Option(DEFAULTS.temperature, "--temperature", min=0.0),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first K problems."),
-    max_new_tokens: int = typer.Option(512, "--max-new-tokens", min=1),
-    batch_size: int = typer.Option(8, "--batch-size", min=1),
-    prompt_format: str = typer.Option("auto", "--prompt-format", help="auto, completion or chat."),
-    backend: str = typer.Option("auto", "--backend", help="auto, transformers or vllm."),
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Sandbox workers (default: cores)."),
-    seed: int = typer.Option(0, "--seed"),
-    sandbox: str = typer.Option("auto", "--sandbox", help="Isolation backend: auto (refuses to run samples when "
-                                "neither bwrap nor unshare can contain them), bwrap, unshare, or none (unprotected)."),
+    max_new_tokens: int = typer.Option(DEFAULTS.max_new_tokens, "--max-new-tokens", min=1),
+    batch_size: int = typer.Option(DEFAULTS.batch_size, "--batch-size", min=1),
+    prompt_format: str = typer.Option(DEFAULTS.prompt_format, "--prompt-format", help="auto, completion or chat."),
+    backend: str = typer.Option(DEFAULTS.backend, "--backend", help="auto, transformers or vllm."),
+    workers: Optional[int] = typer.Option(DEFAULTS.sandbox.workers, "--workers", min=1,
+                                          help="Sandbox workers (default: cores)."),
+    seed: int = typer.Option(DEFAULTS.seed, "--seed"),
+    sandbox: str = typer.Option(DEFAULTS.sandbox.backend, "--sandbox",
+                                help="Isolation backend: auto (refuses to run samples when neither bwrap nor "
+                                     "unshare can contain them), bwrap, unshare, or none (unprotected)."),
 ) -> None:
     """Generate (or read) completions, run them in the sandbox and score pass@k."""
     from codemill.benchmarks import BENCHMARKS, BenchmarkError

@@ -8,16 +8,21 @@ from typing import Callable
 
 from codemill.benchmarks import Problem
 from codemill.evals.postprocess import STOP_SEQUENCES, stop_family
+from codemill.recipe.eval import EvalConfig
+
+_DEFAULTS = EvalConfig()
 
 
 @dataclass(frozen=True)
 class GenerationSettings:
-    n_samples: int = 1
-    temperature: float = 0.0
+    """How completions are sampled; the defaults are the recipe's `eval` defaults."""
+
+    n_samples: int = _DEFAULTS.n_samples
+    temperature: float = _DEFAULTS.temperature
     top_p: float = 0.95
-    max_new_tokens: int = 512
-    batch_size: int = 8
-    seed: int = 0
+    max_new_tokens: int = _DEFAULTS.max_new_tokens
+    batch_size: int = _DEFAULTS.batch_size
+    seed: int = _DEFAULTS.seed
 
 
 def load_model(model: str, adapter: str | None = None, trust_remote_code: bool = False):

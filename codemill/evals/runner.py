@@ -14,7 +14,7 @@ from pathlib import Path
 
 from codemill import __version__
 from codemill.benchmarks import (Benchmark, BenchmarkError, Problem, canonical_task_id, load_benchmark,
-                                 problems_fingerprint)
+                                 problems_fingerprint, read_numbered)
 from codemill.common.atomic import atomic_open, atomic_write_json
 from codemill.common.console import console
 from codemill.common.digest import fingerprint
@@ -29,6 +29,7 @@ from codemill.evals.postprocess import describe_rules, postprocess
 from codemill.evals.sandbox import Job, Limits, SandboxPool, detect
 
 EXAMPLES = 5  # unknown task ids listed in results.json
+DEFAULTS = EvalConfig()  # the recipe's defaults are the only ones: the CLI and `evaluate` take theirs from here
 
 
 def _hash(obj) -> str:
@@ -46,38 +47,31 @@ def read_samples(path: str | Path, problems: list[Problem], mode: str = "none") 
     benchmark = problems[0].benchmark
     grouped: dict[str, list[dict]] = {}
     account = {"records": 0, "used": 0, "unknown_task_ids": 0, "unknown_examples": [], "null_completions": 0}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise BenchmarkError(f"{path}: line {number}: invalid JSON: {error}") from None
-            if not isinstance(record, dict) or "task_id" not in record or not {"completion", "solution"} & set(record):
-                raise BenchmarkError(f"{path}: line {number}: needs task_id and completion or solution")
-            account["records"] += 1
-            try:
-                task_id = canonical_task_id(benchmark, record["task_id"])
-            except BenchmarkError:
-                task_id = str(record["task_id"])
-            full = "solution" in record
-            text = record["solution" if full else "completion"]
-            if task_id not in known:
-                account["unknown_task_ids"] += 1
-                if len(account["unknown_examples"]) < EXAMPLES:
-                    account["unknown_examples"].append(task_id)
-                continue
-            if text is None:
-                account["null_completions"] += 1
-                continue
-            if not isinstance(text, str):
-                raise BenchmarkError(f"{path}: line {number}: {'solution' if full else 'completion'} must be a string")
-            problem = known[task_id]
-            if not full:
-                text = postprocess(text, benchmark, mode, problem.entry_point, problem.prompt)
-            account["used"] += 1
-            grouped.setdefault(task_id, []).append({"completion": text, "full_solution": full})
+    for number, record in read_numbered(path):
+        if "task_id" not in record or not {"completion", "solution"} & set(record):
+            raise BenchmarkError(f"{path}: line {number}: needs task_id and completion or solution")
+        account["records"] += 1
+        try:
+            task_id = canonical_task_id(benchmark, record["task_id"])
+        except BenchmarkError:
+            task_id = str(record["task_id"])
+        full = "solution" in record
+        text = record["solution" if full else "completion"]
+        if task_id not in known:
+            account["unknown_task_ids"] += 1
+            if len(account["unknown_examples"]) < EXAMPLES:
+                account["unknown_examples"].append(task_id)
+            continue
+        if text is None:
+            account["null_completions"] += 1
+            continue
+        if not isinstance(text, str):
+            raise BenchmarkError(f"{path}: line {number}: {'solution' if full else 'completion'} must be a string")
+        problem = known[task_id]
+        if not full:
+            text = postprocess(text, benchmark, mode, problem.entry_point, problem.prompt)
+        account["used"] += 1
+        grouped.setdefault(task_id, []).append({"completion": text, "full_solution": full})
     if not grouped:
         raise BenchmarkError(f"{path}: no record matches a {benchmark} task id "
                              f"(first ids seen: {', '.join(account['unknown_examples']) or 'none'})")
@@ -215,10 +209,12 @@ def _sample_counts(samples: dict) -> int | dict:
 
 def evaluate(out_dir: str | Path, benchmark: str = "humaneval", *, model: str | None = None, adapter: str | None = None,
              samples_file: str | Path | None = None, data_file: str | Path | None = None, limit: int | None = None,
-             n_samples: int = 1, temperature: float = 0.0, max_new_tokens: int = 512, batch_size: int = 8,
-             prompt_format: str = "auto", backend: str = "auto", seed: int = 0, workers: int | None = None,
-             timeout_base_s: float = 3.0, timeout_factor: float = 10.0, limits: Limits = Limits(),
-             sandbox: str = "auto", postprocess_samples: str = "none", k: list[int] | None = None,
+             n_samples: int = DEFAULTS.n_samples, temperature: float = DEFAULTS.temperature,
+             max_new_tokens: int = DEFAULTS.max_new_tokens, batch_size: int = DEFAULTS.batch_size,
+             prompt_format: str = DEFAULTS.prompt_format, backend: str = DEFAULTS.backend, seed: int = DEFAULTS.seed,
+             workers: int | None = DEFAULTS.sandbox.workers, timeout_base_s: float = DEFAULTS.sandbox.timeout_base_s,
+             timeout_factor: float = DEFAULTS.sandbox.timeout_factor, limits: Limits = Limits(),
+             sandbox: str = DEFAULTS.sandbox.backend, postprocess_samples: str = "none", k: list[int] | None = None,
              hub_config: str | None = None, revision: str | None = None) -> dict:
     """Score a model (or a samples file) on a benchmark; writes samples.jsonl + results.json, returns results."""
     if (model is None) == (samples_file is None):

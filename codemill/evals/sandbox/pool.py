@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from codemill.evals.sandbox.isolation import Isolation, detect, worker_command
+from codemill.recipe.eval import SandboxConfig
+
+_DEFAULTS = SandboxConfig()  # the recipe's `eval.sandbox` defaults
 
 
 @dataclass(frozen=True)
@@ -24,10 +27,10 @@ class Limits:
     """Per-sample resource limits; `wall_s` is usually set per task by the timeout calibration."""
 
     wall_s: float = 10.0
-    memory_mb: int = 2048
-    max_processes: int = 32
+    memory_mb: int = _DEFAULTS.memory_mb
+    max_processes: int = _DEFAULTS.max_processes
     file_mb: int = 16
-    output_bytes: int = 1_000_000
+    output_bytes: int = _DEFAULTS.output_bytes
     scratch_mb: int = 256
 
     def for_request(self, wall_s: float | None) -> dict:

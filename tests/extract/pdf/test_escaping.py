@@ -7,13 +7,9 @@ from markdown_it import MarkdownIt
 
 from codemill.extract.pdf.document import pdf_to_markdown
 from tests.extract.pdf.pdfgen import PITCH, paragraph, write_pdf
+from tests.extract.pdf.test_convert import PROSE
 
 MD = MarkdownIt("commonmark")
-PROSE = [
-    "This is a body paragraph of the test book. It runs across several lines so that",
-    "the extractor can learn what the body text looks like and how far apart its",
-    "lines are set, before it meets headings and code set in other fonts and sizes.",
-]
 BROKEN = [
     "A paragraph whose text is broken by the typesetter just before a mark that counts",
     "# of items kept, then the count goes on and the line is set to the full width so",
