@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from codemill.benchmarks import load_benchmark
-from codemill.evals.sandbox import Job, Limits, SandboxPool, detect
+from codemill.sandbox import Job, Limits, SandboxPool, detect
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "evals" / "HumanEval.jsonl.gz"
 WRONG_BODY = "    return None\n"

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from codemill.benchmarks import load_benchmark
-from codemill.evals.sandbox import Job, Limits, SandboxPool, SandboxUnavailable, detect
+from codemill.sandbox import Job, Limits, SandboxPool, SandboxUnavailable, detect
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "evals"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from codemill.benchmarks import Problem
-from codemill.evals.sandbox import Job, SandboxPool
+from codemill.sandbox import Job, SandboxPool
 
 CALIBRATION_WALL_S = 60.0
 

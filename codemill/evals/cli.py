@@ -45,7 +45,7 @@ def eval_command(
     """Generate (or read) completions, run them in the sandbox and score pass@k."""
     from codemill.benchmarks import BENCHMARKS, BenchmarkError
     from codemill.evals.runner import evaluate
-    from codemill.evals.sandbox import SandboxUnavailable
+    from codemill.sandbox import SandboxUnavailable
 
     if (model is None) == (samples is None):
         raise fail("give exactly one of --model or --samples")

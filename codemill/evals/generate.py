@@ -32,7 +32,7 @@ def load_model(model: str, adapter: str | None = None, trust_remote_code: bool =
 
     has_own_tokenizer = adapter is not None and (Path(adapter) / "tokenizer_config.json").exists()
     tokenizer = AutoTokenizer.from_pretrained(adapter if has_own_tokenizer else model, trust_remote_code=trust_remote_code)
-    from codemill.finetune.inference import attach_for_generation, base_load_options
+    from codemill.models.saved import attach_for_generation, base_load_options
 
     dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
     options = base_load_options(adapter, torch.cuda.is_available())  # QLoRA runs: the 4-bit base, as trained

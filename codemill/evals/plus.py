@@ -20,7 +20,7 @@ from pathlib import Path
 
 from codemill.benchmarks import Problem
 from codemill.common.atomic import atomic_write_json
-from codemill.evals.sandbox import Job, SandboxPool
+from codemill.sandbox import Job, SandboxPool
 
 FACTOR = 4.0  # per-input limit = max(FLOOR_S, FACTOR x the canonical solution's time), as EvalPlus
 FLOOR_S = 1.0

@@ -26,7 +26,7 @@ from codemill.recipe.eval import BenchmarkSpec, EvalConfig
 from codemill.evals.generate import GenerationSettings
 from codemill.evals.passk import DEFAULT_K, aggregate_pass_at_k
 from codemill.evals.postprocess import describe_rules, postprocess
-from codemill.evals.sandbox import Job, Limits, SandboxPool, detect
+from codemill.sandbox import Job, Limits, SandboxPool, detect
 
 EXAMPLES = 5  # unknown task ids listed in results.json
 DEFAULTS = EvalConfig()  # the recipe's defaults are the only ones: the CLI and `evaluate` take theirs from here

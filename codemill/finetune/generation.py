@@ -7,11 +7,7 @@ fine-tuned model runs to `max_new_tokens` in transformers, vLLM and Ollama alike
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from transformers import GenerationConfig
-
-GENERATION_CONFIG = "generation_config.json"
 
 
 def stop_token_ids(tokenizer, turn_end: str | None, base: GenerationConfig | None) -> list[int]:
@@ -44,9 +40,3 @@ def generation_config(tokenizer, turn_end: str | None, base: GenerationConfig | 
         config.pad_token_id = tokenizer.pad_token_id
     return config
 
-
-def load_saved_generation_config(folder: str | Path) -> GenerationConfig | None:
-    """The generation config codemill wrote next to an adapter, or None for folders without one."""
-    if not (Path(folder) / GENERATION_CONFIG).exists():
-        return None
-    return GenerationConfig.from_pretrained(str(folder))

@@ -14,7 +14,7 @@ import torch
 from peft import PeftModel
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-from codemill.finetune.generation import load_saved_generation_config
+from codemill.models.saved import load_saved_generation_config
 from codemill.finetune.outputs import staged_dir
 
 GIB = 1024**3
@@ -69,7 +69,7 @@ def load_base(base: str, dequantized: bool):
         return AutoModelForCausalLM.from_pretrained(base, dtype="auto")
     if not torch.cuda.is_available():
         raise ValueError("--dequantized: loading the 4-bit base needs a CUDA GPU (bitsandbytes)")
-    from codemill.finetune.model_loading import nf4_config
+    from codemill.models.saved import nf4_config
 
     dtype = torch.bfloat16 if torch.cuda.get_device_capability(0)[0] >= 8 else torch.float16
     model = AutoModelForCausalLM.from_pretrained(base, quantization_config=nf4_config(dtype), device_map={"": 0})

@@ -10,8 +10,8 @@ from peft import LoraConfig
 from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 from transformers.utils import is_flash_attn_2_available
 
-from codemill.finetune.precision import torch_dtype
 from codemill.finetune.templates import apply_chat_template_choice
+from codemill.models.saved import nf4_config, torch_dtype
 
 
 def attention_kernel(setting: str, precision: str) -> str:
@@ -30,17 +30,6 @@ def quantization_config(method: str, precision: str) -> BitsAndBytesConfig | Non
     if not torch.cuda.is_available():
         raise ValueError("finetune.method: qlora needs a CUDA GPU (bitsandbytes 4-bit); use 'lora' on CPU")
     return nf4_config(torch_dtype(precision))
-
-
-def nf4_config(dtype: torch.dtype) -> BitsAndBytesConfig:
-    """4-bit NF4 with double quantisation (the constants quantised too: ~0.4 bit/param saved)."""
-    return BitsAndBytesConfig(
-        load_in_4bit=True,
-        bnb_4bit_quant_type="nf4",
-        bnb_4bit_use_double_quant=True,
-        bnb_4bit_compute_dtype=dtype,
-        bnb_4bit_quant_storage=dtype,
-    )
 
 
 def load_model(recipe, model_path: str, precision: str, fsdp: bool = False):

@@ -54,6 +54,3 @@ def model_family(model_path: str, trust_remote_code: bool = False) -> str | None
 
     return AutoConfig.from_pretrained(model_path, trust_remote_code=trust_remote_code).model_type
 
-
-def torch_dtype(precision: str) -> torch.dtype:
-    return {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[precision]

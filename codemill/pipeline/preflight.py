@@ -163,7 +163,7 @@ def _benchmark_problems(recipe, stages: set[str]) -> list[str]:
                 problems.append(f"eval.benchmarks[{number}]: cannot load {spec.name} from {where} "
                                 f"({type(error).__name__}: {str(error)[:200]}); set data_file to a local copy")
         if recipe.eval.benchmarks:
-            from codemill.evals.sandbox import SandboxUnavailable, detect
+            from codemill.sandbox import SandboxUnavailable, detect
 
             try:
                 detect(recipe.eval.sandbox.backend)  # no sandbox, no eval: say so before training, not after

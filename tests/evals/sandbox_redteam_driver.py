@@ -108,7 +108,7 @@ HONEST.update({  # what the filters must still allow: threads (clone3 falls back
 
 
 def main() -> None:
-    from codemill.evals.sandbox import Job, Limits, SandboxPool, SandboxUnavailable, detect
+    from codemill.sandbox import Job, Limits, SandboxPool, SandboxUnavailable, detect
 
     backend, params = sys.argv[1], json.loads(sys.argv[2])
     try:

@@ -7,7 +7,7 @@ import inspect
 from codemill.evals.cli import eval_command
 from codemill.evals.generate import GenerationSettings
 from codemill.evals.runner import evaluate
-from codemill.evals.sandbox import Limits
+from codemill.sandbox import Limits
 from codemill.recipe.eval import EvalConfig
 
 CONFIG = EvalConfig()

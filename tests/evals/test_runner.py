@@ -8,7 +8,7 @@ import pytest
 from codemill.evals.calibrate import calibrate, reference_failures
 from codemill.benchmarks import BenchmarkError, load_benchmark
 from codemill.evals.runner import evaluate
-from codemill.evals.sandbox import SandboxPool
+from codemill.sandbox import SandboxPool
 
 
 def _humaneval_records(shared_data):

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from codemill.cli import app
 from codemill.recipe.base import RecipeError, validate_config
 from codemill.recipe.eval import EvalConfig
-from codemill.evals.sandbox import Job, Limits, SandboxPool, SandboxUnavailable, detect
+from codemill.sandbox import Job, Limits, SandboxPool, SandboxUnavailable, detect
 from codemill.pipeline.preflight import check_recipe
 from codemill.pipeline.report_eval import sandbox_lines
 from codemill.recipe import load_recipe

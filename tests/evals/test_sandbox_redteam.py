@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from codemill.evals.sandbox import SandboxUnavailable, detect
+from codemill.sandbox import SandboxUnavailable, detect
 
 REPO = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).with_name("sandbox_redteam_driver.py")
@@ -60,7 +60,7 @@ def _unprivileged_python() -> list[str] | None:
         return None
     for python in (os.path.realpath(sys.executable), shutil.which("python3") or "", "/usr/bin/python3"):
         prefix = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--", python]
-        check = "import os, sys, codemill.evals.sandbox; os.listdir(os.path.dirname(os.path.realpath(sys.executable)))"
+        check = "import os, sys, codemill.sandbox; os.listdir(os.path.dirname(os.path.realpath(sys.executable)))"
         probe = subprocess.run(prefix + ["-c", check], capture_output=True,
                                env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}, cwd="/")
         if python and probe.returncode == 0:

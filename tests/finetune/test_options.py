@@ -15,8 +15,8 @@ from trl import SFTTrainer
 from codemill.finetune.train import FinetuneError, finetune
 from codemill.finetune.base_model import resolve_base_model
 from codemill.finetune.data import load_training_data
-from codemill.finetune.inference import base_load_options
-from codemill.finetune.model_loading import load_model, load_tokenizer, lora_config, nf4_config
+from codemill.finetune.model_loading import load_model, load_tokenizer, lora_config
+from codemill.models.saved import base_load_options, nf4_config
 from codemill.finetune.train import sft_config
 from tests.finetune.conftest import tiny_recipe
 

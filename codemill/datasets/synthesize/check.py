@@ -16,7 +16,7 @@ REASONS = {"fail": "tests_failed", "error": "code_error", "timeout": "timeout"}
 def sandbox_pool(check: CheckConfig) -> Iterator:
     """The eval sandbox's pool with this section's limits (the strongest isolation the machine allows)."""
     from codemill.recipe.base import RecipeError
-    from codemill.evals.sandbox import Limits, SandboxPool, SandboxUnavailable, detect
+    from codemill.sandbox import Limits, SandboxPool, SandboxUnavailable, detect
 
     try:
         isolation = detect(check.backend)
@@ -29,7 +29,7 @@ def sandbox_pool(check: CheckConfig) -> Iterator:
 
 def run_programs(pool, programs: dict[str, str], timeout_s: float) -> dict[str, tuple[str | None, str]]:
     """{key: (drop reason or None when it passed, sandbox error text)} for {key: program}."""
-    from codemill.evals.sandbox import Job
+    from codemill.sandbox import Job
 
     jobs = [Job(key, program, timeout_s) for key, program in programs.items()]
     return {outcome.key: (REASONS.get(outcome.status) if outcome.status != "pass" else None, outcome.error[:300])

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from codemill.evals.sandbox.isolation import Isolation, detect, worker_command
+from codemill.sandbox.isolation import Isolation, detect, worker_command
 from codemill.recipe.eval import SandboxConfig
 
 _DEFAULTS = SandboxConfig()  # the recipe's `eval.sandbox` defaults

@@ -1,6 +1,6 @@
 """A fork-server that runs untrusted programs, one forked child per request, inside the sandbox.
 
-Started by `codemill.evals.sandbox.pool` under bubblewrap/unshare; standard library only, because it
+Started by `codemill.sandbox.pool` under bubblewrap/unshare; standard library only, because it
 runs with `python -I` from a read-only view of the interpreter. Requests and answers are JSON lines
 on stdin/stdout. Each child: new session, rlimits, its own empty working directory, an unprivileged
 uid when the server is root, output on a capped pipe and a verdict on a private pipe carrying a nonce.

@@ -1,4 +1,4 @@
-"""How to load a trained run for generation: on the base it was trained on, stopping where it was taught to.
+"""How to load a trained run: on the base it was trained on, in the precision it used, stopping where it was taught to.
 
 A QLoRA adapter was trained against the 4-bit base, and a 16 GB GPU cannot hold the 16-bit one next
 to the activations of generation: its evaluation loads the base in 4-bit on the GPU, like training.
@@ -9,7 +9,36 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from codemill.finetune.generation import load_saved_generation_config
+GENERATION_CONFIG = "generation_config.json"
+
+
+def torch_dtype(precision: str):
+    """The torch dtype of a precision name: bf16, fp16 or fp32."""
+    import torch
+
+    return {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[precision]
+
+
+def nf4_config(dtype):
+    """4-bit NF4 with double quantisation (the constants quantised too: ~0.4 bit/param saved)."""
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=dtype,
+        bnb_4bit_quant_storage=dtype,
+    )
+
+
+def load_saved_generation_config(folder: str | Path):
+    """The generation config codemill wrote next to an adapter, or None for folders without one."""
+    if not (Path(folder) / GENERATION_CONFIG).exists():
+        return None
+    from transformers import GenerationConfig
+
+    return GenerationConfig.from_pretrained(str(folder))
 
 
 def run_info(adapter: str | Path) -> dict:
@@ -25,9 +54,6 @@ def base_load_options(adapter: str | Path | None, cuda: bool) -> dict:
     info = run_info(adapter)
     if info.get("method") != "qlora":
         return {}
-    from codemill.finetune.model_loading import nf4_config
-    from codemill.finetune.precision import torch_dtype
-
     return {"quantization_config": nf4_config(torch_dtype(info.get("precision", "bf16"))), "device_map": {"": 0}}
 
 

@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codemill.evals.sandbox.seccomp_filter import build_filter
+from codemill.sandbox.seccomp_filter import build_filter
 
 WORKER_SOURCE = Path(__file__).with_name("worker.py")
 ROOTFS_SOURCE = Path(__file__).with_name("rootfs.py")
