@@ -36,8 +36,8 @@ from codemill.datasets.synthesize.run import synthesis_steps
 
 
 def _plan(recipe) -> BuildPlan:
-    sources = [{"name": s.name, "type": s.type, "weight": s.weight, "license": s.license, "attribution": s.attribution}
-               for s in recipe.sources]
+    sources = [{"name": s.name, "type": s.type, "weight": s.weight, "license": s.license, "attribution": s.attribution,
+                "extracted": str(recipe.layout.extracted(s))} for s in recipe.sources]
     resolved = recipe.model_dump(mode="json", include={"name", "sources", "data"})
     return BuildPlan(run_dir=str(recipe.run_dir), data=recipe.data.model_dump(mode="json"), sources=sources,
                      recipe_yaml=yaml.safe_dump(resolved, sort_keys=False))

@@ -35,8 +35,8 @@ def _fabricated_lines(plan: BuildPlan) -> list[str]:
     """Posts each StackExchange source dropped as fabricated at extraction (read from its summary.json)."""
     lines = []
     for s in plan.sources:
-        summary = Path(plan.run_dir) / "extract" / s["name"] / "summary.json"
-        if s["type"] != "stackexchange" or not summary.is_file():
+        folder = s.get("extracted")  # the source's extracted folder (build._plan)
+        if s["type"] != "stackexchange" or folder is None or not (summary := Path(folder) / "summary.json").is_file():
             continue
         try:
             skipped = json.loads(summary.read_text(encoding="utf-8"))["skipped"]

@@ -41,7 +41,7 @@ def build_command(
             if missing:  # extracted first, as `codemill run` would
                 extract_sources(missing, RunState(Path(recipe.run_dir), recipe_path, overrides or ()))
             if force:
-                shutil.rmtree(Path(recipe.run_dir) / "dataset.work", ignore_errors=True)
+                shutil.rmtree(recipe.layout.dataset_work, ignore_errors=True)
             dataset_dir = build_dataset(recipe)
     except (RecipeError, FileNotFoundError, ValueError, TeacherError, StageIncomplete, PipelineError) as error:
         raise fail(str(error)) from None
@@ -82,4 +82,4 @@ def synthesize_command(
     console.print(f"synthesize: {summary['requests']} requests ({summary['sent']} sent, {summary['cache_hits']} cached),"
                   f" {summary['made']} well-formed, {summary.get('checked', 0)} checked, {summary['kept']} kept;"
                   f" dropped: {dropped or 'none'}", markup=False)
-    typer.echo(str(Path(recipe.run_dir) / "synthesize"))
+    typer.echo(str(recipe.layout.synthesize))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codemill.recipe.layout import RunLayout
+
 
 @dataclass
 class BuildPlan:
@@ -19,11 +21,11 @@ class BuildPlan:
 
     @property
     def dataset_dir(self) -> Path:
-        return Path(self.run_dir) / "dataset"
+        return RunLayout(self.run_dir).dataset
 
     @property
     def work_dir(self) -> Path:
-        return Path(self.run_dir) / "dataset.work"
+        return RunLayout(self.run_dir).dataset_work
 
     def folder(self, name: str) -> str:
         return str(self.work_dir / name)

@@ -30,7 +30,7 @@ def list_inputs(recipe) -> list[InputFile]:
     """Every extracted file of every source, in a stable order; a missing folder is a clear error."""
     inputs = []
     for source in recipe.sources:
-        folder = Path(source.extracted_dir(recipe.run_dir))
+        folder = Path(recipe.layout.extracted(source))
         if not folder.is_dir():
             raise FileNotFoundError(
                 f"sources[{source.name}]: extracted folder {folder} not found; run `codemill extract {source.type}` first"

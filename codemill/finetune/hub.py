@@ -10,6 +10,7 @@ import yaml
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
 
 from codemill.finetune.merge import adapter_base, find_adapter
+from codemill.recipe.layout import RunLayout
 
 BENCHMARK_NAMES = {"humaneval": ("openai_humaneval", "HumanEval"), "mbpp": ("mbpp", "MBPP")}
 
@@ -24,7 +25,7 @@ def _read_json(path: Path) -> dict:
 def eval_scores(run_dir: Path) -> dict[str, dict[str, dict[str, float]]]:
     """`{benchmark: {"base"|"finetuned": {"pass@1": x, ...}}}` from the run's eval/*/*/results.json."""
     scores: dict[str, dict[str, dict[str, float]]] = {}
-    for results in sorted((run_dir / "eval").glob("*/*/results.json")):
+    for results in sorted(RunLayout(run_dir).eval.glob("*/*/results.json")):
         which, benchmark = results.parent.parent.name, results.parent.name
         passk = _read_json(results).get("pass_at_k") or {}
         if passk:
@@ -34,8 +35,9 @@ def eval_scores(run_dir: Path) -> dict[str, dict[str, dict[str, float]]]:
 
 def data_sources(run_dir: Path) -> list[dict]:
     """The recipe's sources with their licences (stated, else those found in the records)."""
-    recipe = yaml.safe_load((run_dir / "finetune" / "recipe.yaml").read_text(encoding="utf-8")) or {}
-    found = _read_json(run_dir / "dataset" / "stats.json").get("licenses_by_source", {})
+    layout = RunLayout(run_dir)
+    recipe = yaml.safe_load((layout.finetune / "recipe.yaml").read_text(encoding="utf-8")) or {}
+    found = _read_json(layout.dataset / "stats.json").get("licenses_by_source", {})
     return [{"name": s.get("name"), "type": s.get("type"), "path": str(s.get("path", "")),
              "license": s.get("license") or ", ".join(found.get(s.get("name"), [])) or "not stated: check before use",
              "attribution": s.get("attribution") or "per record"} for s in recipe.get("sources", [])]

@@ -16,6 +16,7 @@ from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
 from codemill.models.saved import load_saved_generation_config
 from codemill.finetune.outputs import staged_dir
+from codemill.recipe.layout import RunLayout
 
 GIB = 1024**3
 RAM_MARGIN = 1.15  # the merged copy of one linear at a time, the tokenizer, Python itself
@@ -30,10 +31,12 @@ def adapter_base(adapter_dir: Path) -> str:
 
 
 def find_adapter(run_dir: Path) -> Path:
-    for candidate in (run_dir / "finetune" / "adapter", run_dir / "adapter", run_dir):
+    """The adapter of a run folder (its finetune/adapter), or an adapter folder (or its parent) given directly."""
+    adapter = RunLayout(run_dir).adapter
+    for candidate in (adapter, run_dir / "adapter", run_dir):
         if (candidate / "adapter_config.json").exists():
             return candidate
-    raise FileNotFoundError(f"{run_dir}: no trained adapter found (expected finetune/adapter/adapter_config.json)")
+    raise FileNotFoundError(f"{run_dir}: no trained adapter found (expected {adapter / 'adapter_config.json'})")
 
 
 def base_bytes(base: str) -> int:

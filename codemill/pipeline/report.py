@@ -19,8 +19,7 @@ from codemill.pipeline.report_charts import loss_chart
 from codemill.pipeline.report_dataset import dataset_section
 from codemill.pipeline.report_eval import eval_section, problems_section
 from codemill.pipeline.report_inputs import ReportInputError, as_number, read_json, read_jsonl, read_text
-
-REPORT_NAME = "report.html"
+from codemill.recipe.layout import RunLayout
 
 
 def _guarded(build: Callable[..., dict | None], *args: Any) -> dict:
@@ -42,7 +41,7 @@ def _loss_points(rows: list[dict], key: str, x_key: str) -> list[tuple[float, fl
 
 def training_section(run_dir: Path) -> dict | None:
     """Loss curves and headline figures from the trainer's log history (`finetune/metrics.jsonl`)."""
-    path = run_dir / "finetune" / "metrics.jsonl"
+    path = RunLayout(run_dir).finetune / "metrics.jsonl"
     if not path.is_file():
         return None
     rows, skipped = read_jsonl(path)
@@ -62,7 +61,7 @@ def training_section(run_dir: Path) -> dict | None:
         "chart": loss_chart(train, validation, x_key) if train or validation else None,
         "summary": summary,
         "skipped": skipped,
-        "recipe": read_text(run_dir / "finetune" / "recipe.yaml"),
+        "recipe": read_text(RunLayout(run_dir).finetune / "recipe.yaml"),
     }
 
 
@@ -82,7 +81,7 @@ def _stage_rows(manifest: Any) -> list[dict]:
 
 
 def _load_compare(run_dir: Path) -> Any:
-    return read_json(run_dir / "compare" / "compare.json")
+    return read_json(RunLayout(run_dir).compare / "compare.json")
 
 
 def _eval(run_dir: Path) -> dict | None:
@@ -94,7 +93,7 @@ def _problems(run_dir: Path) -> dict | None:
 
 
 def _manifest(run_dir: Path) -> dict:
-    return {"stages": _stage_rows(read_json(run_dir / "manifest.json"))}
+    return {"stages": _stage_rows(read_json(RunLayout(run_dir).manifest))}
 
 
 def report_context(run_dir: Path) -> dict:
@@ -103,7 +102,7 @@ def report_context(run_dir: Path) -> dict:
         "run_name": run_dir.resolve().name,
         "run_dir": str(run_dir),
         "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "tiny_model": (run_dir / "base_model").is_dir(),
+        "tiny_model": RunLayout(run_dir).base_model.is_dir(),
         "manifest": _guarded(_manifest, run_dir),
         "dataset": _guarded(dataset_section, run_dir),
         "training": _guarded(training_section, run_dir),
@@ -128,6 +127,6 @@ def write_report(run_dir: str | Path) -> Path:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise ReportInputError(f"{run_dir}: no such run folder")
-    target = run_dir / REPORT_NAME
+    target = RunLayout(run_dir).report
     atomic_write_text(target, render_report(run_dir))
     return target

@@ -9,6 +9,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from codemill.pipeline.report_inputs import ReportInputError, as_number, flatten, parquet_preview, read_json, read_jsonl, read_text
+from codemill.recipe.layout import RunLayout
 
 DROP_EXAMPLES_PER_STEP = 3
 SAMPLE_RECORDS = 3
@@ -132,7 +133,7 @@ def _drops(drops_dir: Path) -> list[dict]:
 
 def dataset_section(run_dir: Path) -> dict | None:
     """Everything the report shows about `dataset/`, or None when the data build has not run."""
-    folder = run_dir / "dataset"
+    folder = RunLayout(run_dir).dataset
     if not folder.is_dir():
         return None
     stats = read_json(folder / "stats.json")

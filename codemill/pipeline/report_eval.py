@@ -8,6 +8,7 @@ from typing import Any
 from codemill.pipeline.report_charts import pass_rate_chart
 from codemill.pipeline.report_dataset import shorten
 from codemill.pipeline.report_inputs import ReportInputError, as_number, flatten, read_json, read_jsonl
+from codemill.recipe.layout import RunLayout
 
 BASE, TUNED = "base", "finetuned"
 MAX_PROBLEMS = 200
@@ -134,7 +135,7 @@ def plus_rows(run_dir: Path, compare: Any) -> list[dict]:
                     pairs[(benchmark, names.get(str(run), str(run)))] = (
                         (pair.get("base") or {}).get("pass@1"), (pair.get("plus") or {}).get("pass@1"))
     else:
-        for path in sorted((run_dir / "eval").glob("*/*+/results.json")):
+        for path in sorted(RunLayout(run_dir).eval.glob("*/*+/results.json")):
             try:
                 results = read_json(path)
             except ReportInputError:
@@ -153,8 +154,9 @@ def plus_rows(run_dir: Path, compare: Any) -> list[dict]:
 
 def eval_section(run_dir: Path, compare: Any) -> dict | None:
     """Pass rates per benchmark and run, from compare.json or, failing that, the raw eval results."""
-    path = run_dir / "compare" / "compare.json"
-    scores = scores_from_compare(compare, path) if compare is not None else scores_from_results(run_dir / "eval")
+    layout = RunLayout(run_dir)
+    path = layout.compare / "compare.json"
+    scores = scores_from_compare(compare, path) if compare is not None else scores_from_results(layout.eval)
     if not scores:
         return None
     paired = compare.get("paired_test") if compare is not None else None
@@ -165,7 +167,7 @@ def eval_section(run_dir: Path, compare: Any) -> dict | None:
         "chart": pass_rate_chart(scores),
         "paired": rows,
         "paired_other": flatten(paired) if paired and not rows else [],
-        "sandbox": sandbox_lines(run_dir / "eval"),
+        "sandbox": sandbox_lines(layout.eval),
         "plus": plus_rows(run_dir, compare),
     }
 
@@ -227,15 +229,15 @@ def _listed(compare: Any, key: str) -> list[tuple[str | None, str]] | None:
 
 def problems_section(run_dir: Path, compare: Any) -> dict | None:
     """Fixed and broken problems with base and fine-tuned code side by side."""
-    eval_dir = run_dir / "eval"
-    names = sorted(p.parent.name for p in (eval_dir / BASE).glob("*/samples.jsonl")
-                   if (eval_dir / TUNED / p.parent.name / "samples.jsonl").is_file())
+    layout = RunLayout(run_dir)
+    names = sorted(p.parent.name for p in (layout.eval / BASE).glob("*/samples.jsonl")
+                   if (layout.eval_dir(TUNED, p.parent.name) / "samples.jsonl").is_file())
     if not names:
         return None
     loaded, skipped = {}, []
     for name in names:
-        base, base_bad = _tasks(eval_dir / BASE / name / "samples.jsonl")
-        tuned, tuned_bad = _tasks(eval_dir / TUNED / name / "samples.jsonl")
+        base, base_bad = _tasks(layout.eval_dir(BASE, name) / "samples.jsonl")
+        tuned, tuned_bad = _tasks(layout.eval_dir(TUNED, name) / "samples.jsonl")
         loaded[name] = (base, tuned)
         skipped += [f"eval/{run}/{name}/samples.jsonl: {n} unreadable lines skipped"
                     for run, n in ((BASE, base_bad), (TUNED, tuned_bad)) if n]

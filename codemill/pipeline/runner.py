@@ -20,6 +20,7 @@ from codemill.common.logs import library_logs
 from codemill.common.summary import Summary
 from codemill.pipeline.hashing import ContentHasher, digest_value
 from codemill.pipeline.state import RunState, now_iso
+from codemill.recipe.layout import RunLayout
 
 
 class StageFailure(Exception):
@@ -68,7 +69,7 @@ def say(text: str) -> None:
 
 def stage_log(run_dir: Path, key: str) -> Path:
     """Where a stage's library output goes: `<run_dir>/logs/<stage>.log` (`eval:base:humaneval` -> `eval-base-humaneval`)."""
-    return Path(run_dir) / "logs" / f"{key.replace(':', '-')}.log"
+    return RunLayout(run_dir).log(key)
 
 
 def _fingerprint(stage: Stage, hasher: ContentHasher) -> tuple[str, str, dict[str, str]]:

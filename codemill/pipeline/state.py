@@ -9,9 +9,7 @@ from typing import Any
 
 from codemill import __version__
 from codemill.common.atomic import atomic_write_json
-
-MANIFEST = "manifest.json"
-HASH_CACHE = ".hash-cache.json"
+from codemill.recipe.layout import RunLayout
 
 
 def now_iso() -> str:
@@ -32,13 +30,14 @@ class RunState:
 
     def __init__(self, run_dir: Path, recipe_path: Path, overrides: tuple[str, ...] | list[str] = ()):
         self.run_dir = run_dir
-        self.path = run_dir / MANIFEST
+        self.layout = RunLayout(run_dir)
+        self.path = self.layout.manifest
         loaded = _read_json(self.path)
         stages = loaded.get("stages")
         self.stages: dict[str, dict[str, Any]] = stages if isinstance(stages, dict) else {}
         self.recipe_path = recipe_path
         self.overrides = list(overrides)  # the command's --set KEY=VALUE, recorded beside the recipe path
-        self.hash_cache: dict[str, list] = _read_json(run_dir / HASH_CACHE)
+        self.hash_cache: dict[str, list] = _read_json(self.layout.hash_cache)
 
     def record(self, key: str) -> dict[str, Any] | None:
         entry = self.stages.get(key)
@@ -59,4 +58,4 @@ class RunState:
         atomic_write_json(self.path, document)
 
     def save_hash_cache(self, cache: dict[str, list]) -> None:
-        atomic_write_json(self.run_dir / HASH_CACHE, cache, indent=None)
+        atomic_write_json(self.layout.hash_cache, cache, indent=None)

@@ -8,14 +8,16 @@ from rich.table import Table
 
 from codemill.common.console import console
 from codemill.pipeline.report_inputs import ReportInputError, as_number, read_json, read_jsonl
+from codemill.recipe.layout import RunLayout
 
 
 def key_figures(run_dir: Path) -> dict[str, str]:
     """Records, tokens, last training loss and pass@1 base -> fine-tuned, for those the run has made."""
+    layout = RunLayout(run_dir)
     try:
-        stats = read_json(run_dir / "dataset" / "stats.json") or {}
-        history, _ = read_jsonl(run_dir / "finetune" / "metrics.jsonl")
-        compare = read_json(run_dir / "compare" / "compare.json") or {}
+        stats = read_json(layout.dataset / "stats.json") or {}
+        history, _ = read_jsonl(layout.finetune / "metrics.jsonl")
+        compare = read_json(layout.compare / "compare.json") or {}
     except ReportInputError:  # a damaged file is the report's to explain; the summary just leaves it out
         stats, history, compare = {}, [], {}
     figures = {}
@@ -36,7 +38,7 @@ def key_figures(run_dir: Path) -> dict[str, str]:
 
 def print_summary(run_dir: Path, outcomes: list) -> None:
     ran = sum(outcome.status == "ran" for outcome in outcomes)
-    title = f"codemill run: finished, {ran} stage(s) ran, {len(outcomes) - ran} up to date; library output in {run_dir / 'logs'}"
+    title = f"codemill run: finished, {ran} stage(s) ran, {len(outcomes) - ran} up to date; library output in {RunLayout(run_dir).logs}"
     console.print(title, markup=False, emoji=False, highlight=False, soft_wrap=True)  # not wrapped to the table's width
     table = Table(show_edge=False, pad_edge=False)
     table.add_column("stage")

@@ -29,6 +29,16 @@ class RunLayout:
         return self.root / "dataset.work"
 
     @property
+    def synthesize(self) -> Path:
+        """`codemill data synthesize`'s samples and drops."""
+        return self.root / "synthesize"
+
+    @property
+    def synthesize_cache(self) -> Path:
+        """Teacher replies; outside `dataset.work/`, so a changed filter or a new input file never throws them away."""
+        return self.synthesize / "cache"
+
+    @property
     def base_model(self) -> Path:
         """The base model built from `model.tiny`; absent for Hub or local models."""
         return self.root / "base_model"

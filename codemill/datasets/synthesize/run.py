@@ -20,7 +20,7 @@ from codemill.datasets.normalize import Normalize
 from codemill.datasets.read import SourceReader, list_inputs
 from codemill.datasets.synthesize.check import run_programs, sandbox_pool
 from codemill.datasets.synthesize.parse import Rejected
-from codemill.datasets.synthesize.synthesizer import PROGRAM_KEY, Planned, Synthesizer, cache_folder
+from codemill.datasets.synthesize.synthesizer import PROGRAM_KEY, Planned, Synthesizer
 from codemill.datasets.synthesize.teachers import TeacherError
 
 
@@ -71,7 +71,7 @@ def prepare(recipe) -> Prepared:
     A fully cached rerun needs neither the teacher nor its key. Problems raise RecipeError naming the key."""
     config = recipe.data.synthesize
     chunks = select_chunks(recipe)
-    synth = Synthesizer(config, recipe.data.format, cache_folder(recipe.run_dir))
+    synth = Synthesizer(config, recipe.data.format, str(recipe.layout.synthesize_cache))
     planned = [p for chunk in chunks for p in synth.plan(chunk)]
     missing = synth.missing(planned)
     warnings: list[str] = []
@@ -155,7 +155,7 @@ def synthesize(recipe, say=print) -> dict:
             drops.append(Document(text=programs[sample.id][:4000], id=sample.id, metadata={
                 "drop_reason": reason, "detail": error, "task": meta["task"], "chunk_id": meta["chunk_id"],
                 "source": meta.get("source"), "license": meta.get("license"), "teacher": meta["teacher"]}))
-    out = Path(recipe.run_dir) / "synthesize"
+    out = recipe.layout.synthesize
     atomic_write_text(out / "samples.jsonl", "".join(json.dumps(_record(s, data_format), ensure_ascii=False, default=str) + "\n" for s in kept))
     atomic_write_text(out / "drops.jsonl", "".join(_drop_line(d) for d in drops))
     licences = Counter(str(s.metadata.get("license") or "not stated") for s in kept)
@@ -182,5 +182,5 @@ def synthesis_steps(recipe, drops_folder: str) -> list:
         console.print(f"warning: {warning}", markup=False)
     examples = recipe.data.filters.examples_kept
     chunk_ids = [chunk.id for chunk in prepared.chunks]
-    return [SynthesizeSamples(config, recipe.data.format, cache_folder(recipe.run_dir), chunk_ids, drops_folder, examples),
+    return [SynthesizeSamples(config, recipe.data.format, str(recipe.layout.synthesize_cache), chunk_ids, drops_folder, examples),
             CheckCode(config, drops_folder, examples)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from datatrove.data import Document
 
@@ -153,7 +152,3 @@ class Synthesizer:
     def close(self) -> None:
         self.cache.close()
 
-
-def cache_folder(run_dir: str | Path) -> str:
-    """Outside `dataset.work/`, so that a changed filter or a new input file never throws replies away."""
-    return str(Path(run_dir) / "synthesize" / "cache")
