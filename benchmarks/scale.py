@@ -6,9 +6,9 @@ and every stage (filters, exact and MinHash dedup, decontamination, finalize) do
 
     .venv/bin/python benchmarks/scale.py [--docs 10000,100000] [--executors local1,local2,ray,slurm]
 
-local1/local2: the local executor with 1 and 2 workers (tasks = 2). Per stage, with one worker, the
-wall time and the peak RSS of the process that ran it (a fork per stage; the parent's own RSS is
-reported apart). ray: a fresh 2-CPU head in a loopback-only network namespace (root). slurm: the
+local1/local2: the local executor with 1 and 2 workers (tasks = 2). Per stage, the wall time and the
+peak RSS of the process that ran it and its workers (a fork per stage; the parent's own RSS is reported
+apart). ray: a fresh 2-CPU head in a loopback-only network namespace (root). slurm: the
 one-node cluster of scripts/slurm_single_node.sh (root; started and stopped here), timed from submission
 to the last job's end. Ratios are against local1 measured in the same run.
 """
@@ -176,7 +176,8 @@ def main() -> None:
                 row["local1"] = local_by_stage(write_recipe(work, f"local1-{size}", corpus, {"workers": 1}))
                 row["records"] = records(work / "runs" / f"local1-{size}")
             if "local2" in executors:
-                row["local2"] = {"s": round(timed([str(BIN / "codemill"), "data", "build", str(write_recipe(work, f"local2-{size}", corpus, {"workers": 2}))]), 2)}
+                row["local2"] = local_by_stage(write_recipe(work, f"local2-{size}", corpus, {"workers": 2}))
+                row["records"] = records(work / "runs" / f"local2-{size}")
             root = os.geteuid() == 0
             if "ray" in executors and root:
                 row["ray"] = {"s": round(ray_build(write_recipe(work, f"ray-{size}", corpus, {"workers": 2, "executor": "ray"}), work / f"ray-{size}.log"), 2)}
@@ -201,12 +202,17 @@ def report(rows: list[dict]) -> None:
                 seconds = row[name]["s"]
                 ratio = f"{base / seconds:.2f}x" if base else "-"
                 print(f"| {row['docs']:,} | {name} | {seconds:.1f} | {row['docs'] / seconds:,.0f} | {ratio} |")
-    print("\nlocal1 by stage (wall s / peak RSS MiB of the process that ran it):")
-    names = [name for row in rows if "local1" in row for name in row["local1"]["stages"]]
-    for name in dict.fromkeys(names):
-        cells = [f"{row['local1']['stages'][name]['s']:.1f} s / {row['local1']['stages'][name]['peak_rss_mib']}"
-                 for row in rows if name in row.get("local1", {}).get("stages", {})]
-        print(f"  {name:18s} " + "  |  ".join(cells))
+    for executor in ("local1", "local2"):
+        measured = [row for row in rows if executor in row]
+        if not measured:
+            continue
+        print(f"\n{executor} by stage (wall s / peak RSS MiB of the process that ran it), docs: "
+              + ", ".join(f"{row['docs']:,}" for row in measured))
+        names = dict.fromkeys(name for row in measured for name in row[executor]["stages"])
+        for name in names:
+            cells = [f"{row[executor]['stages'][name]['s']:.1f} s / {row[executor]['stages'][name]['peak_rss_mib']}"
+                     for row in measured if name in row[executor]["stages"]]
+            print(f"  {name:18s} " + "  |  ".join(cells))
 
 
 if __name__ == "__main__":

@@ -30,6 +30,13 @@ def _ngram_hashes(tokens: list[str], n: int) -> list[int]:
     return [xxhash.xxh3_64_intdigest(" ".join(tokens[i : i + n]).encode()) for i in range(len(tokens) - n + 1)]
 
 
+def _anchor(docstring: str) -> str:
+    """The longest word with a non-word character on each side inside `docstring`, lower-cased: any
+    text containing the docstring has it as a whole word. "" when there is none."""
+    inner = [m.group(0) for m in _WORD.finditer(docstring) if m.start() > 0 and m.end() < len(docstring)]
+    return max(inner, key=len).lower() if inner and docstring.isascii() else ""
+
+
 def _signature_key(name: str, params: str) -> str:
     return f"def {name}({_SPACES.sub('', params)})"
 
@@ -46,6 +53,7 @@ class BenchmarkIndex:
     short_piece_sizes: tuple[int, ...] = ()
     vocabulary: frozenset = frozenset()  # every word of every indexed n-gram: an n-gram holding another word cannot match
     short_piece_starts: dict[int, frozenset] = field(default_factory=dict)  # piece size -> first words of those pieces
+    docstring_anchors: dict[str, str] = field(default_factory=dict)  # docstring -> a lower-cased word inside it, "" if none
 
     @classmethod
     def build(cls, tasks: list[Problem], n: int, min_signature_chars: int, min_docstring_chars: int) -> "BenchmarkIndex":
@@ -72,7 +80,8 @@ class BenchmarkIndex:
             starts[piece.count(" ") + 1].add(piece.split(" ", 1)[0])
         vocabulary = frozenset(word for task in tasks for piece in task.pieces if len(tokens := words(piece)) >= n for word in tokens)
         return cls(n=n, short_piece_sizes=tuple(sorted(starts)), vocabulary=vocabulary,
-                   short_piece_starts={size: frozenset(firsts) for size, firsts in starts.items()}, **frozen)
+                   short_piece_starts={size: frozenset(firsts) for size, firsts in starts.items()},
+                   docstring_anchors={docstring: _anchor(docstring) for docstring in frozen["docstrings"]}, **frozen)
 
     def _ngram_positions(self, tokens: list[str]) -> list[int]:
         """Starts of the n-grams made only of indexed words; only those can hash to an indexed n-gram."""
@@ -90,17 +99,21 @@ class BenchmarkIndex:
             gram = " ".join(tokens[i : i + self.n])
             if (labels := self.ngrams.get(xxhash.xxh3_64_intdigest(gram.encode()))) is not None:
                 yield labels, "ngram", gram
+        any_first = frozenset().union(*self.short_piece_starts.values())
+        starts = [i for i, token in enumerate(tokens) if token in any_first]
         for size in self.short_piece_sizes:
             firsts = self.short_piece_starts[size]
-            for i in range(len(tokens) - size + 1):
-                if tokens[i] in firsts and (piece := " ".join(tokens[i : i + size])) in self.short_pieces:
+            for i in starts:
+                if i + size <= len(tokens) and tokens[i] in firsts and (piece := " ".join(tokens[i : i + size])) in self.short_pieces:
                     yield self.short_pieces[piece], "short_piece", piece
         for name, params in _SIGNATURE.findall(text):
             if (labels := self.signatures.get(_signature_key(name, params))) is not None:
                 yield labels, "signature", f"def {name}({params})"
         flat = _SPACES.sub(" ", text)
+        present = set(tokens) if text.isascii() else None  # for ASCII text, a word inside a match is one of its words
         for docstring, labels in self.docstrings.items():
-            if docstring in flat:
+            anchor = self.docstring_anchors.get(docstring, "")
+            if (present is None or not anchor or anchor in present) and docstring in flat:
                 yield labels, "docstring", docstring
 
     def matches(self, text: str) -> list[dict]:

@@ -1,8 +1,11 @@
+import random
+
 import pytest
+import xxhash
 
 from codemill.datasets.benchmarks import load_benchmarks
 from codemill.recipe.data import DecontConfig
-from codemill.datasets.decontaminate import BenchmarkIndex
+from codemill.datasets.decontaminate import _SPACES, BenchmarkIndex, words
 
 
 @pytest.fixture(scope="module")
@@ -44,3 +47,34 @@ def test_a_broken_local_benchmark_file_names_the_recipe_key(tmp_path):
     broken.write_text('{"task_id": 1, "text": "x"}\n')  # no `code`
     with pytest.raises(ValueError, match=r"data\.decontamination\.mbpp_path"):
         load_benchmarks(DecontConfig(benchmarks=["mbpp"], mbpp_path=broken))
+
+
+def _every_candidate(index, text):
+    """The plain definition: hash every n-gram, join every short window, search every docstring."""
+    tokens = words(text)
+    for i in range(len(tokens) - index.n + 1):
+        gram = " ".join(tokens[i : i + index.n])
+        if (labels := index.ngrams.get(xxhash.xxh3_64_intdigest(gram.encode()))) is not None:
+            yield labels, "ngram", gram
+    for size in index.short_piece_sizes:
+        for i in range(len(tokens) - size + 1):
+            if (piece := " ".join(tokens[i : i + size])) in index.short_pieces:
+                yield index.short_pieces[piece], "short_piece", piece
+    yield from (item for item in index._candidates(text) if item[1] == "signature")
+    flat = _SPACES.sub(" ", text)
+    yield from ((labels, "docstring", d) for d, labels in index.docstrings.items() if d in flat)
+
+
+def test_prechecks_find_exactly_what_a_full_scan_finds(tasks, index):
+    rng = random.Random(5)
+    pieces = [piece for task in tasks for piece in task.pieces] + [d for d in index.docstrings] + list(index.short_pieces)
+    kinds = set()
+    for _ in range(150):
+        chosen = rng.sample(pieces, 3)
+        text = "Intro prose.\n" + "\n\nsome words between ".join(chosen) + "\nEnd."
+        text = text.upper() if rng.random() < 0.2 else text
+        text = text.replace("e", "é", 1) if rng.random() < 0.2 else text
+        found = list(index._candidates(text))
+        assert found == list(_every_candidate(index, text)), text[:200]
+        kinds.update(kind for _, kind, _ in found)
+    assert kinds == {"ngram", "short_piece", "signature", "docstring"}

@@ -1,6 +1,6 @@
 from datatrove.data import Document
 
-from codemill.datasets.filters import BoilerplateFilter, CharacterFilter, FenceFilter, LengthFilter, ScoreFilter
+from codemill.datasets.filters import BoilerplateFilter, CharacterFilter, FenceFilter, LengthFilter, ScoreFilter, character_ratios
 
 
 def _doc(text, **meta):
@@ -25,3 +25,11 @@ def test_clean_prose_and_code_pass():
     for step in (LengthFilter(10, 1000), FenceFilter(), CharacterFilter(0.35, 0.45), BoilerplateFilter(0.3), ScoreFilter(1, 1)):
         assert step.filter(doc) is True
 
+
+
+def test_character_ratios_count_each_character_like_a_scan():
+    text = "Ünïcode² ½ \u2003tabs\tand\u00a0spaces: x = [1, 2] → ok!\n" * 3 + "   \n"
+    visible = [c for c in text if not c.isspace()]
+    expected = (sum(not c.isalnum() for c in visible) / len(visible), sum(c.isalpha() for c in visible) / len(visible))
+    assert character_ratios(text) == expected
+    assert character_ratios(" \n\t\u2003") == (1.0, 0.0)
