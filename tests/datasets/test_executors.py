@@ -22,9 +22,11 @@ def test_dedup_switches_remove_their_stages(tmp_path):
     def stage_names(dedup):
         recipe = Recipe(name="x", output_dir=tmp_path, data={"decontamination": {"enabled": False}, "dedup": dedup})
         stages = _stages(recipe, _plan(recipe), inputs=[])
-        return [name for name, _, _ in stages], stages[-1][1][0].input_folder
+        records = dict((name, pipeline) for name, pipeline, _ in stages)["finalize_records"]
+        return [name for name, _, _ in stages], records[0].input_folder
 
     names, source = stage_names({})
     assert names[:2] == ["prepare", "exact_signatures"] and "minhash_clusters" in names and source.endswith("deduped")
+    assert names[-2:] == ["finalize_records", "finalize"]
     names, source = stage_names({"exact": False, "near": False})
-    assert names == ["prepare", "finalize"] and source.endswith("prepared")
+    assert names == ["prepare", "finalize_records", "finalize"] and source.endswith("prepared")
