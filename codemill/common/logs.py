@@ -43,7 +43,9 @@ def _reset_loguru(stream, level: str) -> None:
 
 @contextmanager
 def library_logs(path: Path | None) -> Iterator[None]:
-    """Send library output to `path` (appended) for the duration; codemill's console stays on the terminal."""
+    """Send library output to `path` (appended) for the duration; codemill's console stays on the terminal.
+
+    When the block fails after a library wrote something, the log's path is printed before the error."""
     if verbose or path is None:
         yield
         return
@@ -52,6 +54,7 @@ def library_logs(path: Path | None) -> Iterator[None]:
     root = logging.getLogger()
     saved_handlers, saved_level = root.handlers[:], root.level
     with open(path, "a", encoding="utf-8", buffering=1) as log, warnings.catch_warnings():
+        written_before = log.tell()
         console.file = saved_err  # pinned: the swap below must not take codemill's own lines with it
         handler = logging.StreamHandler(log)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -63,6 +66,10 @@ def library_logs(path: Path | None) -> Iterator[None]:
         sys.stdout = sys.stderr = log
         try:
             yield
+        except Exception:
+            if log.tell() > written_before:  # the libraries said something: it may explain the failure
+                console.print(f"library output of this step: {path}", markup=False, highlight=False, soft_wrap=True)
+            raise
         finally:
             sys.stdout, sys.stderr = saved_out, saved_err
             _libraries_propagate()

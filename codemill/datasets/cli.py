@@ -23,6 +23,7 @@ def build_command(
     """Write <run_dir>/dataset/: parquet train/validation splits, stats, drop examples, decontamination hits, card."""
     from codemill.common.console import console, fail
     from codemill.common.lock import folder_lock
+    from codemill.common.logs import library_logs
     from codemill.recipe.base import RecipeError
     from codemill.datasets.build import build_dataset
     from codemill.common.executors import StageIncomplete
@@ -42,7 +43,8 @@ def build_command(
                 extract_sources(missing, RunState(Path(recipe.run_dir), recipe_path, overrides or ()))
             if force:
                 shutil.rmtree(recipe.layout.dataset_work, ignore_errors=True)
-            dataset_dir = build_dataset(recipe)
+            with library_logs(recipe.layout.log("data")):
+                dataset_dir = build_dataset(recipe)
     except (RecipeError, FileNotFoundError, ValueError, TeacherError, StageIncomplete, PipelineError) as error:
         raise fail(str(error)) from None
     stats_path = dataset_dir / "stats.json"
@@ -66,6 +68,7 @@ def synthesize_command(
     """Make teacher samples from textbook chunks, run their code, write <run_dir>/synthesize/ (replies are cached)."""
     from codemill.common.console import console, fail
     from codemill.common.lock import folder_lock
+    from codemill.common.logs import library_logs
     from codemill.recipe.base import RecipeError
     from codemill.datasets.synthesize.run import synthesize
     from codemill.recipe import load_recipe
@@ -74,7 +77,7 @@ def synthesize_command(
         recipe = load_recipe(recipe_path, overrides or ())
         if recipe.data.synthesize is None:
             raise RecipeError(f"{recipe_path}: data.synthesize: not set; add a teacher and tasks (see docs/datasets.md)")
-        with folder_lock(recipe.run_dir, option="output_dir"):
+        with folder_lock(recipe.run_dir, option="output_dir"), library_logs(recipe.layout.log("synthesize")):
             summary = synthesize(recipe, say=lambda line: console.print(line, markup=False))
     except (RecipeError, FileNotFoundError, ValueError) as error:
         raise fail(str(error)) from None

@@ -44,6 +44,7 @@ def eval_command(
 ) -> None:
     """Generate (or read) completions, run them in the sandbox and score pass@k."""
     from codemill.benchmarks import BENCHMARKS, BenchmarkError
+    from codemill.common.logs import library_logs
     from codemill.evals.runner import evaluate
     from codemill.sandbox import SandboxUnavailable
 
@@ -67,7 +68,7 @@ def eval_command(
         if path is not None and not path.exists():
             raise fail(f"{name}: {path} does not exist")
     try:
-        with folder_lock(out_dir):
+        with folder_lock(out_dir), library_logs(out_dir / "eval.log"):
             results = evaluate(out_dir, benchmark, model=model, adapter=str(adapter) if adapter else None,
                                samples_file=samples, data_file=data_file, limit=limit, n_samples=n_samples,
                                temperature=temperature, max_new_tokens=max_new_tokens, batch_size=batch_size,

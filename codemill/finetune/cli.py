@@ -94,11 +94,13 @@ def _print_estimate(recipe, gpus: int) -> None:
 
 
 def _run_single(recipe, resume: bool, reset_optimizer: bool) -> None:
+    from codemill.common.logs import library_logs
     from codemill.finetune.data import DatasetMissingError
     from codemill.finetune.train import FinetuneError, finetune
 
     try:
-        out = finetune(recipe, resume=resume, reset_optimizer=reset_optimizer)
+        with library_logs(recipe.layout.log("finetune")):
+            out = finetune(recipe, resume=resume, reset_optimizer=reset_optimizer)
     except (FinetuneError, DatasetMissingError) as error:
         raise fail(str(error)) from None
     console.print(f"adapter written to {out / 'adapter'}")

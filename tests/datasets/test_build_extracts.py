@@ -45,6 +45,7 @@ def test_data_build_extracts_missing_sources_and_names_its_benchmark_files(tmp_p
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["stages"]["extract:primer"]["status"] == manifest["stages"]["extract:python-qa"]["status"] == "done"
     assert manifest["overrides"] == ["data.filters.min_chars=60"]
+    assert "PIPELINE" not in result.output and "Processing done for rank" in (run / "logs" / "data.log").read_text()
 
     smoke = SAMPLES / "evals" / "smoke.jsonl"
     stats = json.loads((run / "dataset" / "stats.json").read_text())
