@@ -98,6 +98,3 @@ class SourceConfig(StrictModel):
         if self.type == "huggingface":
             return "pdf" if self.text is not None else "stackexchange"
         return self.type
-
-    def extracted_dir(self, output_dir: Path) -> Path:
-        return self.extracted if self.extracted is not None else Path(output_dir) / "extract" / self.name

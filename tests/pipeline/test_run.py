@@ -76,7 +76,7 @@ class Stages:
         self.calls.append(("build_dataset", force))
         out = recipe.run_dir / "dataset"
         out.mkdir(parents=True, exist_ok=True)
-        folders = [source.extracted_dir(recipe.run_dir) for source in recipe.sources]
+        folders = [recipe.layout.extracted(source) for source in recipe.sources]
         parts = sorted(p.read_text() for folder in folders for p in folder.rglob("*") if p.is_file())
         (out / "train.txt").write_text("\n".join(parts))
         return out

@@ -9,7 +9,7 @@ import pytest
 
 from codemill.recipe import load_recipe
 
-RECIPES = sorted((Path(__file__).resolve().parents[1] / "recipes").glob("*.yaml"))
+RECIPES = sorted((Path(__file__).resolve().parents[2] / "recipes").glob("*.yaml"))
 REQUIRED = {"qwen2.5-coder-7b-lora", "qwen2.5-coder-7b-qlora-t4", "deepseek-coder-6.7b-base", "codellama-7b",
             "llama-3.1-8b", "qwen2.5-coder-7b-fsdp-qlora-2gpu", "tiny-cpu"}
 

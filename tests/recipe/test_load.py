@@ -37,7 +37,7 @@ def test_valid_recipe_loads_into_typed_sections(tmp_path):
     assert recipe.finetune.lora.r == 8
     assert recipe.finetune.lora.target_modules == ["q_proj", "v_proj"]
     assert str(recipe.run_dir) == "out/demo"
-    assert str(recipe.sources[0].extracted_dir(recipe.run_dir)) == "out/demo/extract/book"
+    assert str(recipe.layout.extracted(recipe.sources[0])) == "out/demo/extract/book"
 
 
 def test_run_dir_defaults_to_runs_name(tmp_path):
