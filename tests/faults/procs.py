@@ -74,14 +74,19 @@ def left_behind(tag: str, grace: float = 10) -> list[int]:
     return alive
 
 
-def stop(process: subprocess.Popen, sig: int) -> tuple[int, str]:
-    """Send `sig` to the command, wait for it; (exit code, stderr)."""
-    process.send_signal(sig)
+def wait_or_kill(process: subprocess.Popen, timeout: float) -> None:
+    """Wait for `process` up to `timeout` seconds, then kill it."""
     try:
-        process.wait(timeout=60)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def stop(process: subprocess.Popen, sig: int) -> tuple[int, str]:
+    """Send `sig` to the command, wait for it; (exit code, stderr)."""
+    process.send_signal(sig)
+    wait_or_kill(process, 60)
     process.log.seek(0)
     err = process.log.read()
     process.log.close()

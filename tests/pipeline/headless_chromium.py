@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.faults.procs import wait_or_kill
+
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--no-first-run", "--disable-sync", "--remote-debugging-pipe",
@@ -144,11 +146,7 @@ def open_page(executable: str, page: Path, profile: Path, expression: str, timeo
     finally:
         os.close(command_fd)
         os.close(reply_fd)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        wait_or_kill(process, 15)
     if "exceptionDetails" in evaluated:
         raise RuntimeError(f"page check failed: {evaluated['exceptionDetails']}")
     visit = PageVisit(result=evaluated["result"].get("value"), screenshot=base64.b64decode(shot["data"]))
