@@ -28,7 +28,7 @@ Figures: every typesetting prints a figure's caption under it, and the ground tr
 as `![caption](path)`; before scoring, `![caption](path)` becomes `caption` in the ground truth and
 in every method's output alike, so no method gains or loses by how it marks images.
 
-Run: .venv/bin/python benchmarks/extract_pdf.py [--data ../shared/data/pdfs/py4e] [--repeats 3] [--wild] [--cli-speed] [--cache DIR]
+Run: .venv/bin/python benchmarks/extract_pdf.py [--data ../shared/data/pdfs/py4e] [--repeats 3] [--wild] [--cli-speed] [--cache DIR] [--keep DIR]
      [--typesettings all | xelatex,chromium-1col,...,latex-2col-verbatim]
 """
 
@@ -360,6 +360,7 @@ def main() -> None:
                         help="time `codemill extract pdf` as a process over these folders (default: the py4e data and wild/)")
     parser.add_argument("--cache", type=Path, help="keep the typeset PDFs here and reuse them on the next run")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated methods (codemill always runs)")
+    parser.add_argument("--keep", type=Path, help="keep every method's markdown of the matrix here (<cell>-out/<method>/)")
     parser.add_argument("--worker", choices=METHODS, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -377,7 +378,7 @@ def main() -> None:
         for name in [n for n in names if n]:
             folder = typeset(name, args.data, built / name)
             if folder is not None:
-                benchmark_typesetting(name, folder, args, Path(tmp) / f"{name}-out")
+                benchmark_typesetting(name, folder, args, (args.keep or Path(tmp)) / f"{name}-out")
     if args.wild:
         wild_scores(args)
     if args.cli_speed is not None:
@@ -406,7 +407,7 @@ def benchmark_typesetting(name: str, folder: Path, args: argparse.Namespace, out
     results = {}
     for method in ["codemill"] + [m for m in args.methods.split(",") if m in METHODS and m != "codemill"]:
         out_dir = out_root / method
-        out_dir.mkdir(parents=True)
+        out_dir.mkdir(parents=True, exist_ok=True)
         repeats = args.slow_repeats if method.startswith("pymupdf4llm") else args.repeats
         timing = run_method(method, pdfs, repeats, out_dir)
         results[method] = {**score(out_dir, folder, pdfs, timing["pages"]), **timing}

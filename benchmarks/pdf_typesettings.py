@@ -6,19 +6,25 @@ with shaded boxes, plain verbatim, pandoc's own shaded highlighting; Latin Moder
 with each python block and the output block right after it set in one box.
 Markdown becomes HTML with markdown-it-py; figures become an image with its caption below, as the
 LaTeX book sets them. HTML is laid out either by headless Chromium (print to PDF) or by pymupdf's
-Story, in one or two columns. Running heads and page numbers are stamped afterwards on every page
-but a chapter's first, as the LaTeX book does (Chromium's print cannot set them from CSS).
+Story, in one or two columns, or by WeasyPrint (one and two columns; running heads and page numbers
+from CSS margin boxes). LibreOffice Writer exports the same chapter as pandoc's DOCX, or as the HTML.
+Running heads and page numbers are stamped afterwards on every page but a chapter's first, as the
+LaTeX book does (Chromium's print cannot set them from CSS), except where WeasyPrint sets its own.
+WeasyPrint and LibreOffice are tools of this benchmark only: a cell whose tool is missing is skipped.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
+WEASYPRINT = os.environ.get("WEASYPRINT", "weasyprint")  # e.g. a venv's bin/weasyprint; it needs pango
+SOFFICE = "soffice"
 PANDOC = "pandoc"
 BOOK = "Python for Everybody"
 PAGE_W, PAGE_H = 7 * 72, 9.25 * 72
@@ -42,6 +48,14 @@ code { font-family: monospace; }
 th, td { border: 1px solid #777777; }
 """
 STORY_TWO_COLUMNS = "pre { font-size: 6pt; }"  # Story clips what overflows a column; smaller code loses less
+# WeasyPrint sets its own furniture: the book title on left pages, the chapter on right ones, a number below
+WEASY_CSS = """
+@page { @bottom-center { content: counter(page); font-family: "DejaVu Sans", sans-serif; font-size: 8pt; } }
+@page :left { @top-left { content: "Python for Everybody"; font-size: 8pt; font-style: italic; } }
+@page :right { @top-right { content: string(chapter); font-size: 8pt; font-style: italic; } }
+@page :first { @top-left { content: none; } @top-right { content: none; } @bottom-center { content: none; } }
+h1 { string-set: chapter content(); }
+"""
 _FIGURE = re.compile(r"<p><img src=\"([^\"]+)\" alt=\"([^\"]*)\" ?/?></p>")
 
 
@@ -83,6 +97,39 @@ def chromium_pdf(html: str, out: Path, two_columns: bool) -> None:
                "--no-first-run", "--no-pdf-header-footer", "--allow-file-access-from-files", f"--print-to-pdf={out}", page.as_uri()]
     subprocess.run(command, check=True, capture_output=True, timeout=120)
     page.unlink()
+
+
+def weasyprint_pdf(html: str, out: Path, two_columns: bool) -> None:
+    css = CSS + WEASY_CSS + (TWO_COLUMNS if two_columns else "")
+    page = out.parent / f".{out.stem}-weasy.html"  # beside the images/ link, so image paths resolve
+    page.write_text(f"<!doctype html><html><head><meta charset='utf-8'><style>{css}</style></head><body>{html}</body></html>", encoding="utf-8")
+    try:
+        subprocess.run([WEASYPRINT, str(page), str(out)], check=True, capture_output=True, timeout=300)
+    finally:
+        page.unlink()
+
+
+def libreoffice_pdf(markdown: str, html: str, out: Path, truth_dir: Path, via: str) -> None:
+    """Writer's PDF export of pandoc's DOCX of the chapter, or of the chapter's HTML (Writer/Web)."""
+    work = out.parent / f".{out.stem}-lo"
+    work.mkdir(exist_ok=True)
+    if via == "docx":
+        (work / "in.md").write_text(markdown, encoding="utf-8")
+        subprocess.run([PANDOC, "in.md", "-f", "gfm", "-o", "in.docx", f"--resource-path={truth_dir}"],
+                       check=True, capture_output=True, timeout=120, cwd=work)
+        source, target = work / "in.docx", "pdf:writer_pdf_Export"
+    else:
+        source = out.parent / f".{out.stem}-lo.html"  # beside the images/ link
+        source.write_text(f"<!doctype html><html><head><meta charset='utf-8'><style>{CSS}</style></head><body>{html}</body></html>", encoding="utf-8")
+        target = "pdf:writer_web_pdf_Export"
+    try:
+        subprocess.run([SOFFICE, "--headless", "--norestore", f"-env:UserInstallation={(work / 'profile').as_uri()}",
+                        "--convert-to", target, "--outdir", str(work), str(source)], check=True, capture_output=True, timeout=300)
+        (work / f"{source.stem}.pdf").replace(out)
+    finally:
+        if via != "docx":
+            source.unlink()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def story_pdf(html: str, out: Path, images: Path, two_columns: bool) -> None:
@@ -162,6 +209,10 @@ TYPESETTINGS = {
     "chromium-2col": ("chromium", True),
     "story-1col": ("story", False),
     "story-2col": ("story", True),
+    "weasyprint-1col": ("weasyprint", False),
+    "weasyprint-2col": ("weasyprint", True),
+    "libreoffice-docx": ("libreoffice", False),
+    "libreoffice-html": ("libreoffice", False),
     **{cell: ("latex", LATEX[cell][1] == "twocolumn") for cell in LATEX},
 }
 
@@ -171,6 +222,12 @@ def available(name: str) -> str | None:
     engine, _ = TYPESETTINGS[name]
     if engine == "chromium" and not CHROMIUM.exists():
         return f"{CHROMIUM} not found"
+    if engine == "weasyprint" and shutil.which(WEASYPRINT) is None:
+        return f"{WEASYPRINT} not found (pip install weasyprint into any venv, which needs pango (Debian: libpango-1.0-0), and set WEASYPRINT to its bin/weasyprint)"
+    if engine == "libreoffice":
+        missing = [tool for tool in (SOFFICE, PANDOC) if shutil.which(tool) is None]
+        if missing:
+            return f"{', '.join(missing)} not found (Debian: libreoffice-writer-nogui, pandoc)"
     if engine == "latex":
         missing = [tool for tool in ("pandoc", "xelatex") if shutil.which(tool) is None]
         if missing:
@@ -201,9 +258,13 @@ def build(name: str, truth_dir: Path, out_dir: Path) -> Path:
                 continue
         elif engine == "chromium":
             chromium_pdf(html, pdf, two_columns)
+        elif engine == "weasyprint":
+            weasyprint_pdf(html, pdf, two_columns)
+        elif engine == "libreoffice":
+            libreoffice_pdf(markdown, html, pdf, truth_dir, name.rsplit("-", 1)[1])
         else:
             story_pdf(html, pdf, images, two_columns)
-        if engine != "latex":  # LaTeX sets its own page numbers and running heads
+        if engine not in ("latex", "weasyprint"):  # these set their own page numbers and running heads
             stamp_furniture(pdf, chapter_title(markdown))
         shutil.copyfile(source, out_dir / source.name)
     return out_dir
