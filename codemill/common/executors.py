@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import time
 
 
 class StageIncomplete(RuntimeError):
@@ -42,15 +44,23 @@ def make_executor(data, pipeline: list, tasks: int, logging_dir: str, depends=No
     )
 
 
-def run_to_completion(executor, name: str) -> None:
-    """Run one stage here (locally or on a Ray cluster) and make sure every task finished.
+def run_to_completion(executor, name: str, job: str = "data build") -> None:
+    """Run one stage (here, on a Ray cluster, or as a Slurm job array waited for) and make sure every task finished.
 
     datatrove logs failed tasks and returns; a later stage would then read a partial input."""
     executor.run()
+    if getattr(executor, "job_id", None):  # Slurm: sbatch returned; the array is done once it leaves the queue
+        _wait_for_slurm(executor.job_id)
     missing = executor.get_incomplete_ranks(range(executor.world_size))
     if missing:
         shown = ", ".join(str(rank) for rank in missing[:5]) + (" ..." if len(missing) > 5 else "")
         raise StageIncomplete(
-            f"data build: stage '{name}' finished {executor.world_size - len(missing)} of {executor.world_size} "
+            f"{job}: stage '{name}' finished {executor.world_size - len(missing)} of {executor.world_size} "
             f"task(s); unfinished: {shown}. See {executor.logging_dir.path}/logs/ and rerun to resume them"
         )
+
+
+def _wait_for_slurm(job_id: str, poll_s: float = 5) -> None:
+    """Block until the Slurm job `job_id` (all of its array tasks) has left the queue."""
+    while subprocess.run(["squeue", "-h", "-j", str(job_id)], capture_output=True, text=True).stdout.strip():
+        time.sleep(poll_s)

@@ -1,6 +1,8 @@
 """`run_extract`: one recipe source into its extracted folder, whichever kind it is (pdf, StackExchange, Hub dataset).
 
 The extractors are imported when a source of their kind runs, so a recipe without PDFs never loads pymupdf.
+When the recipe curates on a cluster (`data.executor: ray` or `slurm`), PDFs and StackExchange shards are
+extracted as datatrove tasks on that same executor; on the local default they run in this machine's processes.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from pathlib import Path
 
 from codemill.common.console import console
 from codemill.common.summary import Summary
+from codemill.recipe.data import DataConfig
 from codemill.recipe.pdf import PdfOptions
 from codemill.recipe.sources import SourceConfig
 from codemill.recipe.stackexchange import StackExchangeOptions
@@ -33,25 +36,34 @@ def extract_options(source: SourceConfig) -> PdfOptions | StackExchangeOptions:
     return options
 
 
-def _extract_files(source: SourceConfig, local: list[Path], out_dir: Path, force: bool) -> Summary:
-    options = extract_options(source)
+def task_executor(data: DataConfig | None) -> DataConfig | None:
+    """The data section to extract on, or None for this machine's processes (`workers:` of the source).
+
+    Local datatrove tasks would only add overhead to the extractors' own process pools, so only a cluster
+    executor takes the work over."""
+    return data if data is not None and data.executor != "local" else None
+
+
+def _extract_files(source: SourceConfig, local: list[Path], out_dir: Path, force: bool, data: DataConfig | None) -> Summary:
+    options, executor = extract_options(source), task_executor(data)
     if source.type == "pdf":
         from codemill.extract.pdf.runner import extract_pdfs
 
-        done = extract_pdfs(local, out_dir, options=options, workers=source.workers, force=force)
+        done = extract_pdfs(local, out_dir, options=options, workers=source.workers, force=force, executor=executor)
         counts = {"documents": len(done.written) + len(done.skipped), "pages": done.pages}
     else:
         from codemill.extract.stackexchange.extract import extract_stackexchange
 
         (dump,) = local
-        done = extract_stackexchange(dump, out_dir, options=options, workers=source.workers, force=force)
+        done = extract_stackexchange(dump, out_dir, options=options, workers=source.workers, force=force, executor=executor)
         counts = {"threads": done.threads_written, "answers": done.answers_written}
     return Summary(_failures(done.failed), counts, [out_dir])
 
 
-def run_extract(source: SourceConfig, inputs: list[Path], out_dir: Path, *, force: bool) -> Summary:
+def run_extract(source: SourceConfig, inputs: list[Path], out_dir: Path, *, force: bool, data: DataConfig | None = None) -> Summary:
     """Extract `source` into `out_dir`, from scratch when `force`, else resuming what an earlier run left.
 
+    `data` is the recipe's data section: on a Ray or Slurm executor the files are extracted as its tasks.
     `inputs` are the source's local files; url and site sources (none given) are downloaded into the
     cache first. A source whose raw input is gone but whose `extracted:` folder holds output is used as is.
     Failures, per file or of the download, are returned in `failed`, never raised."""
@@ -73,4 +85,4 @@ def run_extract(source: SourceConfig, inputs: list[Path], out_dir: Path, *, forc
             local = [local_input(source)]  # url/site: downloaded once into the cache
         except (ValueError, OSError) as error:  # FetchError is an OSError
             return Summary(failed=[(source.location, str(error))])
-    return _extract_files(source, local, out_dir, force)
+    return _extract_files(source, local, out_dir, force, data)

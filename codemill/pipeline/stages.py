@@ -17,6 +17,7 @@ from codemill.pipeline.runner import Stage, run_stages
 from codemill.pipeline.state import RunState
 from codemill.recipe import Recipe
 from codemill.recipe.base import RecipeError
+from codemill.recipe.data import DataConfig
 from codemill.recipe.eval import BenchmarkSpec
 from codemill.recipe.layout import RunLayout
 from codemill.recipe.sources import SourceConfig
@@ -33,14 +34,14 @@ def _existing(*paths: Path | str | None) -> list[Path]:
     return [Path(path) for path in paths if path is not None and Path(path).exists()]
 
 
-def extract_stage(source: SourceConfig, run_dir: Path) -> Stage:
+def extract_stage(source: SourceConfig, run_dir: Path, data: DataConfig | None = None) -> Stage:
     out_dir = RunLayout(run_dir).extracted(source)
     inputs = [source.path] if source.path is not None else []  # url, site, dataset: fetched by the stage
 
     def action(fresh: bool) -> Summary:
         from codemill.extract import run_extract
 
-        return run_extract(source, inputs, out_dir, force=fresh)
+        return run_extract(source, inputs, out_dir, force=fresh, data=data)
 
     origin = {key: str(value) for key in ("url", "sha256", "site", "dataset") if (value := getattr(source, key))}
     settings = {"type": source.type, "options": _dump(extract_options(source))} | origin
@@ -56,9 +57,9 @@ def unextracted_sources(recipe: Recipe) -> list[SourceConfig]:
             if not (folder := recipe.layout.extracted(source)).is_dir() or not any(folder.iterdir())]
 
 
-def extract_sources(sources: list[SourceConfig], state: RunState) -> None:
+def extract_sources(sources: list[SourceConfig], state: RunState, data: DataConfig | None = None) -> None:
     """Run the extract stages of `sources` as `codemill run` does (same lines, same manifest entries)."""
-    run_stages([extract_stage(source, state.run_dir) for source in sources], state)
+    run_stages([extract_stage(source, state.run_dir, data) for source in sources], state)
 
 
 def data_stage(recipe: Recipe) -> Stage:
@@ -175,7 +176,7 @@ def plan_stages(recipe: Recipe) -> list[Stage]:
 
     The base model is scored before training starts: its scores do not wait on (or depend on) finetune."""
     _check_benchmark_names(recipe)
-    stages = [extract_stage(source, recipe.run_dir) for source in recipe.sources]
+    stages = [extract_stage(source, recipe.run_dir, recipe.data) for source in recipe.sources]
     stages.append(data_stage(recipe))
     base_model = base_model_stage(recipe)
     stages += [base_model] if base_model is not None else []

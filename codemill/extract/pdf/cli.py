@@ -1,4 +1,4 @@
-"""`codemill extract pdf INPUT... -o OUT_DIR [--workers N] [--force]`."""
+"""`codemill extract pdf INPUT... -o OUT_DIR [--workers N] [--force] [--executor local|ray|slurm] [--recipe R]`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import typer
 
 from codemill.common.console import console, fail
 from codemill.common.lock import folder_lock
+from codemill.extract.cli import EXECUTOR_OPTION, RECIPE_OPTION, task_executor
 from codemill.recipe.base import RecipeError, validate_config
 
 
@@ -20,18 +21,21 @@ def pdf_command(
     language: Optional[str] = typer.Option(None, help="Language tag for code blocks when content does not tell."),
     ocr: bool = typer.Option(False, "--ocr", help="OCR pages without a text layer (needs pytesseract + tesseract)."),
     image_placeholders: bool = typer.Option(False, "--image-placeholders", help="Keep a markdown image placeholder where each image stood."),
+    executor_name: Optional[str] = EXECUTOR_OPTION,
+    recipe: Optional[Path] = RECIPE_OPTION,
 ) -> None:
     """Convert textbook PDFs to markdown from their own text layer (headings, code, lists, footnotes)."""
     from codemill.extract.pdf.runner import extract_pdfs
     from codemill.recipe.pdf import PdfOptions
 
     settings = {"language": language, "ocr": ocr, "image_placeholders": image_placeholders}
+    executor = task_executor(executor_name, recipe, workers)
     try:
         options = validate_config(PdfOptions, settings, source="command line")
     except RecipeError as error:
         raise fail(str(error)) from None
     with folder_lock(out_dir):
-        summary = extract_pdfs(inputs, out_dir, options=options, workers=workers, force=force)
+        summary = extract_pdfs(inputs, out_dir, options=options, workers=workers, force=force, executor=executor)
     for path, reason in summary.failed:
         console.print(f"[bold red]failed:[/] {path}: {reason}", markup=True, soft_wrap=True, highlight=False)
     for path, reason in summary.damaged:

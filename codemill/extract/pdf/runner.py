@@ -2,12 +2,14 @@
 
 A PDF is read in page chunks (in parallel when `workers > 1`); once all of its chunks are in, the
 whole-document decisions are made and both files are written atomically, then the PDF is marked
-done in a manifest. A bad PDF is reported and skipped; the others go on.
+done in a manifest. A bad PDF is reported and skipped; the others go on. Given the recipe's data
+section (`executor=`), each PDF is instead one datatrove task on its executor (codemill/extract/tasks.py).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections import Counter
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -18,10 +20,13 @@ from codemill.common.digest import fingerprint
 from codemill.common.manifest import JobManifest
 from codemill.common.processes import process_pool
 from codemill.common.progress import progress
+from codemill.recipe.data import DataConfig
 from codemill.recipe.pdf import PdfOptions
 from codemill.extract.pdf.document import PageBatch, PdfError, assemble, open_pdf, read_pages
+from codemill.extract.tasks import UnitFailed, clear_units, run_units, saved_results
 
 CHUNK_PAGES = 32
+TASKS_DIR = ".extract-pdf.tasks"  # datatrove logs and per-PDF results while PDFs run as tasks
 
 
 @dataclass
@@ -115,8 +120,12 @@ def extract_pdfs(
     workers: int = 1,
     force: bool = False,
     show_progress: bool = True,
+    executor: DataConfig | None = None,
 ) -> ExtractSummary:
-    """Convert every PDF under `inputs` into `out_dir`; skip PDFs already done unless `force`."""
+    """Convert every PDF under `inputs` into `out_dir`; skip PDFs already done unless `force`.
+
+    With `executor` (the recipe's data section: `executor`, `workers`, `ray`, `slurm`) each PDF left to do
+    is one datatrove task on that executor, `executor.workers` at once, instead of `workers` processes."""
     inputs = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -125,7 +134,11 @@ def extract_pdfs(
     manifest = JobManifest(out_dir, "extract-pdf", fingerprint=_fingerprint(options))
     if force:
         manifest.reset()
+        shutil.rmtree(out_dir / TASKS_DIR, ignore_errors=True)
     names = output_names(pdfs)
+    if executor is not None:
+        _run_as_tasks(pdfs, names, options, out_dir, manifest, summary, executor)
+        return summary
     jobs = []
     for pdf in pdfs:
         job = _plan(pdf, names[pdf], out_dir, manifest, summary)
@@ -137,31 +150,45 @@ def extract_pdfs(
             _run_parallel(jobs, options, workers, out_dir, manifest, summary, bar)
         else:
             for job in jobs:
-                for start, stop in job.ranges:
-                    _collect(job, start, lambda: _read_chunk(str(job.pdf), start, stop, options), bar)
+                _read_all(job, options, bar)
                 _finish(job, options, out_dir, manifest, summary)
     return summary
 
 
+def _is_done(pdf: Path, name: str, out_dir: Path, manifest: JobManifest) -> bool:
+    """Marked done for this very file, with both outputs still there (raises OSError when the PDF is gone)."""
+    done = manifest.done.get(str(pdf))
+    outputs_exist = (out_dir / f"{name}.md").exists() and (out_dir / f"{name}.json").exists()
+    return done is not None and done.get("source") == _source_stamp(pdf) and outputs_exist
+
+
 def _plan(pdf: Path, name: str, out_dir: Path, manifest: JobManifest, summary: ExtractSummary) -> _Job | None:
     """Open the PDF to count its pages; None when it is already done or cannot be read."""
-    key = str(pdf)
-    done = manifest.done.get(key)
-    outputs_exist = (out_dir / f"{name}.md").exists() and (out_dir / f"{name}.json").exists()
     try:
-        if done is not None and done.get("source") == _source_stamp(pdf) and outputs_exist:
+        if _is_done(pdf, name, out_dir, manifest):
             summary.skipped.append(pdf)
             return None
-        doc = open_pdf(pdf)
+        return _open_job(pdf, name)
     except (PdfError, OSError) as error:
         summary.failed.append((pdf, _reason(pdf, error)))
         return None
+
+
+def _open_job(pdf: Path, name: str) -> _Job:
+    """Open the PDF for its page count, title and whether the reader had to repair it."""
+    doc = open_pdf(pdf)
     try:
         job = _Job(pdf, name, doc.page_count, (doc.metadata or {}).get("title") or None)
         job.repaired = bool(getattr(doc, "is_repaired", False))
         return job
     finally:
         doc.close()
+
+
+def _read_all(job: _Job, options: PdfOptions, bar) -> None:
+    """Read every chunk of one PDF in this process."""
+    for start, stop in job.ranges:
+        _collect(job, start, lambda: _read_chunk(str(job.pdf), start, stop, options), bar)
 
 
 def _reason(pdf: Path, error: Exception) -> str:
@@ -183,6 +210,11 @@ def _collect(job: _Job, start: int, read, bar) -> None:
 
 def _finish(job: _Job, options: PdfOptions, out_dir: Path, manifest: JobManifest, summary: ExtractSummary) -> None:
     """Assemble and write one PDF's outputs atomically, then mark it done."""
+    _record(job.pdf, _write(job, options, out_dir), out_dir, manifest, summary)
+
+
+def _write(job: _Job, options: PdfOptions, out_dir: Path) -> dict:
+    """Assemble one PDF and write its outputs atomically; return what the summary needs (JSON-ready)."""
     error = job.error
     if error is None:
         try:
@@ -195,17 +227,27 @@ def _finish(job: _Job, options: PdfOptions, out_dir: Path, manifest: JobManifest
         except Exception as failure:  # never let one book stop the others
             error = f"conversion failed: {type(failure).__name__}: {failure}"
     if error is not None:
-        summary.failed.append((job.pdf, error))
-        return
-    manifest.mark_done(str(job.pdf), {"source": _source_stamp(job.pdf), "name": job.name})
-    summary.written.append(out_dir / f"{job.name}.md")
-    summary.pages += job.page_count
+        return {"error": error}
     reports = conversion.report["page_reports"]
-    summary.page_warnings.update(conversion.report["warning_counts"])
-    summary.scanned_pages += sum(1 for r in reports if r["status"] == "skipped" and "no text layer" in (r["reason"] or ""))
-    if job.repaired:
-        read = sum(1 for r in reports if r["status"] != "skipped")
-        summary.damaged.append((job.pdf, f"damaged file, repaired by the PDF reader: {read} of {len(reports)} pages gave text; check it or get a clean copy"))
+    return {"error": None, "name": job.name, "source": _source_stamp(job.pdf), "pages": job.page_count,
+            "warning_counts": dict(conversion.report["warning_counts"]), "repaired": job.repaired,
+            "read_pages": sum(1 for r in reports if r["status"] != "skipped"), "reported_pages": len(reports),
+            "scanned_pages": sum(1 for r in reports if r["status"] == "skipped" and "no text layer" in (r["reason"] or ""))}
+
+
+def _record(pdf: Path, result: dict, out_dir: Path, manifest: JobManifest, summary: ExtractSummary) -> None:
+    """Mark one written PDF done and count it, or list it as failed."""
+    if result["error"] is not None:
+        summary.failed.append((pdf, result["error"]))
+        return
+    manifest.mark_done(str(pdf), {"source": result["source"], "name": result["name"]})
+    summary.written.append(out_dir / f"{result['name']}.md")
+    summary.pages += result["pages"]
+    summary.page_warnings.update(result["warning_counts"])
+    summary.scanned_pages += result["scanned_pages"]
+    if result["repaired"]:
+        summary.damaged.append((pdf, f"damaged file, repaired by the PDF reader: {result['read_pages']} of {result['reported_pages']} "
+                                     "pages gave text; check it or get a clean copy"))
 
 
 def _no_text(report: dict, repaired: bool) -> str | None:
@@ -232,3 +274,43 @@ def _run_parallel(jobs, options, workers, out_dir, manifest, summary, bar) -> No
             _collect(job, start, future.result, bar)
             if job.complete():
                 _finish(job, options, out_dir, manifest, summary)
+
+
+def _convert_task(pdf: str, name: str, options: PdfOptions, out_dir: str) -> dict:
+    """Task body: read, assemble and write one PDF in this process, as `workers=1` does; raises UnitFailed."""
+    try:
+        job = _open_job(Path(pdf), name)
+    except (PdfError, OSError) as error:
+        raise UnitFailed(_reason(Path(pdf), error)) from None
+    with progress("", enabled=False) as bar:
+        _read_all(job, options, bar)
+    result = _write(job, options, Path(out_dir))
+    if result["error"] is not None:
+        raise UnitFailed(result["error"])
+    return result
+
+
+def _run_as_tasks(pdfs: list[Path], names: dict[Path, str], options: PdfOptions, out_dir: Path,
+                  manifest: JobManifest, summary: ExtractSummary, data: DataConfig) -> None:
+    """Each PDF not yet done is one datatrove task; a result an earlier, killed run saved is recorded, not redone."""
+    work_dir = out_dir.resolve() / TASKS_DIR
+    saved = saved_results(work_dir, manifest.fingerprint)
+    pending, todo = [], {}
+    for pdf in pdfs:
+        try:
+            if _is_done(pdf, names[pdf], out_dir, manifest):
+                summary.skipped.append(pdf)
+                continue
+            stamp = _source_stamp(pdf)
+        except OSError as error:
+            summary.failed.append((pdf, _reason(pdf, error)))
+            continue
+        pending.append(pdf)
+        if saved.get(str(pdf), {}).get("source") != stamp:  # none saved, or saved for an older copy of the file
+            saved.pop(str(pdf), None)
+            todo[str(pdf)] = (str(pdf), names[pdf], options, str(out_dir.resolve()))
+    outcome = run_units(data, _convert_task, todo, work_dir, manifest.fingerprint, "extract pdf")
+    results = {**saved, **outcome.results}
+    for pdf in pending:
+        _record(pdf, results.get(str(pdf)) or {"error": outcome.failed[str(pdf)]}, out_dir, manifest, summary)
+    clear_units(work_dir, outcome)

@@ -1,4 +1,4 @@
-"""`codemill extract stackexchange SOURCE -o OUT_DIR [--workers N] [filters]`."""
+"""`codemill extract stackexchange SOURCE -o OUT_DIR [--workers N] [filters] [--executor local|ray|slurm] [--recipe R]`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import typer
 
 from codemill.common.console import console, fail
 from codemill.common.lock import folder_lock
+from codemill.extract.cli import EXECUTOR_OPTION, RECIPE_OPTION, task_executor
 from codemill.recipe.base import RecipeError, validate_config
 
 
@@ -29,6 +30,8 @@ def stackexchange_command(
     threads_per_shard: int = typer.Option(10_000, help="Threads per output shard."),
     skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows",
                                        help="Skip (and count) unreadable XML rows instead of stopping the file."),
+    executor_name: Optional[str] = EXECUTOR_OPTION,
+    recipe: Optional[Path] = RECIPE_OPTION,
 ) -> None:
     """Turn a StackExchange data dump into Q&A threads in markdown, with licence and attribution."""
     from codemill.extract.stackexchange.extract import extract_stackexchange
@@ -38,12 +41,13 @@ def stackexchange_command(
                 "accepted_only": accepted_only, "top_k_answers": top_k_answers, "min_answers": min_answers,
                 "include_tags": include_tag, "exclude_tags": exclude_tag, "drop_closed": not keep_closed,
                 "threads_per_shard": threads_per_shard, "skip_bad_rows": skip_bad_rows}
+    executor = task_executor(executor_name, recipe, workers)
     try:
         options = validate_config(StackExchangeOptions, settings, source="command line")
     except RecipeError as error:
         raise fail(str(error)) from None
     with folder_lock(out_dir):
-        summary = extract_stackexchange(source, out_dir, options=options, workers=workers, force=force)
+        summary = extract_stackexchange(source, out_dir, options=options, workers=workers, force=force, executor=executor)
     for path, reason in summary.failed:
         shown = reason if reason.startswith(path) else f"{path}: {reason}"
         console.print(f"[bold red]failed:[/] {shown}", markup=True, soft_wrap=True, highlight=False)

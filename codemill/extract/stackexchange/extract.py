@@ -3,6 +3,8 @@
 Units of work in the job manifest: `scan` (the spill is complete; its info holds the shard boundaries
 and scan counts) and one `shard-NNNNN` per output file. A rerun after a kill skips finished units, so
 it ends with the same shards and no duplicates; the spill is deleted once every shard is written.
+Given a data section (`executor=`), each shard left is one datatrove task on its executor
+(codemill/extract/tasks.py); the scan stays in this process.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import sqlite3
 import time
 from concurrent.futures import as_completed
@@ -27,9 +30,12 @@ from codemill.extract.stackexchange.scan import Scanner
 from codemill.extract.stackexchange.source import DumpSource, resolve_source, stream
 from codemill.extract.stackexchange.summary import SkipLog, StackExchangeSummary
 from codemill.extract.stackexchange.threads import write_shard
+from codemill.extract.tasks import clear_units, run_units, saved_results
+from codemill.recipe.data import DataConfig
 
 SCHEMA_VERSION = 1
 SPILL_NAME = ".stackexchange-spill.sqlite"
+TASKS_DIR = ".extract-stackexchange.tasks"  # datatrove logs and per-shard results while shards run as tasks
 
 
 def shard_name(index: int) -> str:
@@ -38,8 +44,12 @@ def shard_name(index: int) -> str:
 
 def extract_stackexchange(source: str | os.PathLike, out_dir: str | os.PathLike, *,
                           options: StackExchangeOptions = StackExchangeOptions(), workers: int = 1,
-                          force: bool = False, show_progress: bool = True) -> StackExchangeSummary:
-    """Extract Q&A threads from a dump folder, Posts.xml or .7z into `out_dir`; see docs/stackexchange.md."""
+                          force: bool = False, show_progress: bool = True,
+                          executor: DataConfig | None = None) -> StackExchangeSummary:
+    """Extract Q&A threads from a dump folder, Posts.xml or .7z into `out_dir`; see docs/stackexchange.md.
+
+    With `executor` (a recipe's data section) the shards are written by datatrove tasks on that executor,
+    `executor.workers` at once, instead of `workers` processes."""
     started = time.monotonic()
     out_dir = Path(out_dir)
     summary = StackExchangeSummary(source=str(source), out_dir=str(out_dir),
@@ -52,7 +62,8 @@ def extract_stackexchange(source: str | os.PathLike, out_dir: str | os.PathLike,
         scan = manifest.done.get("scan") or _scan(dump, out_dir, options, manifest, show_progress)
         for path in replaced:  # only once the new scan has succeeded
             path.unlink(missing_ok=True)
-        _write_shards(scan["starts"], dump.site, out_dir, options, manifest, workers, show_progress, summary)
+        shards = _run_shards if executor is None else _shard_tasks(out_dir, manifest.fingerprint, executor)
+        _write_shards(scan["starts"], dump.site, out_dir, options, manifest, workers, show_progress, summary, shards)
     except (ValueError, DumpError, OSError, sqlite3.Error) as error:
         summary.failed.append(_failure(source, out_dir, error))
         summary.seconds = time.monotonic() - started
@@ -94,6 +105,7 @@ def _open_manifest(dump: DumpSource, out_dir: Path, options: StackExchangeOption
     if force:
         manifest.reset()
         (out_dir / SPILL_NAME).unlink(missing_ok=True)
+        shutil.rmtree(out_dir / TASKS_DIR, ignore_errors=True)
         return manifest, existing
     if existing and not manifest.done:
         raise ValueError(f"{out_dir}: holds thread shards from a run with another source or other settings; "
@@ -134,8 +146,9 @@ def _scan(dump: DumpSource, out_dir: Path, options: StackExchangeOptions, manife
 
 
 def _write_shards(starts: list[int], site: str, out_dir: Path, options: StackExchangeOptions,
-                  manifest: JobManifest, workers: int, show_progress: bool, summary: StackExchangeSummary) -> None:
-    """Write every shard not yet marked done, in this process or in `workers` processes."""
+                  manifest: JobManifest, workers: int, show_progress: bool, summary: StackExchangeSummary,
+                  run_shards) -> None:
+    """Write every shard not yet marked done with `run_shards` (here, in processes, or as tasks)."""
     bounds = {index: (low, starts[index + 1] if index + 1 < len(starts) else None) for index, low in enumerate(starts)}
     todo = [index for index in bounds if not manifest.is_done(f"shard-{index:05d}")]
     summary.shards_resumed = len(bounds) - len(todo)
@@ -147,7 +160,7 @@ def _write_shards(starts: list[int], site: str, out_dir: Path, options: StackExc
     args = {index: (store, out_dir / shard_name(index), *bounds[index], site, options) for index in todo}
     with progress(f"write {site} shards", len(bounds), enabled=show_progress) as bar:
         bar.advance(summary.shards_resumed)
-        for index, info, error in _run_shards(args, workers):
+        for index, info, error in run_shards(args, workers):
             if error is None:
                 manifest.mark_done(f"shard-{index:05d}", info)
             else:
@@ -171,6 +184,23 @@ def _run_shards(args: dict[int, tuple], workers: int):
                 yield futures[future], future.result(), None
             except Exception as error:
                 yield futures[future], None, f"{type(error).__name__}: {error}"
+
+
+def _shard_tasks(out_dir: Path, fingerprint: str, data: DataConfig):
+    """A `run_shards` that writes each shard in a datatrove task on `data`'s executor; yields once all are back."""
+    work_dir = out_dir.resolve() / TASKS_DIR
+
+    def run_shards(args: dict[int, tuple], workers: int):
+        saved = {name: info for name, info in saved_results(work_dir, fingerprint).items() if (out_dir / name).exists()}
+        units = {shard_name(index): call for index, call in args.items() if shard_name(index) not in saved}
+        outcome = run_units(data, write_shard, units, work_dir, fingerprint, "extract stackexchange")
+        results = {**saved, **outcome.results}
+        for index in args:
+            name = shard_name(index)
+            yield index, results.get(name), outcome.failed.get(name)
+        clear_units(work_dir, outcome)
+
+    return run_shards
 
 
 def _fill_summary(summary: StackExchangeSummary, manifest: JobManifest, scan: dict) -> None:
