@@ -37,10 +37,13 @@ def code_lines(block: Block, style: DocumentStyle) -> list[str]:
     rendered = []
     full: set[int] = set()  # rendered lines that end where the next line's first word would not fit
     numbered = _has_line_numbers(block)
-    left = min(line.x0 for line in block.lines)
+    lefts: dict[tuple[int, int], float] = {}  # a listing cut by a column or page break has a left edge in each part
+    for line in block.lines:
+        lefts[line.page, line.column] = min(line.x0, lefts.get((line.page, line.column), line.x0))
     grid = _grid_ratio(block, style)
     for index, (line, blanks) in enumerate(zip(block.lines, block.blank_before)):
         text = _place_spans(line, style, skip_number=numbered, grid=grid)
+        left = lefts[line.page, line.column]
         if style.marks_wraps and index and not blanks and _soft_wrapped(block.lines[index - 1], line, left):
             rendered[-1] += text.strip()  # the kept spaces (or hyphen) at the break are the text's own
             continue
@@ -136,10 +139,11 @@ def _soft_wrapped(prev: Line, line: Line, left: float) -> bool:
         return False
     if prev.text.endswith(" "):
         return True
-    # a break after a hyphen leaves no space; it is a wrap when the next word could not have fitted
+    # a break after a hyphen leaves no space; it is a wrap when the next word could not have fitted.
+    # The measured edge may be a wrapped line's kept space, which hangs one character past the box.
     char = (prev.x1 - prev.x0) / max(len(prev.text), 1)
     word = line.text.strip().split(" ", 1)[0]
-    return prev.text.endswith("-") and prev.x1 + char * len(word) > prev.right_edge
+    return prev.text.endswith("-") and prev.x1 + char * (len(word) + 1) > prev.right_edge
 
 
 def _no_room_after(prev: Line, line: Line) -> bool:

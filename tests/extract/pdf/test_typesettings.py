@@ -213,3 +213,37 @@ def test_a_long_url_running_over_the_gutter_stays_in_its_column(tmp_path):
     markdown = pdf_to_markdown(write_pdf(tmp_path / "url.pdf", [left + right]))
     assert markdown.index("left 13") < markdown.index("a-very-long-page-name") < markdown.index("right 0")
     assert markdown.index("right 0") < markdown.index("right 15")
+
+
+def test_a_hyphen_break_whose_next_word_only_fits_into_the_hanging_space_is_a_wrap(tmp_path):
+    """The furthest code line ends in its kept space, which hangs past the box: a word that would end
+    right there did not fit after the hyphen, so the break is the renderer's."""
+    prose = "This prose line runs from the left margin of the column to its right edge, as justified text does."
+    edge = LEFT + pymupdf.get_text_length(prose, fontname="tiro", fontsize=BODY)
+    fits = int((edge - LEFT) / (0.6 * BODY))
+    wrapped = f"total = compute({'x' * (fits - 18)}, "
+    hyphened = f"say('{'z' * (fits - 6 - len('digit'))}-"
+    assert len(hyphened) + len("digit") == len(wrapped)  # the word would end where the kept space does
+    items = [Text(100 + i * PITCH, prose) for i in range(4)]
+    code = [wrapped, "second_argument)", hyphened, "digit number')"]
+    items += [Text(160 + i * PITCH, text, "cour") for i, text in enumerate(code)]
+    items += [Text(230, prose)]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "hyphen.pdf", [items]))
+    assert f"{wrapped}second_argument)\n{hyphened}digit number')\n" in markdown
+
+
+def test_a_wrap_in_the_part_of_a_listing_after_a_column_break_is_joined(tmp_path):
+    """A listing cut by a column break starts each part at its own column's left edge; a wrapped
+    line in the second part restarts at that edge, not at the first part's. (The code box ends ten
+    characters inside the column, as a padded box does, so only the kept space tells the wrap.)"""
+    right = 330
+    prose = "the loop runs its body again while the condition holds"
+    edge = right + pymupdf.get_text_length(prose, fontname="tiro", fontsize=BODY)
+    wrapped = "    print('" + "z" * (int((edge - right) / (0.6 * BODY)) - 10 - 16) + " and "
+    items = [Text(80, "Functions", "hebo", 20)]
+    items += [Text(120 + i * PITCH, prose) for i in range(40)]
+    items += [Text(620, "def lyrics():", "cour"), Text(632, "    print('I am okay.')", "cour")]
+    items += [Text(100, wrapped, "cour", x=right), Text(112, "work all day.')", "cour", x=right)]
+    items += [Text(140 + i * PITCH, prose, x=right) for i in range(20)]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "parts.pdf", [items]))
+    assert f"def lyrics():\n    print('I am okay.')\n{wrapped}work all day.')\n```" in markdown
