@@ -39,11 +39,11 @@ class Block:
 def classify(lines: list[Line], style: DocumentStyle) -> None:
     """Set each non-furniture line's kind to code, heading or text."""
     previous = None
-    for line in lines:
+    for index, line in enumerate(lines):
         if line.kind in ("furniture", "image", "figure", "table", "contents"):
             continue  # tables here are ruled grids, found from the page's drawings
         mono = line.share("mono")
-        if _is_note(line, style):
+        if _is_note(line, style) or (_starts_with_mark(line) and _note_at_foot(lines, index, style)):
             line.kind = "footnote"
         elif _ends_heading(line, previous):
             line.kind = "heading"
@@ -69,8 +69,31 @@ def _ends_heading(line: Line, previous: Line | None) -> bool:
 
 def _is_note(line: Line, style: DocumentStyle) -> bool:
     """A footnote starts with a raised mark (digits or a symbol) and is set smaller than the body."""
+    return _starts_with_mark(line) and line.size < style.body_size - 0.5
+
+
+def _starts_with_mark(line: Line) -> bool:
     first = line.spans[0]
-    return first.script and bool(NOTE_MARK.match(first.text.strip())) and line.size < style.body_size - 0.5 and len(line.spans) > 1
+    return first.script and bool(NOTE_MARK.match(first.text.strip())) and len(line.spans) > 1
+
+
+def _note_at_foot(lines: list[Line], index: int, style: DocumentStyle) -> bool:
+    """Set apart from the text above (more than two body lines down) with only a compact run of
+    prose below it to the foot of its column: a footnote set at the body size (Writer's DOCX export)."""
+    line = lines[index]
+    above = next((prev for prev in reversed(lines[:index]) if prev.kind != "furniture"), None)
+    if above is not None and above.page == line.page and above.column == line.column and line.baseline - above.baseline <= 2 * style.body_pitch:
+        return False
+    above = line
+    for below in lines[index + 1 :]:
+        if below.kind == "furniture":
+            continue
+        if below.page != line.page or below.column != line.column:
+            return True
+        if below.share("mono") >= CODE_SHARE or below.size > line.size + 0.5 or below.baseline - above.baseline > 2 * below.size:
+            return False
+        above = below
+    return True
 
 
 def _demote_inline_code(lines: list[Line], style: DocumentStyle) -> None:

@@ -1,0 +1,38 @@
+"""Rules for layouts that word processors and other HTML engines produce (LibreOffice Writer,
+WeasyPrint), each on a PDF generated here with pymupdf."""
+
+from __future__ import annotations
+
+import pymupdf
+
+from codemill.extract.pdf.document import pdf_to_markdown
+from tests.extract.pdf.pdfgen import BODY, LEFT, PITCH, Text, paragraph, write_pdf
+
+PROSE = [
+    "This is a body paragraph of the test book. It runs across several lines so that",
+    "the extractor can learn what the body text looks like and how far apart its",
+    "lines are set, before it meets headings and code set in other fonts and sizes.",
+]
+
+
+def test_footnote_at_the_body_size_leaves_the_paragraph_it_interrupts(tmp_path):
+    """Writer sets DOCX footnotes as large as the body, at the page foot: the paragraph cut by the page
+    break runs on past the note, and the note becomes a footnote definition."""
+    first = paragraph(100, PROSE) + paragraph(100 + 4 * PITCH, PROSE[:2])
+    cut = "and this sentence is cut by the page"
+    mark_x = LEFT + pymupdf.get_text_length(cut, fontname="tiro", fontsize=BODY)
+    first += [Text(100 + 6 * PITCH, cut, "tiro"), Text(100 + 6 * PITCH - 4, "1", "tiro", 6, mark_x)]
+    first += [Text(700, "1", "tiro", 6, LEFT), Text(704, " The note is as large as the body text and runs", "tiro", BODY, LEFT + 4),
+              Text(704 + PITCH, "onto a second line of its own.", "tiro")]
+    second = paragraph(100, ["break, and it goes on here.", *PROSE])
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "note.pdf", [first, second]))
+    assert "and this sentence is cut by the page[^1] break, and it goes on here." in markdown
+    assert "[^1]: The note is as large as the body text and runs onto a second line of its own." in markdown
+
+
+def test_a_raised_number_opening_a_line_inside_the_text_is_not_a_footnote(tmp_path):
+    items = paragraph(100, PROSE) + [Text(100 + 3 * PITCH - 4, "2", "tiro", 6, LEFT), Text(100 + 3 * PITCH, " squared is the area of the square,", "tiro", BODY, LEFT + 4)]
+    items += paragraph(100 + 4 * PITCH, ["which the next line explains further."])
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "raised.pdf", [items]))
+    assert "[^2]:" not in markdown
+    assert "squared is the area of the square, which the next line explains further." in markdown
