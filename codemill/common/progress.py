@@ -12,13 +12,15 @@ from codemill.common.console import console
 
 
 class _PlainProgress:
-    """Prints `label: done/total  note` at most every `interval` seconds and once at the end."""
+    """Prints `label: done/total  eta  note` now and then (after 10 s, the gaps doubling up to a minute) and
+    once at the end, so a notebook cell or CI log gets a handful of lines per stage, not hundreds."""
 
-    def __init__(self, label: str, total: float | None, interval: float = 10.0):
-        self.label, self.total, self.interval = label, total, interval
+    def __init__(self, label: str, total: float | None, first: float = 10.0, longest: float = 60.0):
+        self.label, self.total, self.longest = label, total, longest
         self.done = 0.0
         self.text = ""
-        self._last = time.monotonic()
+        self._started = time.monotonic()
+        self._next, self._gap = self._started + first, first
 
     def note(self, text: str) -> None:
         self.text = text
@@ -26,17 +28,33 @@ class _PlainProgress:
     def advance(self, amount: float = 1) -> None:
         self.done += amount
         now = time.monotonic()
-        if now - self._last >= self.interval:
-            self._last = now
-            self._print()
+        if now >= self._next:
+            self._gap = min(2 * self._gap, self.longest)
+            self._next = now + self._gap
+            self._print(now)
 
-    def _print(self) -> None:
-        total = f"/{self.total:g}" if self.total else ""
+    def _print(self, now: float, final: bool = False) -> None:
+        total = f"/{_figure(self.total)}" if self.total else ""
+        eta = ""
+        if self.total and 0 < self.done < self.total and not final:
+            eta = f"  eta {_duration((now - self._started) * (self.total - self.done) / self.done)}"
         note = f"  {self.text}" if self.text else ""
-        print(f"{self.label}: {self.done:g}{total}{note}", file=console.file, flush=True)
+        print(f"{self.label}: {_figure(self.done)}{total}{eta}{note}", file=console.file, flush=True)
 
     def close(self) -> None:
-        self._print()
+        self._print(time.monotonic(), final=True)
+
+
+def _figure(value: float) -> str:
+    """Counts as integers, amounts (MiB) with two decimals below 10 and one above."""
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:.2f}" if abs(value) < 10 else f"{value:,.1f}"
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m{secs:02d}s"
 
 
 class _Silent:
