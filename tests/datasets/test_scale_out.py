@@ -25,6 +25,7 @@ from codemill.datasets.build import build_dataset  # noqa: E402
 from codemill.extract.pdf.runner import extract_pdfs  # noqa: E402
 from codemill.extract.stackexchange.extract import extract_stackexchange  # noqa: E402
 from codemill.recipe import load_recipe  # noqa: E402
+from codemill.recipe.stackexchange import StackExchangeOptions  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -73,12 +74,17 @@ def corpus(tmp_path_factory, shared_data):
 
 def _ray_build(recipe: Path, log: Path) -> subprocess.Popen:
     """`codemill data build` against a fresh 2-CPU Ray head, all inside a loopback-only network namespace."""
+    return _on_ray(f'"{BIN}/codemill" data build "{recipe}"', log)
+
+
+def _on_ray(command: str, log: Path) -> subprocess.Popen:
+    """`command` (a shell line) against a fresh 2-CPU Ray head, all inside a loopback-only network namespace."""
     script = f"""
 set -u
 ip link set lo up
 export RAY_ADDRESS=
 "{BIN}/ray" start --head --num-cpus 2 --port 0 --include-dashboard false --disable-usage-stats >/dev/null 2>&1 || exit 3
-RAY_ADDRESS=auto "{BIN}/codemill" data build "{recipe}"
+RAY_ADDRESS=auto {command}
 rc=$?
 "{BIN}/ray" stop --force >/dev/null 2>&1
 exit $rc
@@ -151,6 +157,31 @@ def test_ray_cluster_builds_the_local_dataset_and_a_killed_build_resumes(corpus)
     assert dataset_rows(root / "ray" / "dataset") == local_rows
 
 
+@pytest.mark.cluster
+@pytest.mark.skipif(not _loopback_namespace_works(), reason="needs root and a loopback-only network namespace")
+def test_extraction_as_ray_tasks_writes_the_in_process_files(tmp_path, shared_data):
+    root = tmp_path
+    pdfs, dump = shared_data / "pdfs" / "py4e", shared_data / "stackexchange" / "cardano.stackexchange.com.7z"
+    codemill = f'"{BIN}/codemill" extract'
+    commands = (f'{codemill} pdf "{pdfs}" -o "{root}/ray-pdf" --executor ray --workers 2 && '
+                f'{codemill} stackexchange "{dump}" -o "{root}/ray-se" --executor ray --workers 2 --threads-per-shard 500')
+    log = root / "ray-extract.log"
+    run = _on_ray(commands, log)
+    netns = _own_namespace(run)
+    try:
+        assert run.wait(timeout=400) == 0, log.read_text()[-2000:]
+    finally:
+        _kill_namespace(netns)
+    extract_pdfs([pdfs], root / "here-pdf", show_progress=False)
+    extract_stackexchange(dump, root / "here-se", options=StackExchangeOptions(threads_per_shard=500), show_progress=False)
+    for ours, theirs in ((root / "ray-pdf", root / "here-pdf"), (root / "ray-se", root / "here-se")):
+        names = sorted(path.name for path in theirs.iterdir() if path.name != "summary.json")
+        assert sorted(path.name for path in ours.iterdir() if path.name not in ("summary.json", ".codemill.lock")) == names
+        for name in names:
+            if name.endswith((".md", ".jsonl.gz")):
+                assert (ours / name).read_bytes() == (theirs / name).read_bytes(), name
+
+
 SLURM_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "slurm_single_node.sh"
 
 
@@ -201,3 +232,24 @@ def test_slurm_cluster_builds_the_local_dataset_and_resumes_after_scancel(corpus
     assert _wait_for(lambda: _queue_empty(env), 300)
     assert (logs / "prepare" / "launch_script.slurm").stat().st_mtime_ns == prepared_launch  # finished work is not redone
     assert dataset_rows(root / "slurm" / "dataset") == local_rows
+
+
+@pytest.mark.cluster
+def test_extraction_as_slurm_tasks_writes_the_in_process_files(tmp_path, shared_data, slurm_cluster):
+    pdfs, dump = shared_data / "pdfs" / "py4e", shared_data / "stackexchange" / "cardano.stackexchange.com.7z"
+    recipe = tmp_path / "slurm.yaml"
+    recipe.write_text(yaml.safe_dump({"name": "x", "data": {"executor": "slurm", "workers": 2,
+                                                            "slurm": {"time": "00:20:00", "mem_per_cpu_gb": 1}}}), encoding="utf-8")
+    for command in (["pdf", str(pdfs), "-o", str(tmp_path / "slurm-pdf")],
+                    ["stackexchange", str(dump), "-o", str(tmp_path / "slurm-se"), "--threads-per-shard", "500"]):
+        done = subprocess.run(["codemill", "extract", *command, "--recipe", str(recipe)], env=slurm_cluster,
+                              capture_output=True, text=True, timeout=400)
+        assert done.returncode == 0, done.stdout[-1000:] + done.stderr[-2000:]
+    extract_pdfs([pdfs], tmp_path / "here-pdf", show_progress=False)
+    extract_stackexchange(dump, tmp_path / "here-se", options=StackExchangeOptions(threads_per_shard=500), show_progress=False)
+    for ours, theirs in ((tmp_path / "slurm-pdf", tmp_path / "here-pdf"), (tmp_path / "slurm-se", tmp_path / "here-se")):
+        names = sorted(path.name for path in theirs.iterdir() if path.name != "summary.json")
+        assert sorted(path.name for path in ours.iterdir() if path.name not in ("summary.json", ".codemill.lock")) == names
+        for name in names:
+            if name.endswith((".md", ".jsonl.gz")):
+                assert (ours / name).read_bytes() == (theirs / name).read_bytes(), name
