@@ -51,7 +51,7 @@ def code_lines(block: Block, style: DocumentStyle) -> list[str]:
             full.add(len(rendered) - 1)
         rendered.extend([""] * blanks)
         rendered.append(text)
-    rendered = _join_unmarked_wraps(rendered, full)
+    rendered = _join_unmarked_wraps(_dedent(rendered), full)  # a listing set indented (in a list) parses only dedented
     rendered = _join_wrapped(rendered)
     indent = min((len(t) - len(t.lstrip(" ")) for t in rendered if t.strip()), default=0)
     return [t[indent:].rstrip() for t in rendered]
@@ -156,7 +156,8 @@ def _no_room_after(prev: Line, line: Line) -> bool:
 def _join_unmarked_wraps(lines: list[str], full: set[int]) -> list[str]:
     """Python that a typesetter wrapped at the column edge without a mark (LaTeX listings' breaklines):
     a line that fills the column is joined with the next one when that moves the listing's first
-    syntax error further down (or removes it); a listing that parses is left alone."""
+    syntax error further down (or removes it), or makes the listing down to it parse; a listing
+    that parses is left alone."""
     if not full or python_valid(lines):
         return lines
     shift = 0
@@ -164,8 +165,14 @@ def _join_unmarked_wraps(lines: list[str], full: set[int]) -> list[str]:
         at = index - shift
         if at + 1 >= len(lines) or not lines[at + 1].strip():
             continue
-        trial = lines[:at] + [lines[at].rstrip() + " " + lines[at + 1].strip()] + lines[at + 2 :]
-        if _first_error(trial) > _first_error(lines):
+        head = lines[at].rstrip()
+        space = "" if re.search(r"[^\W\d_]-$", head) else " "  # a word hyphen ('single-digit') breaks without a space
+        trial = lines[:at] + [head + space + lines[at + 1].strip()] + lines[at + 2 :]
+        error = _first_error(trial)
+        later = error + (error > at + 1) > _first_error(lines)  # counted in the unjoined listing's lines
+        # or the listing down to the joined line parses only joined (an error further down, such as
+        # another wrap's open string, can hide the gain from the whole-listing count)
+        if later or (_first_error(trial[: at + 1]) == float("inf") and _first_error(lines[: at + 2]) != float("inf")):
             lines, shift = trial, shift + 1
     return lines
 

@@ -36,3 +36,21 @@ def test_a_raised_number_opening_a_line_inside_the_text_is_not_a_footnote(tmp_pa
     markdown = pdf_to_markdown(write_pdf(tmp_path / "raised.pdf", [items]))
     assert "[^2]:" not in markdown
     assert "squared is the area of the square, which the next line explains further." in markdown
+
+
+def test_unmarked_wraps_in_a_listing_set_indented_are_joined(tmp_path):
+    """A listing set inside a list item starts right of the column edge; its wrapped lines are judged
+    on the listing dedented (indented, nothing parses), and a wrap after a word hyphen adds no space."""
+    prose = "This prose line runs from the left margin of the column to its right edge, as justified text does."
+    edge = LEFT + pymupdf.get_text_length(prose, fontname="tiro", fontsize=BODY)
+    x = LEFT + 40
+    fits = int((edge - x) / (0.6 * BODY))
+    test = "    if words[0] != '" + "F" * (fits - 3 - 23) + "' :"
+    say = "    print('" + "z" * (fits - 2 - 19) + " single-"
+    assert (len(test), len(say)) == (fits - 3, fits - 2)  # neither next word would fit after them
+    code = ["for line in fhand:", test, "continue", say, "digit number')"]
+    items = [Text(100 + i * PITCH, prose) for i in range(4)]
+    items += [Text(160 + i * PITCH, text, "cour", BODY, x) for i, text in enumerate(code)]
+    items += [Text(240, prose)]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "indented.pdf", [items]))
+    assert f"for line in fhand:\n{test} continue\n{say}digit number')\n```" in markdown
