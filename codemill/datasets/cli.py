@@ -40,7 +40,7 @@ def build_command(
         preflight(recipe, recipe_path, stages={"data", "extract"} if missing else {"data"})
         with folder_lock(recipe.run_dir, option="output_dir"):
             if missing:  # extracted first, as `codemill run` would
-                extract_sources(missing, RunState(Path(recipe.run_dir), recipe_path, overrides or ()))
+                extract_sources(missing, RunState(Path(recipe.run_dir), recipe_path, overrides or ()), recipe.data)
             if force:
                 shutil.rmtree(recipe.layout.dataset_work, ignore_errors=True)
             with library_logs(recipe.layout.log("data")):
