@@ -192,7 +192,8 @@ def _shard_tasks(out_dir: Path, fingerprint: str, data: DataConfig):
 
     def run_shards(args: dict[int, tuple], workers: int):
         saved = {name: info for name, info in saved_results(work_dir, fingerprint).items() if (out_dir / name).exists()}
-        units = {shard_name(index): call for index, call in args.items() if shard_name(index) not in saved}
+        units = {shard_name(index): (store.resolve(), out.resolve(), *rest)  # tasks may run in another folder
+                 for index, (store, out, *rest) in args.items() if shard_name(index) not in saved}
         outcome = run_units(data, write_shard, units, work_dir, fingerprint, "extract stackexchange")
         results = {**saved, **outcome.results}
         for index in args:
