@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pymupdf
+from codemill.extract.pdf.mupdf import pymupdf
 
 from codemill.extract.pdf.blocks import build_blocks, classify
 from codemill.extract.pdf.bullets import mark_drawn_bullets

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from statistics import median
 
-import pymupdf
+from codemill.extract.pdf.mupdf import pymupdf
 
 # Characters that are narrow in every proportional font and as wide as the rest in a monospace one.
 _NARROW = frozenset("iljtfrI.,:;!'|()[]")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-import pymupdf
+from codemill.extract.pdf.mupdf import pymupdf
 
 
 def ocr_available() -> str | None:

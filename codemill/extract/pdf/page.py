@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import pymupdf
+from codemill.extract.pdf.mupdf import pymupdf
 
 from codemill.extract.pdf.columns import find_gutter, reading_order
 from codemill.extract.pdf.fonts import FontMeter

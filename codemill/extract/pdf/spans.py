@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-import pymupdf
+from codemill.extract.pdf.mupdf import pymupdf
 
 _MONO_NAME = re.compile(
     r"mono|courier|consol|(?<!uni)code|typewriter|menlo|monaco|inconsolata|fixed|andale"

@@ -1,0 +1,39 @@
+"""What loading the extractor costs: pymupdf's optional layout analyser stays out (about a second per
+process), yet stays importable afterwards, and the glyph boxes are the same whether or not it is installed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from importlib.util import find_spec
+
+import pytest
+
+
+def python(code: str) -> str:
+    """Run `code` in a fresh interpreter (the test process has imported pymupdf already) and return its output."""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.strip()
+
+
+@pytest.mark.skipif(find_spec("pymupdf4llm") is None, reason="pymupdf4llm (and its layout analyser) not installed")
+def test_the_extractor_leaves_out_the_layout_analyser_but_a_later_import_still_works():
+    out = python(
+        "import sys\n"
+        "import codemill.extract.pdf.document\n"
+        "print(sorted(m for m in ('pymupdf.layout', 'pymupdf4llm', 'onnxruntime') if m in sys.modules))\n"
+        "import pymupdf4llm, pymupdf\n"
+        "print(callable(pymupdf.layout.activate), callable(pymupdf4llm.to_markdown))\n"
+    )
+    assert out.splitlines() == ["[]", "True True"]
+
+
+def test_quad_corrections_are_off_without_pymupdf4llm_switching_them_off():
+    out = python(
+        "import sys\n"
+        "sys.modules['pymupdf4llm'] = None\n"
+        "from codemill.extract.pdf.mupdf import pymupdf\n"
+        "print(pymupdf.TOOLS.unset_quad_corrections())\n"
+    )
+    assert out == "True"
