@@ -1,9 +1,11 @@
 """Typeset ground-truth markdown into PDFs at run time, several ways, for the extract pdf benchmark.
 
 Each typesetting writes `<name>.pdf` + `<name>.md` (the ground truth, copied) into its own folder.
-The LaTeX cells run pandoc -> pdflatex on the ground truth itself (article, book, twocolumn; listings
+The LaTeX cells run pandoc -> xelatex on the ground truth itself (article, book, twocolumn; listings
 with shaded boxes, plain verbatim, pandoc's own shaded highlighting; Latin Modern or Palatino), some
-with each python block and the output block right after it set in one box.
+with each python block and the output block right after it set in one box. The two-column cells break
+long code lines with a continuation arrow (listings' postbreak, fvextra's breaklines), as two-column
+books must: code too long for a column is otherwise wrapped without a mark or overprints the other column.
 Markdown becomes HTML with markdown-it-py; figures become an image with its caption below, as the
 LaTeX book sets them. HTML is laid out either by headless Chromium (print to PDF) or by pymupdf's
 Story, in one or two columns, or by WeasyPrint (one and two columns; running heads and page numbers
@@ -162,12 +164,21 @@ LISTINGS = r"""
 \lstset{basicstyle=\ttfamily\small, backgroundcolor=\color[gray]{0.92}, upquote=true, keepspaces=true,
   showstringspaces=false, breaklines=true, columns=fixed, frame=none}
 """
+# A narrow column breaks long code lines and marks each break, as real two-column books do
+# (listings' postbreak arrow; fvextra's breaklines with its own arrow); unmarked breaks in a column
+# too narrow for the code, or verbatim running over the other column, leave text no reader can trust.
+MARKED_BREAKS = r"\lstset{postbreak=\mbox{$\hookrightarrow$\space}}"
+VERBATIM_BREAKS = r"""
+\usepackage{fvextra}
+\let\verbatim\relax\let\endverbatim\relax
+\DefineVerbatimEnvironment{verbatim}{Verbatim}{breaklines}
+"""
 # pandoc -> xelatex cells: (document class, class options, fonts, code style, code+output in one box)
 LATEX = {
     "latex-article-listings": ("article", "", "lmodern", "listings", False),
     "latex-book-verbatim": ("book", "oneside", "palatino", "verbatim", False),
-    "latex-2col-listings-onebox": ("article", "twocolumn", "palatino", "listings", True),
-    "latex-2col-verbatim": ("article", "twocolumn", "dejavu", "verbatim", False),
+    "latex-2col-listings-onebox": ("article", "twocolumn", "palatino", "listings-marked", True),
+    "latex-2col-verbatim": ("article", "twocolumn", "dejavu", "verbatim-breaks", False),
     "latex-article-shaded-onebox": ("article", "", "dejavu", "highlight", True),
 }
 FONTS = {
@@ -197,11 +208,14 @@ def latex_pdf(markdown: str, out: Path, truth_dir: Path, cell: str) -> None:
         command += ["-V", f"classoption={options}"]
     if documentclass == "book":
         command += ["--top-level-division=chapter"]
-    if code == "listings":
-        (work / "head.tex").write_text(LISTINGS, encoding="utf-8")
+    if code.startswith("listings"):
+        (work / "head.tex").write_text(LISTINGS + (MARKED_BREAKS if code.endswith("marked") else ""), encoding="utf-8")
         command += ["--listings", "-H", str(work / "head.tex")]
-    elif code == "verbatim":
+    elif code.startswith("verbatim"):
         command += ["--no-highlight"]
+        if code.endswith("breaks"):
+            (work / "head.tex").write_text(VERBATIM_BREAKS, encoding="utf-8")
+            command += ["-H", str(work / "head.tex")]
     subprocess.run(command, check=True, capture_output=True, timeout=300, cwd=work)
     shutil.rmtree(work, ignore_errors=True)
 

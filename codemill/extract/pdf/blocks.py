@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from codemill.extract.pdf.lines import Line
+from codemill.extract.pdf.lines import WRAP_MARKS, Line
 from codemill.extract.pdf.tables import mark_tables
 from codemill.extract.pdf.styles import CODE_SHARE, HEADING_SIZE_RATIO, DocumentStyle, heading_style
 
@@ -47,7 +47,7 @@ def classify(lines: list[Line], style: DocumentStyle) -> None:
             line.kind = "footnote"
         elif _ends_heading(line, previous):
             line.kind = "heading"
-        elif mono >= CODE_SHARE:
+        elif mono >= CODE_SHARE or _wrap_continuation(line, previous):
             line.kind = "code"
         elif line.size >= style.body_size * HEADING_SIZE_RATIO and mono < 0.5 and re.search(r"[^\W\d_]", line.text):
             line.kind = "heading"
@@ -65,6 +65,15 @@ def _ends_heading(line: Line, previous: Line | None) -> bool:
     if not _same_place(previous, line):
         return line.text[:1].islower()  # pushed on past a column or page break
     return 0 < line.baseline - previous.baseline <= 1.6 * line.size
+
+
+def _wrap_continuation(line: Line, previous: Line | None) -> bool:
+    """The rest of a code line the typesetter broke, after its continuation mark (set in a text or
+    math font, so a short rest falls below the code share)."""
+    visible = [span for span in line.spans if span.text.strip()]
+    if previous is None or previous.kind != "code" or len(visible) < 2 or len(visible[0].text.strip()) != 1 or visible[0].text.strip() not in WRAP_MARKS:
+        return False
+    return all(span.mono for span in visible[1:])
 
 
 def _is_note(line: Line, style: DocumentStyle) -> bool:

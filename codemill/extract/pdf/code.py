@@ -7,7 +7,7 @@ import re
 import warnings
 
 from codemill.extract.pdf.blocks import Block
-from codemill.extract.pdf.lines import Line
+from codemill.extract.pdf.lines import WRAP_MARKS, Line
 from codemill.extract.pdf.styles import DocumentStyle
 
 # Statement shapes shared by most languages; program output (values, reprs, messages) has none.
@@ -19,7 +19,6 @@ _CODE_SHAPE = re.compile(
     r"|^\s*[A-Za-z_][\w.]*\(.*\)\s*$",  # a bare call statement
     re.M,
 )
-WRAP_MARKS = "↪↩↳⤶⤷⏎↵➥"
 
 _LANGUAGE_HINTS: list[tuple[str, re.Pattern]] = [
     ("python", re.compile(r"^\s*(>>> |def \w+\(.*\):|class \w+.*:$|import \w+|from [\w.]+ import |print\(|elif |for \w+ in .*:$|while .*:$)", re.M)),
@@ -51,8 +50,8 @@ def code_lines(block: Block, style: DocumentStyle) -> list[str]:
             full.add(len(rendered) - 1)
         rendered.extend([""] * blanks)
         rendered.append(text)
+    rendered, full = _join_wrapped(rendered, full)  # marked wraps first: a mark left in a line stops it parsing
     rendered = _join_unmarked_wraps(_dedent(rendered), full)  # a listing set indented (in a list) parses only dedented
-    rendered = _join_wrapped(rendered)
     indent = min((len(t) - len(t.lstrip(" ")) for t in rendered if t.strip()), default=0)
     return [t[indent:].rstrip() for t in rendered]
 
@@ -207,18 +206,23 @@ def python_valid(lines: list[str]) -> bool:
     return all(_parses(s) for s in statements)
 
 
-def _join_wrapped(lines: list[str]) -> list[str]:
-    """Lines the typesetter broke with a continuation mark are joined back into one."""
+def _join_wrapped(lines: list[str], full: set[int]) -> tuple[list[str], set[int]]:
+    """Lines the typesetter broke with a continuation mark are joined back into one; returns them
+    with `full` (the lines that fill their column) counted in the joined lines."""
     joined: list[str] = []
-    for text in lines:
+    last: list[int] = []  # for each joined line, the index of the last line it took in
+    for index, text in enumerate(lines):
         stripped = text.strip()
         if joined and stripped[:1] in WRAP_MARKS and stripped:
             joined[-1] = joined[-1].rstrip().rstrip(WRAP_MARKS).rstrip() + " " + stripped[1:].lstrip()
+            last[-1] = index
         elif joined and joined[-1].rstrip()[-1:] in WRAP_MARKS and joined[-1].strip():
             joined[-1] = joined[-1].rstrip()[:-1].rstrip() + " " + stripped
+            last[-1] = index
         else:
             joined.append(text)
-    return joined
+            last.append(index)
+    return joined, {at for at, index in enumerate(last) if index in full}
 
 
 def hinted_language(lines: list[str]) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from codemill.extract.markdown import code_span, escape_text
-from codemill.extract.pdf.lines import Line, needs_space
+from codemill.extract.pdf.lines import WRAP_MARKS, Line, needs_space
 
 _NOTE_REF = re.compile(r"^(?:\d{1,3}|[*†‡§¶]{1,3})$")
 _SPACE_BEFORE_NOTE = re.compile(r"(?<=\S) +\[\^")
@@ -26,11 +26,20 @@ def _runs(lines: list[Line], vocabulary: set[str]) -> list[tuple[str, str]]:
     for index, line in enumerate(lines):
         if index:
             _join_line_break(runs, line, vocabulary)
+        marked = False
         for i, span in enumerate(line.spans):
-            if i and needs_space(line.spans[i - 1], span):
+            if not i and index and _ends_in_code(runs) and len(span.text.strip()) == 1 and span.text.strip() in WRAP_MARKS:
+                marked = True  # inline code broken at the line end, its continuation marked (listings' postbreak)
+                continue
+            if i and not (marked and i == 1) and needs_space(line.spans[i - 1], span):
                 runs.append(("", " "))
             runs.append((_style(span) if span.text.strip() else "", span.text))
     return runs
+
+
+def _ends_in_code(runs: list[tuple[str, str]]) -> bool:
+    """The last visible run is inline code."""
+    return next((style for style, text in reversed(runs) if text.strip()), "") == "code"
 
 
 def _join_line_break(runs: list[tuple[str, str]], line: Line, vocabulary: set[str]) -> None:

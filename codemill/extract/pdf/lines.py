@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from codemill.extract.pdf.spans import Span
 
+WRAP_MARKS = "↪↩↳⤶⤷⏎↵➥"  # what typesetters set where they broke a long code line
+
 
 @dataclass
 class Line:

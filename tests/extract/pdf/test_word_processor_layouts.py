@@ -54,3 +54,44 @@ def test_unmarked_wraps_in_a_listing_set_indented_are_joined(tmp_path):
     items += [Text(240, prose)]
     markdown = pdf_to_markdown(write_pdf(tmp_path / "indented.pdf", [items]))
     assert f"for line in fhand:\n{test} continue\n{say}digit number')\n```" in markdown
+
+
+def _marked_page(path, rows: list[tuple[float, float, str, str]]) -> str:
+    """A page of (baseline, x, text, font) rows; font 'mark' sets a continuation arrow (↪) in a
+    symbol font, as listings' postbreak does in a math font."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    for y, x, text, font in rows:
+        if font == "mark":
+            page.insert_htmlbox(pymupdf.Rect(x, y - 9.5, x + 14, y + 4), f"<span style='font-size:{BODY}pt'>{text}</span>")
+        else:
+            page.insert_text((x, y), text, fontname=font, fontsize=BODY)
+    doc.save(path)
+    return str(path)
+
+
+def test_a_listing_line_broken_with_a_mark_is_joined_even_on_the_last_line(tmp_path):
+    """The last line of a listing can be the rest of a broken line: the mark (in a text or math font)
+    leaves little code on it, but it still belongs to the listing and joins the line above."""
+    rows = [(100 + i * PITCH, LEFT, text, "tiro") for i, text in enumerate(PROSE)]
+    code = [(LEFT, "x >= y    # x is greater than", "cour"), (LEFT + 8, "↪", "mark"), (LEFT + 16, "or equal to y", "cour"),
+            (LEFT, "x is not y    # x is not the same", "cour"), (LEFT + 8, "↪", "mark"), (LEFT + 16, "as y", "cour")]
+    y = 150
+    for x, text, font in code:
+        rows.append((y, x, text, font))
+        y += PITCH if font != "mark" else 0
+    rows += [(y + 20 + i * PITCH, LEFT, text, "tiro") for i, text in enumerate(PROSE)]
+    markdown = pdf_to_markdown(_marked_page(tmp_path / "marked.pdf", rows))
+    assert "x >= y    # x is greater than or equal to y\nx is not y    # x is not the same as y\n```" in markdown
+    assert "↪" not in markdown
+
+
+def test_inline_code_broken_with_a_mark_reads_as_one_span(tmp_path):
+    head = "When Python reads a logical expression such as"
+    width = pymupdf.get_text_length(head + " ", fontname="tiro", fontsize=BODY)
+    rows = [(100 + i * PITCH, LEFT, text, "tiro") for i, text in enumerate(PROSE)]
+    rows += [(100 + 3 * PITCH, LEFT, head, "tiro"), (100 + 3 * PITCH, LEFT + width, "x", "cour"),
+             (100 + 4 * PITCH, LEFT, "↪", "mark"), (100 + 4 * PITCH, LEFT + 12, ">= 2 and y", "cour"),
+             (100 + 4 * PITCH, LEFT + 12 + 10 * 6, ", it goes from left to right.", "tiro")]
+    markdown = pdf_to_markdown(_marked_page(tmp_path / "inline.pdf", rows))
+    assert "such as `x >= 2 and y`, it goes from left to right." in markdown
