@@ -37,3 +37,13 @@ def test_quad_corrections_are_off_without_pymupdf4llm_switching_them_off():
         "print(pymupdf.TOOLS.unset_quad_corrections())\n"
     )
     assert out == "True"
+
+
+def test_the_command_line_loads_no_heavy_library_before_a_command_needs_it():
+    """Every `codemill` process pays for what codemill.cli imports, `extract pdf` on a short book included."""
+    out = python(
+        "import sys\n"
+        "import codemill.cli\n"
+        "print(sorted(m for m in ('torch', 'transformers', 'pyarrow', 'numpy', 'pymupdf') if m in sys.modules))\n"
+    )
+    assert out == "[]"
