@@ -24,9 +24,12 @@ def connect_ray(ray_config) -> None:
 def make_executor(data, pipeline: list, tasks: int, logging_dir: str, depends=None, job_name: str = "codemill"):
     """A local, Slurm or Ray executor running `pipeline` as `tasks` tasks after `depends` finishes."""
     if data.executor == "local":
-        from datatrove.executor.local import LocalPipelineExecutor
+        from codemill.common.local_executor import LocalExecutor
+        from codemill.common.logs import current_log
 
-        return LocalPipelineExecutor(pipeline, tasks=tasks, workers=min(data.workers, tasks), logging_dir=logging_dir, depends=depends)
+        log = current_log()
+        return LocalExecutor(pipeline, tasks=tasks, workers=min(data.workers, tasks), logging_dir=logging_dir, depends=depends,
+                             console_log=str(log) if log else None)
     if data.executor == "slurm":
         from datatrove.executor.slurm import SlurmPipelineExecutor
 

@@ -18,6 +18,12 @@ from typing import Iterator
 from codemill.common.console import console
 
 verbose = False  # set by `codemill -v`: library output stays on the terminal
+_current: Path | None = None  # the log library_logs writes to now
+
+
+def current_log() -> Path | None:
+    """The log library output goes to now (None on the terminal): worker processes started later follow it."""
+    return _current
 
 
 LIBRARIES = ("transformers", "datasets", "accelerate", "trl", "peft", "huggingface_hub", "bitsandbytes", "torch")
@@ -53,8 +59,9 @@ def library_logs(path: Path | None) -> Iterator[None]:
     saved_out, saved_err, saved_file = sys.stdout, sys.stderr, console._file  # None: follows sys.stderr
     root = logging.getLogger()
     saved_handlers, saved_level = root.handlers[:], root.level
+    global _current
     with open(path, "a", encoding="utf-8", buffering=1) as log, warnings.catch_warnings():
-        written_before = log.tell()
+        written_before, saved_current, _current = log.tell(), _current, path
         console.file = saved_err  # pinned: the swap below must not take codemill's own lines with it
         handler = logging.StreamHandler(log)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -71,6 +78,7 @@ def library_logs(path: Path | None) -> Iterator[None]:
                 console.print(f"library output of this step: {path}", markup=False, highlight=False, soft_wrap=True)
             raise
         finally:
+            _current = saved_current
             sys.stdout, sys.stderr = saved_out, saved_err
             _libraries_propagate()
             _reset_loguru(saved_err, "WARNING")

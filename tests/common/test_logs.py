@@ -41,3 +41,23 @@ def test_verbose_leaves_library_output_on_the_terminal(tmp_path, capsys, monkeyp
     with library_logs(tmp_path / "x.log"):
         print("shown")
     assert "shown" in capsys.readouterr().out and not (tmp_path / "x.log").exists()
+
+
+def _chatty_step(data, rank: int = 0, world_size: int = 1):
+    print(f"a worker print from task {rank}", flush=True)
+    logger.info(f"a worker loguru line from task {rank}")
+    return data
+
+
+def test_local_executor_workers_write_to_the_stage_log(tmp_path, capfd):
+    from codemill.common.executors import make_executor, run_to_completion
+    from codemill.recipe.data import DataConfig
+
+    log = tmp_path / "logs" / "data.log"
+    with library_logs(log):
+        executor = make_executor(DataConfig(workers=2), [_chatty_step], 2, str(tmp_path / "work"))
+        run_to_completion(executor, "chatty")
+    terminal = capfd.readouterr()
+    text = log.read_text()
+    assert "a worker print from task" in text and "a worker loguru line from task" in text and "PIPELINE" in text
+    assert "worker" not in terminal.out + terminal.err and "PIPELINE" not in terminal.out + terminal.err

@@ -5,7 +5,7 @@ from codemill.datasets.normalize import Normalize
 
 def test_recipe_keys_select_and_configure_the_executor(tmp_path):
     local = make_executor(DataConfig(workers=3), [Normalize()], tasks=2, logging_dir=str(tmp_path / "a"))
-    assert type(local).__name__ == "LocalPipelineExecutor" and local.workers == 2
+    assert type(local).__name__ == "LocalExecutor" and local.workers == 2
     slurm_config = DataConfig(executor="slurm", slurm={"partition": "short", "time": "01:00:00", "sbatch_args": {"account": "lab"}})
     slurm = make_executor(slurm_config, [Normalize()], tasks=8, logging_dir=str(tmp_path / "b"))
     assert type(slurm).__name__ == "SlurmPipelineExecutor"
