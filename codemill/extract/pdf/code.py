@@ -164,9 +164,7 @@ def _join_unmarked_wraps(lines: list[str], full: set[int]) -> list[str]:
         at = index - shift
         if at + 1 >= len(lines) or not lines[at + 1].strip():
             continue
-        head = lines[at].rstrip()
-        space = "" if re.search(r"[^\W\d_]-$", head) else " "  # a word hyphen ('single-digit') breaks without a space
-        trial = lines[:at] + [head + space + lines[at + 1].strip()] + lines[at + 2 :]
+        trial = lines[:at] + [_glued(lines[at], lines[at + 1])] + lines[at + 2 :]
         error = _first_error(trial)
         later = error + (error > at + 1) > _first_error(lines)  # counted in the unjoined listing's lines
         # or the listing down to the joined line parses only joined (an error further down, such as
@@ -174,6 +172,17 @@ def _join_unmarked_wraps(lines: list[str], full: set[int]) -> list[str]:
         if later or (_first_error(trial[: at + 1]) == float("inf") and _first_error(lines[: at + 2]) != float("inf")):
             lines, shift = trial, shift + 1
     return lines
+
+
+_NO_SPACE_AFTER = re.compile(r"(?:[^\W\d_]-|[.(\[{])$")
+_NO_SPACE_BEFORE = re.compile(r"^[.,:;)\]}]")
+
+
+def _glued(head: str, tail: str) -> str:
+    """A wrapped line and its rest as one: a break at a space lost the space, one inside a token
+    (after a word hyphen, a dot or an opening bracket, before closing punctuation) had none."""
+    head, tail = head.rstrip(), tail.strip()
+    return head + ("" if _NO_SPACE_AFTER.search(head) or _NO_SPACE_BEFORE.match(tail) else " ") + tail
 
 
 def _first_error(lines: list[str]) -> float:
@@ -214,10 +223,10 @@ def _join_wrapped(lines: list[str], full: set[int]) -> tuple[list[str], set[int]
     for index, text in enumerate(lines):
         stripped = text.strip()
         if joined and stripped[:1] in WRAP_MARKS and stripped:
-            joined[-1] = joined[-1].rstrip().rstrip(WRAP_MARKS).rstrip() + " " + stripped[1:].lstrip()
+            joined[-1] = _glued(joined[-1].rstrip().rstrip(WRAP_MARKS), stripped[1:])
             last[-1] = index
         elif joined and joined[-1].rstrip()[-1:] in WRAP_MARKS and joined[-1].strip():
-            joined[-1] = joined[-1].rstrip()[:-1].rstrip() + " " + stripped
+            joined[-1] = _glued(joined[-1].rstrip()[:-1], stripped)
             last[-1] = index
         else:
             joined.append(text)
