@@ -180,9 +180,10 @@ _NO_SPACE_BEFORE = re.compile(r"^[.,:;)\]}]")
 
 def _glued(head: str, tail: str) -> str:
     """A wrapped line and its rest as one: a break at a space lost the space, one inside a token
-    (after a word hyphen, a dot or an opening bracket, before closing punctuation) had none."""
+    (after a word hyphen, a dot, an opening bracket or quote, before closing punctuation) had none."""
     head, tail = head.rstrip(), tail.strip()
-    return head + ("" if _NO_SPACE_AFTER.search(head) or _NO_SPACE_BEFORE.match(tail) else " ") + tail
+    opens_string = head[-1:] in "'\"" and head.count(head[-1]) % 2 == 1  # right after a string's opening quote
+    return head + ("" if _NO_SPACE_AFTER.search(head) or _NO_SPACE_BEFORE.match(tail) or opens_string else " ") + tail
 
 
 def _first_error(lines: list[str]) -> float:
