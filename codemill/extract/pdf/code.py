@@ -180,10 +180,20 @@ _NO_SPACE_BEFORE = re.compile(r"^[.,:;)\]}]")
 
 def _glued(head: str, tail: str) -> str:
     """A wrapped line and its rest as one: a break at a space lost the space, one inside a token
-    (after a word hyphen, a dot, an opening bracket or quote, before closing punctuation) had none."""
+    (after a word hyphen, a dot, an opening bracket or quote, before closing punctuation or quote) had none."""
     head, tail = head.rstrip(), tail.strip()
-    opens_string = head[-1:] in "'\"" and head.count(head[-1]) % 2 == 1  # right after a string's opening quote
-    return head + ("" if _NO_SPACE_AFTER.search(head) or _NO_SPACE_BEFORE.match(tail) or opens_string else " ") + tail
+    quote = _open_quote(head)  # right after a string's opening quote or right before its closing one
+    at_quote = bool(quote) and (head.endswith(quote) or tail.startswith(quote))
+    return head + ("" if _NO_SPACE_AFTER.search(head) or _NO_SPACE_BEFORE.match(tail) or at_quote else " ") + tail
+
+
+def _open_quote(text: str) -> str:
+    """The quote character of a string literal still open at the end of `text` ('' when none)."""
+    quote = ""
+    for index, char in enumerate(text):
+        if char in "'\"" and (not quote or char == quote) and text[index - 1 : index] != "\\":
+            quote = "" if quote else char
+    return quote
 
 
 def _first_error(lines: list[str]) -> float:
