@@ -11,7 +11,9 @@ is skipped with a note. One table is printed per typesetting.
 `--wild` scores the real books in ../shared/data/pdfs/wild/ (Sphinx -> pdfTeX, Asciidoctor PDF, and the
 printed py4e interior, whose ground truth is the code of the py4e chapters): code found whole (text,
 then exact indentation) and heading recall, every method on the same books. `--cli-speed` times
-`codemill extract pdf` as a process over whole folders, start-up included.
+`codemill extract pdf` as a process over whole folders, start-up included; `--cli-against ROOT` times
+another version's `codemill` package (unpacked under ROOT) in the same run, turn about with this one,
+and `--typesettings ''` leaves the matrix out.
 
 Every method converts the same ground-truth PDFs in its own subprocess (pymupdf4llm's layout mode
 changes pymupdf's global state), timed over `--repeats` runs; the medians are reported. The markdown
@@ -28,7 +30,7 @@ Figures: every typesetting prints a figure's caption under it, and the ground tr
 as `![caption](path)`; before scoring, `![caption](path)` becomes `caption` in the ground truth and
 in every method's output alike, so no method gains or loses by how it marks images.
 
-Run: .venv/bin/python benchmarks/extract_pdf.py [--data ../shared/data/pdfs/py4e] [--repeats 3] [--wild] [--cli-speed] [--cache DIR] [--keep DIR]
+Run: .venv/bin/python benchmarks/extract_pdf.py [--data ../shared/data/pdfs/py4e] [--repeats 3] [--wild] [--cli-speed [--cli-against ROOT]] [--cache DIR] [--keep DIR]
      [--typesettings all | xelatex,chromium-1col,...,latex-2col-verbatim]
 """
 
@@ -316,10 +318,12 @@ def wild_scores(args: argparse.Namespace) -> None:
                       f"| {ratio(nested_exact, nested)} {heads} | {timing['pages_per_s']:.1f} |", flush=True)
 
 
-def cli_speed(folders: list[Path], repeats: int) -> None:
+def cli_speed(folders: list[Path], repeats: int, against: Path | None = None) -> None:
     """`codemill extract pdf FOLDER... -o OUT` as a process, start-up included: pages per second of
     wall time and per CPU second (user + system of the process and its children, which is what one
-    core delivers even on a busy machine)."""
+    core delivers even on a busy machine). `against`: a folder holding another version's `codemill`
+    package (e.g. `git archive <commit> codemill`), timed in the same run, turn about with this one."""
+    import os
     import resource
 
     import pymupdf
@@ -330,21 +334,28 @@ def cli_speed(folders: list[Path], repeats: int) -> None:
         return
     pages = sum(pymupdf.open(p).page_count for p in pdfs)
     codemill = Path(sys.executable).with_name("codemill")
-    walls, cpus = [], []
+    versions = {"this tree": None, **({str(against): against} if against else {})}
+    walls: dict[str, list[float]] = {name: [] for name in versions}
+    cpus: dict[str, list[float]] = {name: [] for name in versions}
+    load = os.getloadavg()[0]
     for _ in range(repeats):
-        with tempfile.TemporaryDirectory() as tmp:
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            started = time.perf_counter()
-            result = subprocess.run([str(codemill), "extract", "pdf", *map(str, folders), "-o", tmp, "--workers", "1"],
-                                    capture_output=True, text=True)
-            walls.append(time.perf_counter() - started)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        for name, root in versions.items():
+            env = dict(os.environ, PYTHONPATH=str(root.resolve())) if root else None
+            with tempfile.TemporaryDirectory() as tmp:
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                started = time.perf_counter()
+                result = subprocess.run([str(codemill), "extract", "pdf", *map(str, folders), "-o", tmp, "--workers", "1"],
+                                        capture_output=True, text=True, env=env)
+                walls[name].append(time.perf_counter() - started)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpus[name].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
             if result.returncode not in (0, 1):
-                raise SystemExit(f"codemill extract pdf failed:\n{result.stderr[-2000:]}")
-    wall, cpu = statistics.median(walls), statistics.median(cpus)
-    print(f"\nCLI, one process, {len(pdfs)} PDFs / {pages} pages, start-up included (median of {repeats}): "
-          f"{pages / wall:.1f} pages/s wall, {pages / cpu:.1f} pages per CPU second")
+                raise SystemExit(f"codemill extract pdf ({name}) failed:\n{result.stderr[-2000:]}")
+    print(f"\nCLI, one process, {len(pdfs)} PDFs / {pages} pages, start-up included, median of {repeats} "
+          f"(1-minute load average before: {load:.2f}, after: {os.getloadavg()[0]:.2f}):")
+    for name in versions:
+        wall, cpu = statistics.median(walls[name]), statistics.median(cpus[name])
+        print(f"  {name}: {pages / wall:.1f} pages/s wall, {pages / cpu:.1f} pages per CPU second")
 
 
 def main() -> None:
@@ -358,6 +369,8 @@ def main() -> None:
                         help="comma-separated typesettings to score (all by default)")
     parser.add_argument("--cli-speed", nargs="*", type=Path, metavar="FOLDER",
                         help="time `codemill extract pdf` as a process over these folders (default: the py4e data and wild/)")
+    parser.add_argument("--cli-against", type=Path, metavar="ROOT",
+                        help="with --cli-speed: also time the codemill package under ROOT (another version), turn about")
     parser.add_argument("--cache", type=Path, help="keep the typeset PDFs here and reuse them on the next run")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated methods (codemill always runs)")
     parser.add_argument("--keep", type=Path, help="keep every method's markdown of the matrix here (<cell>-out/<method>/)")
@@ -382,7 +395,7 @@ def main() -> None:
     if args.wild:
         wild_scores(args)
     if args.cli_speed is not None:
-        cli_speed(args.cli_speed or [args.data, WILD_DIR], args.repeats)
+        cli_speed(args.cli_speed or [args.data, WILD_DIR], args.repeats, args.cli_against)
 
 
 def typeset(name: str, data: Path, folder: Path) -> Path | None:
