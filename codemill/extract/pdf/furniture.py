@@ -70,7 +70,12 @@ def mark_furniture(pages: list[list[Line]], heights: list[float]) -> int:
         ]
         if len(repeated) == len(pages[page_index]):
             continue  # furniture frames a body; a page it would empty holds the body itself
+        # from the edge inwards: a section title that often opens a page ('References' under the
+        # running head) repeats at one height too, but it sits nearer the body than the head
+        repeated.sort(key=lambda item: item[1].y0 if item[0] == "top" else -item[1].y1)
         for edge, line in repeated:
+            if not _is_outermost(line, pages[page_index], edge) or _leans_inward(line, pages[page_index], edge):
+                continue
             line.kind = "furniture"
             slots.add(_slot(edge, line))
             marked += 1
@@ -108,6 +113,15 @@ def _numbered_edges(cands: list[list[tuple[str, Line]]], min_repeats: int) -> se
 def _slot(edge: str, line: Line) -> tuple:
     span = line.spans[0]
     return (edge, round(line.y0 / 4), span.font, span.size)
+
+
+def _leans_inward(line: Line, page: list[Line], edge: str) -> bool:
+    """Under furniture already found at its edge, the line is no nearer that furniture than the body."""
+    outer = [line.y0 - o.y1 if edge == "top" else o.y0 - line.y1 for o in page if o.kind == "furniture" and o is not line and not _same_row(o, line)]
+    outer = [gap for gap in outer if gap >= -0.5]
+    inner = [o.y0 - line.y1 if edge == "top" else line.y0 - o.y1 for o in page if o.kind != "furniture" and o is not line and not _same_row(o, line)]
+    inner = [gap for gap in inner if gap >= -0.5]
+    return bool(outer) and bool(inner) and min(inner) <= min(outer)
 
 
 def _is_outermost(line: Line, page: list[Line], edge: str) -> bool:

@@ -112,3 +112,21 @@ def test_a_break_inside_a_token_is_rejoined_without_a_space(tmp_path):
     rows += [(y + 20 + i * PITCH, LEFT, text, "tiro") for i, text in enumerate(PROSE)]
     markdown = pdf_to_markdown(_marked_page(tmp_path / "tokens.pdf", rows))
     assert "radians = degrees / 360.0 * 2 * math.pi\nprint(f'{years} years, {count} camels')\ntotal = first_value + second_value + third_value\ncounts = {'annie': 42, 'jan': 100}\ninp = input('Enter Fahrenheit Temperature:')\n" in markdown
+
+
+def test_a_section_title_that_often_opens_a_page_is_not_a_running_head(tmp_path):
+    """Sphinx books open many pages with a numbered 'References' title right under the running head:
+    it repeats at one height, digits masked, but it sits nearer the body than the head and stays."""
+    pages = []
+    for number in range(1, 9):
+        items = [Text(40, "The Little Book of Patterns", "tiit", 9)]
+        y = 100
+        if number % 2:
+            items.append(Text(84, f"{number}.{number + 1} References", "hebo", BODY))
+            y = 104
+        items += paragraph(y, PROSE) + paragraph(y + 4 * PITCH, PROSE)
+        items.append(Text(750, str(number), "tiro", 9, 300))
+        pages.append(items)
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "titles.pdf", pages))
+    assert markdown.count("References") == 4
+    assert "Little Book" not in markdown
