@@ -97,7 +97,8 @@ def run_method(method: str, pdfs: list[Path], repeats: int, out_dir: Path) -> di
 
 
 def _clean(text: str) -> str:
-    text = re.sub(r"[*_`]|\\(?=[^\w\s])", "", text)
+    text = re.sub(r"\\(?=[!-/:-@\[-`{-~])", "", text)  # markdown escapes, `\_` included
+    text = re.sub(r"[*_`]", "", text)
     return " ".join(text.lower().split())
 
 
@@ -272,8 +273,8 @@ _COUNTER = re.compile(r"^(?:(?:chapter|appendix|part)\s+[\divxlc\w]{1,4}[.:]?\s+
 
 def plain_heading(text: str) -> str:
     """A heading without the typesetter's counter ('chapter 1.', '2.1.'), its source attributes
-    ('{discrete}') and typographic quotes: the source headings have none of these."""
-    text = re.sub(r"\s*\{[^}]*\}$", "", text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"'))
+    ('{discrete}'), typographic quotes and LaTeX's spaced ellipsis: the source headings have none of these."""
+    text = re.sub(r"\s*\{[^}]*\}$", "", text.replace(". . .", "...").replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"'))
     return _COUNTER.sub("", text, count=1).strip()
 
 
