@@ -183,7 +183,8 @@ def _continues(block: Block, line: Line, style: DocumentStyle) -> bool:
             return False
         if not _same_place(prev, line):
             return line.text[:1].islower()  # a title broken by a column or page break
-        return line.baseline - prev.baseline <= 1.6 * line.size
+        # a wide line gap (Writer sets titles at 1.6 lines) still holds one title when it runs on lowercase
+        return line.baseline - prev.baseline <= (2.0 if line.text[:1].islower() else 1.6) * line.size
     if block.kind == "table":
         return line.kind == "table" and line.extra["table"] == prev.extra["table"]
     if block.kind == "footnote":

@@ -130,3 +130,12 @@ def test_a_section_title_that_often_opens_a_page_is_not_a_running_head(tmp_path)
     markdown = pdf_to_markdown(write_pdf(tmp_path / "titles.pdf", pages))
     assert markdown.count("References") == 4
     assert "Little Book" not in markdown
+
+
+def test_a_title_wrapped_with_a_wide_line_gap_is_one_heading_when_it_runs_on_lowercase(tmp_path):
+    items = [Text(80, "Variables, expressions, and", "hebo", 18), Text(80 + 1.7 * 18, "statements", "hebo", 18)]
+    items += paragraph(150, PROSE) + [Text(210, "Values and types", "hebo", 13)] + paragraph(235, PROSE)
+    items += [Text(300, "Names", "hebo", 18), Text(300 + 1.7 * 18, "Keywords", "hebo", 13)] + paragraph(360, PROSE)
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "title.pdf", [items]))
+    assert "# Variables, expressions, and statements\n" in markdown
+    assert "\n# Names\n" in markdown and "\n## Keywords\n" in markdown
