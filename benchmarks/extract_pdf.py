@@ -407,12 +407,12 @@ def typeset(name: str, data: Path, folder: Path) -> Path | None:
         return data
     if name not in pdf_typesettings.TYPESETTINGS:
         raise SystemExit(f"unknown typesetting {name!r}; choose from xelatex, {', '.join(pdf_typesettings.TYPESETTINGS)}")
+    if folder.is_dir() and any(folder.glob("*.pdf")):
+        return folder  # built by an earlier run with --cache (the tool need not be here now)
     missing = pdf_typesettings.available(name)
     if missing:
         print(f"\n(skipping {name}: {missing})")
         return None
-    if folder.is_dir() and any(folder.glob("*.pdf")):
-        return folder  # built by an earlier run with --cache
     return pdf_typesettings.build(name, data, folder)
 
 
