@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import typer
@@ -73,6 +74,7 @@ app.command("report")(report_command)
 
 def main() -> None:
     guard_processes()  # before any stage forks: children die with us, SIGTERM stops cleanly
+    gc.freeze()  # what start-up built lives as long as the process: full collections stop walking it (~3% of a PDF extraction)
     app()
 
 
