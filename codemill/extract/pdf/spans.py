@@ -80,31 +80,26 @@ def plain_math_letters(text: str) -> tuple[str, bool]:
     return _MATH_LETTERS.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text), italic
 
 
+def _plain(text: str) -> bool:
+    """True when neither normalising nor math letters can change `text`: all they look for lies outside
+    ASCII but the tab, and most spans are plain ASCII (an O(1) check)."""
+    return text.isascii() and "\t" not in text
+
+
 def _span_from_dict(raw: dict) -> Span | None:
     text = raw["text"]
-    if _NEEDS_NORMALISING.search(text):
+    plain = _plain(text)
+    if not plain and _NEEDS_NORMALISING.search(text):
         text = normalise_text(text)
     if not text:
         return None
-    font, flags = raw["font"], raw["flags"]
-    mono, bold, italic = font_traits(font, flags)
-    if _MATH_LETTERS.search(text):
+    font = raw["font"]
+    mono, bold, italic = font_traits(font, raw["flags"])
+    if not plain and _MATH_LETTERS.search(text):
         text, math_italic = plain_math_letters(text)
         italic = italic or math_italic
     x0, y0, x1, y1 = raw["bbox"]
-    return Span(
-        text=text,
-        font=font,
-        size=round(raw["size"], 1),
-        mono=mono,
-        bold=bold,
-        italic=italic,
-        x0=x0,
-        y0=y0,
-        x1=x1,
-        y1=y1,
-        baseline=raw["origin"][1],
-    )
+    return Span(text, font, round(raw["size"], 1), mono, bold, italic, x0, y0, x1, y1, raw["origin"][1])
 
 
 def read_spans(page: pymupdf.Page, textpage: pymupdf.TextPage | None = None) -> list[Span]:
@@ -137,21 +132,22 @@ def _wide_space(raw: dict) -> bool:
 def _touches(prev: dict, raw: dict) -> bool:
     size = raw["size"]
     return (
-        not _wide_space(prev)
-        and not _wide_space(raw)
+        size == prev["size"]
         and raw["font"] == prev["font"]
-        and size == prev["size"]
         and raw["flags"] == prev["flags"]
         and abs(raw["bbox"][0] - prev["bbox"][2]) < 0.1 * size
         and abs(raw["origin"][1] - prev["origin"][1]) < 0.05 * size
+        and not _wide_space(prev)
+        and not _wide_space(raw)
     )
 
 
 def _extend(span: Span, raw: dict) -> None:
     text = raw["text"]
-    if _NEEDS_NORMALISING.search(text):
+    plain = _plain(text)
+    if not plain and _NEEDS_NORMALISING.search(text):
         text = normalise_text(text)
-    if _MATH_LETTERS.search(text):
+    if not plain and _MATH_LETTERS.search(text):
         text, math_italic = plain_math_letters(text)
         span.italic = span.italic or (math_italic and not span.text.strip())
     span.text += text
