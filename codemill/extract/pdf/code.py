@@ -146,10 +146,11 @@ def _soft_wrapped(prev: Line, line: Line, left: float) -> bool:
 
 
 def _no_room_after(prev: Line, line: Line) -> bool:
-    """`prev` reaches so near its column's right edge that `line`'s first word would not have fitted."""
+    """`prev` reaches so near its column's right edge that `line`'s first word would not have fitted
+    (also where a page or column break follows: the wrap and the break can fall together)."""
     char = (prev.x1 - prev.x0) / max(len(prev.text), 1)
     word = line.text.strip().split(" ", 1)[0]
-    return prev.page == line.page and prev.x1 + char * (len(word) + 1) > prev.right_edge
+    return prev.x1 + char * (len(word) + 1) > prev.right_edge
 
 
 def _join_unmarked_wraps(lines: list[str], full: set[int]) -> list[str]:

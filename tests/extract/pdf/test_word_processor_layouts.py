@@ -139,3 +139,14 @@ def test_a_title_wrapped_with_a_wide_line_gap_is_one_heading_when_it_runs_on_low
     markdown = pdf_to_markdown(write_pdf(tmp_path / "title.pdf", [items]))
     assert "# Variables, expressions, and statements\n" in markdown
     assert "\n# Names\n" in markdown and "\n## Keywords\n" in markdown
+
+
+def test_a_wrap_that_falls_on_a_page_break_is_joined(tmp_path):
+    """`line = ` ends a page because the long call after it did not fit the narrow column; the listing
+    parses only with the two halves joined."""
+    column = ["In a narrow column the prose", "lines end early and so does", "the code set beside them."]
+    first = paragraph(100, column) + [Text(150 + i * PITCH, t, "cour") for i, t in enumerate(["for line in fhand:", "    line = "])]
+    second = [Text(100, "line.translate(str.maketrans('', '', punctuation))", "cour"), Text(112, "    print(line)", "cour")]
+    second += paragraph(140, column)
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "pagewrap.pdf", [first, second]))
+    assert "for line in fhand:\n    line = line.translate(str.maketrans('', '', punctuation))\n    print(line)\n" in markdown
