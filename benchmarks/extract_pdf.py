@@ -2,11 +2,12 @@
 on a matrix of typesettings of the same ground truth, and on real books typeset by their authors.
 
 The matrix: the py4e chapters as the shared data has them (xelatex, one column), and the same
-ground-truth markdown typeset at run time by benchmarks/pdf_typesettings.py: headless Chromium (one and
-two columns), pymupdf's Story (one and two columns) and pandoc -> xelatex (article, book, twocolumn;
-listings with shaded boxes, plain verbatim, pandoc's shaded highlighting; Latin Modern, Palatino (P052),
-DejaVu; some with each code block and its output set in one box). A typesetting whose tool is missing
-is skipped with a note. One table is printed per typesetting.
+ground-truth markdown typeset at run time by benchmarks/pdf_typesettings.py: headless Chromium, pymupdf's
+Story and WeasyPrint (one and two columns each), LibreOffice Writer (PDF export of pandoc's DOCX and of the
+HTML) and pandoc -> xelatex (article, book, twocolumn with marked code breaks; listings with shaded boxes,
+plain verbatim, pandoc's shaded highlighting; Latin Modern, Palatino (P052), DejaVu; some with each code
+block and its output set in one box). A typesetting whose tool is missing (and that no earlier `--cache`
+run built) is skipped with a note. One table is printed per typesetting.
 
 `--wild` scores the real books in ../shared/data/pdfs/wild/ (Sphinx -> pdfTeX, Asciidoctor PDF, and the
 printed py4e interior, whose ground truth is the code of the py4e chapters): code found whole (text,
