@@ -177,15 +177,18 @@ def _join_unmarked_wraps(lines: list[str], full: set[int]) -> list[str]:
 
 _NO_SPACE_AFTER = re.compile(r"(?:[^\W\d_]-|[.(\[{])$")
 _NO_SPACE_BEFORE = re.compile(r"^[.,:;)\]}]")
+_ANGLE_REST = re.compile(r"^[A-Za-z_][\w.]*>")
 
 
 def _glued(head: str, tail: str) -> str:
     """A wrapped line and its rest as one: a break at a space lost the space, one inside a token
-    (after a word hyphen, a dot, an opening bracket or quote, before closing punctuation or quote) had none."""
+    (after a word hyphen, a dot, an opening bracket, quote or `<` of a `<name>`, before closing punctuation or
+    quote) had none."""
     head, tail = head.rstrip(), tail.strip()
     quote = _open_quote(head)  # right after a string's opening quote or right before its closing one
     at_quote = bool(quote) and (head.endswith(quote) or tail.startswith(quote))
-    return head + ("" if _NO_SPACE_AFTER.search(head) or _NO_SPACE_BEFORE.match(tail) or at_quote else " ") + tail
+    angle = head.endswith("<") and bool(_ANGLE_REST.match(tail))  # '<module>' in a traceback, not 'a < b'
+    return head + ("" if _NO_SPACE_AFTER.search(head) or _NO_SPACE_BEFORE.match(tail) or at_quote or angle else " ") + tail
 
 
 def _open_quote(text: str) -> str:
