@@ -186,7 +186,7 @@ def _glued(head: str, tail: str) -> str:
     quote) had none."""
     head, tail = head.rstrip(), tail.strip()
     quote = _open_quote(head)  # right after a string's opening quote or right before its closing one
-    at_quote = bool(quote) and (head.endswith(quote) or tail.startswith(quote))
+    at_quote = bool(quote) and (head.endswith(quote) or tail.startswith(quote) or head.endswith("\\"))  # or in an escape
     angle = head.endswith("<") and bool(_ANGLE_REST.match(tail))  # '<module>' in a traceback, not 'a < b'
     return head + ("" if _NO_SPACE_AFTER.search(head) or _NO_SPACE_BEFORE.match(tail) or at_quote or angle else " ") + tail
 

@@ -105,14 +105,15 @@ def test_a_break_inside_a_token_is_rejoined_without_a_space(tmp_path):
             ("total = first_value + second_value", "cour"), ("↪", "mark"), ("+ third_value", "cour"),
             ("counts = {'annie': 42, '", "cour"), ("↪", "mark"), ("jan': 100}", "cour"),
             ("inp = input('Enter Fahrenheit Temperature:", "cour"), ("↪", "mark"), ("')", "cour"),
-            ("if count <", "cour"), ("↪", "mark"), ("limit: print('File \"a.py\", line 3, in <", "cour"), ("↪", "mark"), ("module>')", "cour")]
+            ("if count <", "cour"), ("↪", "mark"), ("limit: print('File \"a.py\", line 3, in <", "cour"), ("↪", "mark"), ("module>')", "cour"),
+            ("prompt = 'What is the airspeed velocity?\\", "cour"), ("↪", "mark"), ("n'", "cour")]
     y = 150
     for text, font in code:
         rows.append((y, LEFT + (8 if font == "mark" else 16 if rows[-1][3] == "mark" else 0), text, font))
         y += PITCH if font != "mark" else 0
     rows += [(y + 20 + i * PITCH, LEFT, text, "tiro") for i, text in enumerate(PROSE)]
     markdown = pdf_to_markdown(_marked_page(tmp_path / "tokens.pdf", rows))
-    assert "radians = degrees / 360.0 * 2 * math.pi\nprint(f'{years} years, {count} camels')\ntotal = first_value + second_value + third_value\ncounts = {'annie': 42, 'jan': 100}\ninp = input('Enter Fahrenheit Temperature:')\nif count < limit: print('File \"a.py\", line 3, in <module>')\n" in markdown
+    assert "radians = degrees / 360.0 * 2 * math.pi\nprint(f'{years} years, {count} camels')\ntotal = first_value + second_value + third_value\ncounts = {'annie': 42, 'jan': 100}\ninp = input('Enter Fahrenheit Temperature:')\nif count < limit: print('File \"a.py\", line 3, in <module>')\nprompt = 'What is the airspeed velocity?\\n'\n" in markdown
 
 
 def test_a_section_title_that_often_opens_a_page_is_not_a_running_head(tmp_path):
