@@ -57,7 +57,8 @@ class Stages:
     def names(self):
         return [name for name, _ in self.calls]
 
-    def extract_pdfs(self, inputs, out_dir, *, options, workers, force):
+    def extract_pdfs(self, inputs, out_dir, *, options, workers, force, executor):
+        assert executor is None  # a local data executor: the extractor's own processes
         self.calls.append(("extract_pdfs", force))
         out_dir.mkdir(parents=True, exist_ok=True)
         for folder in inputs:
@@ -66,7 +67,8 @@ class Stages:
                     (out_dir / f"{pdf.stem}.md").write_text(pdf.read_text().upper())
         return Summary(self.failing_pdfs)
 
-    def extract_stackexchange(self, source, out_dir, *, options, workers, force):
+    def extract_stackexchange(self, source, out_dir, *, options, workers, force, executor):
+        assert executor is None
         self.calls.append(("extract_stackexchange", force))
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "threads-00000.jsonl").write_text(Path(source, "Posts.xml").read_text())
