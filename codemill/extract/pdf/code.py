@@ -160,18 +160,18 @@ def _join_unmarked_wraps(lines: list[str], full: set[int]) -> list[str]:
     that parses is left alone."""
     if not full or python_valid(lines):
         return lines
-    shift = 0
+    shift, current = 0, _first_error(lines)
     for index in sorted(full):
         at = index - shift
         if at + 1 >= len(lines) or not lines[at + 1].strip():
             continue
         trial = lines[:at] + [_glued(lines[at], lines[at + 1])] + lines[at + 2 :]
         error = _first_error(trial)
-        later = error + (error > at + 1) > _first_error(lines)  # counted in the unjoined listing's lines
+        later = error + (error > at + 1) > current  # counted in the unjoined listing's lines
         # or the listing down to the joined line parses only joined (an error further down, such as
         # another wrap's open string, can hide the gain from the whole-listing count)
         if later or (_first_error(trial[: at + 1]) == float("inf") and _first_error(lines[: at + 2]) != float("inf")):
-            lines, shift = trial, shift + 1
+            lines, shift, current = trial, shift + 1, error
     return lines
 
 
