@@ -36,7 +36,7 @@ def extract_options(source: SourceConfig) -> PdfOptions | StackExchangeOptions:
     return options
 
 
-def task_executor(data: DataConfig | None) -> DataConfig | None:
+def cluster_executor(data: DataConfig | None) -> DataConfig | None:
     """The data section to extract on, or None for this machine's processes (`workers:` of the source).
 
     Local datatrove tasks would only add overhead to the extractors' own process pools, so only a cluster
@@ -45,7 +45,7 @@ def task_executor(data: DataConfig | None) -> DataConfig | None:
 
 
 def _extract_files(source: SourceConfig, local: list[Path], out_dir: Path, force: bool, data: DataConfig | None) -> Summary:
-    options, executor = extract_options(source), task_executor(data)
+    options, executor = extract_options(source), cluster_executor(data)
     if source.type == "pdf":
         from codemill.extract.pdf.runner import extract_pdfs
 

@@ -114,8 +114,8 @@ def test_cli_runs_pdfs_on_the_local_executor_and_refuses_an_unknown_one(tmp_path
 
 
 def test_a_recipe_extracts_on_its_data_executor_only_when_that_is_a_cluster():
-    from codemill.extract.stage import task_executor
+    from codemill.extract.stage import cluster_executor
 
-    assert task_executor(None) is None and task_executor(DataConfig(workers=4)) is None
+    assert cluster_executor(None) is None and cluster_executor(DataConfig(workers=4)) is None
     ray = DataConfig(executor="ray", workers=4)
-    assert task_executor(ray) is ray
+    assert cluster_executor(ray) is ray
