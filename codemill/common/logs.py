@@ -61,7 +61,8 @@ def library_logs(path: Path | None) -> Iterator[None]:
     saved_handlers, saved_level = root.handlers[:], root.level
     global _current
     with open(path, "a", encoding="utf-8", buffering=1) as log, warnings.catch_warnings():
-        written_before, saved_current, _current = log.tell(), _current, path
+        written_before, saved_current = log.tell(), _current
+        _current = path
         console.file = saved_err  # pinned: the swap below must not take codemill's own lines with it
         handler = logging.StreamHandler(log)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

@@ -125,6 +125,15 @@ def _kill_namespace(netns: str) -> None:
             pass
 
 
+def _succeeds(process: subprocess.Popen, log: Path) -> None:
+    """`process` (run by `_on_ray`) exits 0 within 400 s; its namespace is torn down either way."""
+    netns = _own_namespace(process)
+    try:
+        assert process.wait(timeout=400) == 0, log.read_text()[-2000:]
+    finally:
+        _kill_namespace(netns)
+
+
 @pytest.mark.cluster
 @pytest.mark.skipif(not _loopback_namespace_works(), reason="needs root and a loopback-only network namespace")
 def test_ray_cluster_builds_the_local_dataset_and_a_killed_build_resumes(corpus):
@@ -147,14 +156,22 @@ def test_ray_cluster_builds_the_local_dataset_and_a_killed_build_resumes(corpus)
         _kill_namespace(netns)
     assert not (root / "ray" / "dataset" / "data").exists()
 
-    rerun = _ray_build(recipe, log)
-    netns = _own_namespace(rerun)
-    try:
-        assert rerun.wait(timeout=400) == 0, log.read_text()[-2000:]
-    finally:
-        _kill_namespace(netns)
+    _succeeds(_ray_build(recipe, log), log)
     assert {path.name for path in first_stage.glob("*")} >= done_before
     assert dataset_rows(root / "ray" / "dataset") == local_rows
+
+
+def _same_as_in_process(pdfs: Path, dump: Path, pdf_out: Path, dump_out: Path) -> None:
+    """The task-extracted folders hold the files, byte for byte, that extraction in this process writes."""
+    here = pdf_out.parent / "here"
+    extract_pdfs([pdfs], here / "pdf", show_progress=False)
+    extract_stackexchange(dump, here / "se", options=StackExchangeOptions(threads_per_shard=500), show_progress=False)
+    for ours, theirs in ((pdf_out, here / "pdf"), (dump_out, here / "se")):
+        names = sorted(path.name for path in theirs.iterdir() if path.name != "summary.json")
+        assert sorted(path.name for path in ours.iterdir() if path.name not in ("summary.json", ".codemill.lock")) == names
+        for name in names:
+            if name.endswith((".md", ".jsonl.gz")):
+                assert (ours / name).read_bytes() == (theirs / name).read_bytes(), name
 
 
 @pytest.mark.cluster
@@ -166,20 +183,8 @@ def test_extraction_as_ray_tasks_writes_the_in_process_files(tmp_path, shared_da
     commands = (f'{codemill} pdf "{pdfs}" -o "{root}/ray-pdf" --executor ray --workers 2 && '
                 f'{codemill} stackexchange "{dump}" -o "{root}/ray-se" --executor ray --workers 2 --threads-per-shard 500')
     log = root / "ray-extract.log"
-    run = _on_ray(commands, log)
-    netns = _own_namespace(run)
-    try:
-        assert run.wait(timeout=400) == 0, log.read_text()[-2000:]
-    finally:
-        _kill_namespace(netns)
-    extract_pdfs([pdfs], root / "here-pdf", show_progress=False)
-    extract_stackexchange(dump, root / "here-se", options=StackExchangeOptions(threads_per_shard=500), show_progress=False)
-    for ours, theirs in ((root / "ray-pdf", root / "here-pdf"), (root / "ray-se", root / "here-se")):
-        names = sorted(path.name for path in theirs.iterdir() if path.name != "summary.json")
-        assert sorted(path.name for path in ours.iterdir() if path.name not in ("summary.json", ".codemill.lock")) == names
-        for name in names:
-            if name.endswith((".md", ".jsonl.gz")):
-                assert (ours / name).read_bytes() == (theirs / name).read_bytes(), name
+    _succeeds(_on_ray(commands, log), log)
+    _same_as_in_process(pdfs, dump, root / "ray-pdf", root / "ray-se")
 
 
 SLURM_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "slurm_single_node.sh"
@@ -245,11 +250,4 @@ def test_extraction_as_slurm_tasks_writes_the_in_process_files(tmp_path, shared_
         done = subprocess.run(["codemill", "extract", *command, "--recipe", str(recipe)], env=slurm_cluster,
                               capture_output=True, text=True, timeout=400)
         assert done.returncode == 0, done.stdout[-1000:] + done.stderr[-2000:]
-    extract_pdfs([pdfs], tmp_path / "here-pdf", show_progress=False)
-    extract_stackexchange(dump, tmp_path / "here-se", options=StackExchangeOptions(threads_per_shard=500), show_progress=False)
-    for ours, theirs in ((tmp_path / "slurm-pdf", tmp_path / "here-pdf"), (tmp_path / "slurm-se", tmp_path / "here-se")):
-        names = sorted(path.name for path in theirs.iterdir() if path.name != "summary.json")
-        assert sorted(path.name for path in ours.iterdir() if path.name not in ("summary.json", ".codemill.lock")) == names
-        for name in names:
-            if name.endswith((".md", ".jsonl.gz")):
-                assert (ours / name).read_bytes() == (theirs / name).read_bytes(), name
+    _same_as_in_process(pdfs, dump, tmp_path / "slurm-pdf", tmp_path / "slurm-se")
