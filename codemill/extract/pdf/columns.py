@@ -1,16 +1,30 @@
 """Find column gutters on a page and put its lines in reading order.
 
-A gutter is a vertical strip near the middle of the text area that no row's ink crosses, with
-text on both sides that fills its column (a code listing with spaced-out words does not). Rows
-that do cross it (titles, wide figures) cut the page into sections read top to bottom; inside a
-section the left column is read before the right one.
+A gutter is a vertical strip of the text area that no row's ink crosses, with text on both sides
+that fills its column (a code listing with spaced-out words does not). A page has one gutter (two
+columns) or more (three or four). Rows that do cross a gutter (titles, wide figures) cut the page into
+sections read top to bottom; inside a section the columns are read left to right. Where the column
+count changes down the page (three columns above a full-width title, two below), the page is cut
+into bands, each with gutters of its own.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from statistics import median
 
 from codemill.extract.pdf.spans import Span
+
+MIN_ROWS = 10  # fewer inked rows than this tell nothing about columns
+
+
+@dataclass
+class Band:
+    """Rows start..end of a page, read with these gutters (none: one column)."""
+
+    start: int
+    end: int
+    gutters: list[float] = field(default_factory=list)
 
 
 def _ink_intervals(row: list[Span]) -> list[tuple[float, float]]:
@@ -26,14 +40,28 @@ def _ink_intervals(row: list[Span]) -> list[tuple[float, float]]:
     return [(a, b) for a, b in intervals]
 
 
-def find_gutter(rows: list[list[Span]]) -> float | None:
+def find_bands(rows: list[list[Span]]) -> list[Band]:
+    """The page's bands, top to bottom: the whole page as one band unless a long run of rows crosses
+    its gutters (or it has none) and parts of the page have gutters of their own."""
+    gutters = find_gutters(rows)
+    if gutters and not _long_run_across(rows, gutters):
+        return [Band(0, len(rows), gutters)]
+    return _bands_by_strips(rows) or [Band(0, len(rows), gutters)]
+
+
+def find_gutters(rows: list[list[Span]], short_lines: bool = True) -> list[float]:
+    """The gutters of rows read as one band: a two-column gutter, or else two or more gutters.
+    Without `short_lines` every column must be filled (columns of short lines are not enough)."""
+    gutter = find_gutter(rows, short_lines)
+    return [gutter] if gutter is not None else _several_gutters(rows, short_lines)
+
+
+def find_gutter(rows: list[list[Span]], short_lines: bool = True) -> float | None:
     """The x of a two-column gutter on this page, or None for a single column."""
     inked = [iv for iv in (_ink_intervals(r) for r in rows) if iv]
-    if len(inked) < 10:
+    if len(inked) < MIN_ROWS:
         return None
-    left = min(iv[0][0] for iv in inked)
-    ends = sorted(iv[-1][1] for iv in inked)
-    right = ends[int(0.9 * (len(ends) - 1))]  # the common right edge: a few lines running off the page do not move it
+    left, right = _text_edges(inked)
     width = right - left
     middle = left + width / 2
     if sum(1 for iv in inked if any(a < middle < b for a, b in iv)) > 0.5 * len(inked):
@@ -55,9 +83,70 @@ def find_gutter(rows: list[list[Span]]) -> float | None:
     if best is None or best[1] < max(5, 0.15 * len(inked)):  # a chapter's last page may fill little of its right column
         return None
     x = _centre_of_gap(inked, best[2])
-    if _columns_fill(inked, x, left, right) or _right_column_aligned(rows, x):
+    if _columns_fill(inked, x, left, right) or (short_lines and _column_aligned(rows, x)):
         return x
     return None
+
+
+def _several_gutters(rows: list[list[Span]], short_lines: bool = True) -> list[float]:
+    """Three columns or more: every strip that few rows cross, with filled columns between them
+    (or, after the first, columns of short lines sharing a left edge, as in an index)."""
+    inked = [iv for iv in (_ink_intervals(r) for r in rows) if iv]
+    if len(inked) < MIN_ROWS:
+        return []
+    left, right = _text_edges(inked)
+    width = right - left
+    xs = [left + width * step / 100 for step in range(12, 89)]
+    counts = [0] * len(xs)
+    for steps in _crossed_steps(inked, xs):
+        for k in steps:
+            counts[k] += 1
+    gutters: list[float] = []
+    for run in _runs([k for k, count in enumerate(counts) if count <= 0.2 * len(inked)]):
+        fewest = min(counts[k] for k in run)
+        emptiest = [k for k in run if counts[k] == fewest]
+        x = _centre_of_gap(inked, xs[emptiest[len(emptiest) // 2]])
+        if not gutters or x - gutters[-1] >= 0.15 * width:
+            gutters.append(x)
+    if len(gutters) < 2 or not _real_columns(rows, inked, gutters, left, right, short_lines):
+        return []
+    return gutters
+
+
+def _runs(indices: list[int]) -> list[list[int]]:
+    """Sorted integers grouped into runs of consecutive ones."""
+    runs: list[list[int]] = []
+    for k in indices:
+        if runs and k == runs[-1][-1] + 1:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+    return runs
+
+
+def _real_columns(rows: list[list[Span]], inked: list[list[tuple[float, float]]], gutters: list[float], left: float, right: float, short_lines: bool) -> bool:
+    """Each column holds enough rows; all are filled to near their right edge, or every column after
+    the first is one of short lines sharing a left edge (an index, a glossary)."""
+    edges = [left, *gutters, right]
+    need = max(5, 0.15 * len(inked))
+    filled = True
+    for k, (lo, hi) in enumerate(zip(edges, edges[1:])):
+        low = lo if k else float("-inf")
+        high = hi if k < len(gutters) else float("inf")
+        ends = [max(b for a, b in iv if low <= a and b <= high) for iv in inked if any(low <= a and b <= high for a, b in iv)]
+        if len(ends) < need:
+            return False
+        filled = filled and median(ends) >= hi - 0.25 * (hi - lo)
+    if filled or not short_lines:
+        return filled
+    bounds = [*gutters, float("inf")]
+    return all(_column_aligned(rows, lo, hi) for lo, hi in zip(bounds, bounds[1:]))
+
+
+def _text_edges(inked: list[list[tuple[float, float]]]) -> tuple[float, float]:
+    """Left edge of the text, and its common right edge: a few lines running off the page do not move it."""
+    ends = sorted(iv[-1][1] for iv in inked)
+    return min(iv[0][0] for iv in inked), ends[int(0.9 * (len(ends) - 1))]
 
 
 def _crossed_steps(inked: list[list[tuple[float, float]]], xs: list[float]) -> list[set[int]]:
@@ -79,13 +168,13 @@ def _crossed_steps(inked: list[list[tuple[float, float]]], xs: list[float]) -> l
     return crossed
 
 
-def _right_column_aligned(rows: list[list[Span]], x: float) -> bool:
-    """Prose columns of short lines (an index, a glossary) still share one left edge on the right
-    side. Only prose starts count: monospace text beside a gap is a listing's spacing, and code set
-    in a real right column is often indented by its box's padding."""
+def _column_aligned(rows: list[list[Span]], x: float, end: float = float("inf")) -> bool:
+    """Prose columns of short lines (an index, a glossary) still share one left edge: the column
+    from x to `end` does. Only prose starts count: monospace text beside a gap is a listing's
+    spacing, and code set in a real column is often indented by its box's padding."""
     starts, prose = 0, []
     for row in rows:
-        right = [s for s in row if s.x0 >= x and s.text.strip()]
+        right = [s for s in row if x <= s.x0 < end and s.text.strip()]
         if right:
             starts += 1
             if not right[0].mono:
@@ -124,36 +213,118 @@ def _columns_fill(inked: list[list[tuple[float, float]]], x: float, left: float,
     return median(left_ends) >= x - 0.25 * left_width and median(right_ends) >= right - 0.25 * right_width
 
 
-def reading_order(rows: list[list[Span]], gutter: float | None) -> list[tuple[int, int, list[Span]]]:
-    """(section, column, row piece) in reading order: sections top-down, left column first."""
-    if gutter is None:
-        return [(0, 0, row) for row in rows]
+def reading_order(rows: list[list[Span]], bands: list[Band]) -> list[tuple[int, int, list[Span]]]:
+    """(section, column, row piece) in reading order: bands and sections top-down, columns left to
+    right. Two columns are numbered 0 and 1; of three or more the first is 0 and the others
+    10 * count + index (31, 32), so column edges measured over a document never mix layouts."""
     ordered: list[tuple[int, int, list[Span]]] = []
-    section, pending_right = 0, []
-    crossing = [_crosses(row, gutter) for row in rows]
-    overflowing = _overflowing_runs(rows, crossing, gutter)
-    for index, row in enumerate(rows):
-        if crossing[index] and (index in overflowing or _overflows_left_column(rows, crossing, index, gutter)):
-            left, right = _split_overflow(row, gutter)
-            ordered.append((section, 0, left))
-            if right:
-                pending_right.append((section, 1, right))
-            continue
-        if crossing[index]:
-            ordered.extend(pending_right)
-            pending_right = []
+    section = 0
+    for band in bands:
+        part = rows[band.start : band.end]
+        if band.gutters:
+            section = _read_columns(part, band.gutters, section, ordered)
+        else:
+            ordered.extend((section, 0, row) for row in part)
+        section += 1
+    return ordered
+
+
+def _read_columns(rows: list[list[Span]], gutters: list[float], section: int, ordered: list[tuple[int, int, list[Span]]]) -> int:
+    """Append the band's pieces to `ordered`, each section's columns one after another; a row
+    across a gutter is a section of its own. Returns the last section number used."""
+    count = len(gutters) + 1
+    ids = [0, 1] if count == 2 else [0] + [10 * count + k for k in range(1, count)]
+    pending: list[list[tuple[int, int, list[Span]]]] = [[] for _ in range(count)]
+    for row, kind in zip(rows, _row_kinds(rows, gutters)):
+        if kind == "across":
+            ordered.extend(piece for column in pending for piece in column)
+            pending = [[] for _ in range(count)]
             section += 1
             ordered.append((section, 0, row))
             section += 1
             continue
-        left = [s for s in row if s.x1 <= gutter]
-        right = [s for s in row if s.x1 > gutter]
-        if left:
-            ordered.append((section, 0, left))
-        if right:
-            pending_right.append((section, 1, right))
-    ordered.extend(pending_right)
-    return ordered
+        pieces = _split_overflow(row, gutters) if kind == "overflow" else _cut(row, gutters)
+        for column, piece in enumerate(pieces):
+            if piece:
+                (ordered if column == 0 else pending[column]).append((section, ids[column], piece))
+    ordered.extend(piece for column in pending for piece in column)
+    return section
+
+
+def _row_kinds(rows: list[list[Span]], gutters: list[float]) -> list[str | None]:
+    """For each row: None inside the columns, "overflow" for a column's line running over a gutter
+    while the next column goes on beside it, "across" for a row the columns stop at (a title)."""
+    overflowing: list[set[int]] = []
+    for k, gutter in enumerate(gutters):
+        local = [[s for s in row if s.x0 >= gutters[k - 1]] if k else row for row in rows]  # from column k on
+        crossing = [bool(row) and _crosses(row, gutter) for row in local]
+        over = _overflowing_runs(local, crossing, gutter)
+        over.update(i for i in range(len(rows)) if crossing[i] and _overflows_left_column(local, crossing, i, gutter))
+        overflowing.append(over)
+    kinds: list[str | None] = []
+    for index, row in enumerate(rows):
+        crossed = [k for k, gutter in enumerate(gutters) if _crosses(row, gutter)]
+        kinds.append(None if not crossed else "overflow" if all(index in overflowing[k] for k in crossed) else "across")
+    return kinds
+
+
+def _long_run_across(rows: list[list[Span]], gutters: list[float]) -> bool:
+    """Many rows in a row cross the gutters: a part of the page laid out otherwise."""
+    run = 0
+    for kind in _row_kinds(rows, gutters):
+        run = run + 1 if kind == "across" else 0
+        if run >= MIN_ROWS:
+            return True
+    return False
+
+
+def _cut(row: list[Span], gutters: list[float]) -> list[list[Span]]:
+    """A row that crosses no gutter, cut into its columns' pieces."""
+    pieces: list[list[Span]] = [[] for _ in range(len(gutters) + 1)]
+    for span in row:
+        pieces[sum(1 for gutter in gutters if span.x1 > gutter)].append(span)
+    return pieces
+
+
+def _bands_by_strips(rows: list[list[Span]]) -> list[Band]:
+    """Bands where gutters run down part of the page only: row ranges that some x stays free
+    through for MIN_ROWS rows, with ink on both sides, each checked for gutters of its own. Rows
+    between them (a full-width title or listing) are bands of one column. Empty: no such part.
+    A part must be as wide as the page's text and have filled columns: short lines side by side in
+    a narrower part are a figure's labels."""
+    inked = [_ink_intervals(row) for row in rows]
+    if len(rows) < MIN_ROWS or sum(1 for iv in inked if len(iv) > 1) < 5:
+        return []
+    left, right = _text_edges([iv for iv in inked if iv])
+    xs = [left + (right - left) * step / 100 for step in range(12, 89)]
+    crossed = _crossed_steps(inked, xs)
+    ranges: list[list[int]] = []
+    for k, x in enumerate(xs):
+        for run in _runs([i for i in range(len(rows)) if k not in crossed[i]]):
+            part = inked[run[0] : run[-1] + 1]
+            if len(run) >= MIN_ROWS and min(sum(1 for iv in part if iv and iv[0][0] < x), sum(1 for iv in part if iv and iv[-1][1] > x)) >= 5:
+                ranges.append([run[0], run[-1] + 1])
+    merged: list[list[int]] = []
+    for start, end in sorted(ranges):
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    bands: list[Band] = []
+    for start, end in merged:
+        low, high = _text_edges([iv for iv in inked[start:end] if iv])
+        if high - low < 0.8 * (right - left):
+            continue  # columns run across the text area; narrower parts are figures
+        gutters = find_gutters(rows[start:end], short_lines=False)
+        if gutters:
+            if start > (bands[-1].end if bands else 0):
+                bands.append(Band(bands[-1].end if bands else 0, start))
+            bands.append(Band(start, end, gutters))
+    if not bands:
+        return []
+    if bands[-1].end < len(rows):
+        bands.append(Band(bands[-1].end, len(rows)))
+    return bands
 
 
 def _crosses(row: list[Span], gutter: float) -> bool:
@@ -189,14 +360,16 @@ def _overflowing_runs(rows: list[list[Span]], crossing: list[bool], gutter: floa
     return overflowing
 
 
-def _split_overflow(row: list[Span], gutter: float) -> tuple[list[Span], list[Span]]:
-    """An overflowing line keeps the spans that run on from it without a gap or an overlap (its words
-    past the gutter); what starts over again after it belongs to the right column."""
-    left = [s for s in row if s.x0 < gutter]
-    rest = [s for s in row if s.x0 >= gutter]
-    while rest and left and -0.1 * rest[0].size <= rest[0].x0 - left[-1].x1 < 0.6 * rest[0].size and rest[0].mono == left[-1].mono:
-        left.append(rest.pop(0))
-    return left, rest
+def _split_overflow(row: list[Span], gutters: list[float]) -> list[list[Span]]:
+    """A line running over a gutter keeps the spans that run on from it without a gap or an overlap
+    (its words past the gutter); what starts over again after it belongs to the next column."""
+    pieces: list[list[Span]] = [[] for _ in range(len(gutters) + 1)]
+    for span in row:
+        pieces[sum(1 for gutter in gutters if span.x0 >= gutter)].append(span)
+    for left, rest in zip(pieces, pieces[1:]):
+        while rest and left and -0.1 * rest[0].size <= rest[0].x0 - left[-1].x1 < 0.6 * rest[0].size and rest[0].mono == left[-1].mono:
+            left.append(rest.pop(0))
+    return pieces
 
 
 def _first_crosser_left(row: list[Span], gutter: float) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from codemill.extract.pdf.mupdf import pymupdf
 
-from codemill.extract.pdf.columns import find_gutter, reading_order
+from codemill.extract.pdf.columns import find_bands, reading_order
 from codemill.extract.pdf.fonts import FontMeter
 from codemill.extract.pdf.lines import Line, group_rows, split_row
 from codemill.extract.pdf.spans import TEXT_FLAGS, Span, read_spans
@@ -24,9 +24,9 @@ def lines_from_spans(spans: list[Span], page_no: int) -> list[Line]:
     rows = [row for row in rows if any(s.text.strip() for s in row)]
     if not rows:
         return []
-    gutter = find_gutter(rows)
+    bands = find_bands(rows)
     lines = []
-    for section, column, row in reading_order(rows, gutter):
+    for section, column, row in reading_order(rows, bands):
         for piece in split_row(row, []):  # reading_order has cut rows at the gutter already; rows it kept whole span it
             lines.append(Line(spans=piece, page=page_no, column=column, section=section))
     lines = _attach_lone_marks(lines)
