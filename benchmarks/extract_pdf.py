@@ -6,8 +6,10 @@ ground-truth markdown typeset at run time by benchmarks/pdf_typesettings.py: hea
 Story and WeasyPrint (one and two columns each), LibreOffice Writer (PDF export of pandoc's DOCX and of the
 HTML) and pandoc -> xelatex (article, book, twocolumn with marked code breaks; listings with shaded boxes,
 plain verbatim, pandoc's shaded highlighting; Latin Modern, Palatino (P052), DejaVu; some with each code
-block and its output set in one box). A typesetting whose tool is missing (and that no earlier `--cache`
-run built) is skipped with a note. One table is printed per typesetting.
+block and its output set in one box), and two toolchains never tuned on: Typst (pandoc -> typst, one and
+two columns; PANDOC3 and TYPST name the tools) and groff (pandoc -> ms -> `groff -ms -Tpdf`). A
+typesetting whose tool is missing (and that no earlier `--cache` run built) is skipped with a note. One
+table is printed per typesetting.
 
 `--wild` scores the real books in ../shared/data/pdfs/wild/ (Sphinx -> pdfTeX, Asciidoctor PDF, and the
 printed py4e interior, whose ground truth is the code of the py4e chapters): code found whole (text,

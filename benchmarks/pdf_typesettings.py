@@ -12,7 +12,13 @@ Story, in one or two columns, or by WeasyPrint (one and two columns; running hea
 from CSS margin boxes). LibreOffice Writer exports the same chapter as pandoc's DOCX, or as the HTML.
 Running heads and page numbers are stamped afterwards on every page but a chapter's first, as the
 LaTeX book does (Chromium's print cannot set them from CSS), except where WeasyPrint sets its own.
-WeasyPrint and LibreOffice are tools of this benchmark only: a cell whose tool is missing is skipped.
+Typst: pandoc (>= 3.1, e.g. the one pypandoc-binary bundles) writes the chapter as Typst markup, set
+with Typst's defaults (Libertinus Serif, raw blocks in DejaVu Sans Mono, its own page numbers; one or
+two columns; a lone image becomes a figure with its caption) plus a running head Typst sets itself.
+groff: pandoc's ms writer, then `groff -ms -Tpdf` in Times and Courier (base-14 fonts, not embedded),
+code unhighlighted, page numbers and headers from ms; a PNG figure prints as `[IMAGE: caption]`, as
+pandoc's ms writer has it.
+WeasyPrint, LibreOffice, Typst and groff are tools of this benchmark only: a cell whose tool is missing is skipped.
 """
 
 from __future__ import annotations
@@ -28,6 +34,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 WEASYPRINT = os.environ.get("WEASYPRINT", "weasyprint")  # e.g. a venv's bin/weasyprint; it needs pango
 SOFFICE = "soffice"
 PANDOC = "pandoc"
+# Typst cells: a pandoc with the typst writer (>= 3.1), and the typst CLI or a Python with the `typst` package
+PANDOC3 = os.environ.get("PANDOC3", "pandoc")
+TYPST = os.environ.get("TYPST", "typst")
+GROFF = "groff"
 BOOK = "Python for Everybody"
 PAGE_W, PAGE_H = 7 * 72, 9.25 * 72
 MARGIN = 0.8 * 72
@@ -220,6 +230,58 @@ def latex_pdf(markdown: str, out: Path, truth_dir: Path, cell: str) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
+# Typst sets the running head itself: the book on even pages, the chapter on odd ones, none on the first
+TYPST_HEAD = """#set page(header: context {
+  let n = here().page()
+  if n > 1 {
+    set text(size: 8pt, style: "italic")
+    if calc.even(n) { BOOK } else { align(right, TITLE) }
+  }
+})
+"""
+
+
+def _typst_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def typst_pdf(markdown: str, out: Path, two_columns: bool) -> None:
+    """pandoc -> Typst markup -> PDF; compiled with out's folder as root, where the images/ link is."""
+    work = out.parent / f".{out.stem}-typ"
+    work.mkdir(exist_ok=True)
+    try:
+        (work / "in.md").write_text(markdown, encoding="utf-8")
+        head = TYPST_HEAD.replace("BOOK", _typst_string(BOOK)).replace("TITLE", _typst_string(chapter_title(markdown)))
+        (work / "head.typ").write_text(head, encoding="utf-8")
+        source = out.parent / f".{out.stem}.typ"  # beside the images/ link, so image paths resolve
+        command = [PANDOC3, "in.md", "-f", "gfm+implicit_figures", "-t", "typst", "-s", "-o", str(source), "-V", "page-numbering=1", "-H", "head.typ"]
+        subprocess.run(command + (["-V", "columns=2"] if two_columns else []), check=True, capture_output=True, timeout=120, cwd=work)
+        if Path(TYPST).name.startswith("python"):
+            compile_ = [TYPST, "-c", "import sys, typst; typst.compile(sys.argv[1], output=sys.argv[2], root=sys.argv[3])", source, out, out.parent]
+        else:
+            compile_ = [TYPST, "compile", "--root", out.parent, source, out]
+        subprocess.run(list(map(str, compile_)), check=True, capture_output=True, timeout=300)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        (out.parent / f".{out.stem}.typ").unlink(missing_ok=True)
+
+
+_FENCE_LANGUAGE = re.compile(r"^(```+|~~~+) ?[\w+-]+[ \t]*$", re.M)
+
+
+def groff_pdf(markdown: str, out: Path) -> None:
+    """pandoc -> ms -> groff's PDF device in Times/Courier; the book and chapter in the ms page header."""
+    title = chapter_title(markdown)
+    header = f".ds LH {BOOK}\n.ds RH {title}\n"
+    # code without its language, so unhighlighted: pandoc 2.17 highlights through string macros, and a line
+    # starting with '...' (a REPL continuation) then reads as a troff request and leaves the page
+    markdown = _FENCE_LANGUAGE.sub(r"\1", markdown)
+    ms = subprocess.run([PANDOC, "-f", "gfm", "-t", "ms", "-s", "-V", "fontfamily=T", "-V", f"header-includes={header}"],
+                        input=markdown, check=True, capture_output=True, text=True, timeout=120).stdout
+    pdf = subprocess.run([GROFF, "-ms", "-Tpdf", "-k"], input=ms.encode(), check=True, capture_output=True, timeout=300).stdout
+    out.write_bytes(pdf)
+
+
 TYPESETTINGS = {
     "chromium-1col": ("chromium", False),
     "chromium-2col": ("chromium", True),
@@ -230,7 +292,18 @@ TYPESETTINGS = {
     "libreoffice-docx": ("libreoffice", False),
     "libreoffice-html": ("libreoffice", False),
     **{cell: ("latex", LATEX[cell][1] == "twocolumn") for cell in LATEX},
+    "typst-1col": ("typst", False),
+    "typst-2col": ("typst", True),
+    "groff-ms": ("groff", False),
 }
+
+
+def _pandoc_version(pandoc: str) -> tuple[int, ...]:
+    try:
+        first = subprocess.run([pandoc, "--version"], capture_output=True, text=True, timeout=60).stdout.split("\n")[0]
+    except OSError:
+        return ()
+    return tuple(int(part) for part in re.findall(r"\d+", first)[:2])
 
 
 def available(name: str) -> str | None:
@@ -252,6 +325,16 @@ def available(name: str) -> str | None:
             return "framed.sty not found (Debian: texlive-latex-extra)"
         if LATEX[name][2] == "palatino" and "P052" not in subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True).stdout:
             return "the P052 (Palatino) font is not installed (Debian: fonts-urw-base35)"
+    if engine == "typst":
+        if _pandoc_version(PANDOC3) < (3, 1):
+            return f"{PANDOC3} is not pandoc >= 3.1 (pip install pypandoc-binary into any venv and set PANDOC3 to its bundled pandoc)"
+        if shutil.which(TYPST) is None or (Path(TYPST).name.startswith("python") and subprocess.run([TYPST, "-c", "import typst"], capture_output=True).returncode):
+            return f"{TYPST} not found (the typst CLI, or pip install typst into any venv and set TYPST to its bin/python)"
+    if engine == "groff":
+        if shutil.which(PANDOC) is None or shutil.which(GROFF) is None:
+            return "pandoc or groff not found (Debian: pandoc groff)"
+        if subprocess.run([GROFF, "-Tpdf", "-Z"], input=b"", capture_output=True).returncode:
+            return "groff has no PDF device (Debian: groff, not only groff-base)"
     return None
 
 
@@ -276,11 +359,15 @@ def build(name: str, truth_dir: Path, out_dir: Path) -> Path:
             chromium_pdf(html, pdf, two_columns)
         elif engine == "weasyprint":
             weasyprint_pdf(html, pdf, two_columns)
+        elif engine == "typst":
+            typst_pdf(markdown, pdf, two_columns)
+        elif engine == "groff":
+            groff_pdf(markdown, pdf)
         elif engine == "libreoffice":
             libreoffice_pdf(markdown, html, pdf, truth_dir, name.rsplit("-", 1)[1])
         else:
             story_pdf(html, pdf, images, two_columns)
-        if engine not in ("latex", "weasyprint"):  # these set their own page numbers and running heads
+        if engine in ("chromium", "story", "libreoffice"):  # the others set their own page numbers and running heads
             stamp_furniture(pdf, chapter_title(markdown))
         shutil.copyfile(source, out_dir / source.name)
     return out_dir
