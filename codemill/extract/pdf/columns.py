@@ -15,7 +15,7 @@ from statistics import median
 
 from codemill.extract.pdf.spans import Span
 
-MIN_ROWS = 10  # fewer inked rows than this tell nothing about columns
+MIN_ROWS = 10  # fewer inked rows than this tell nothing about two columns
 
 
 @dataclass
@@ -53,7 +53,10 @@ def find_gutters(rows: list[list[Span]], short_lines: bool = True) -> list[float
     """The gutters of rows read as one band: a two-column gutter, or else two or more gutters.
     Without `short_lines` every column must be filled (columns of short lines are not enough)."""
     gutter = find_gutter(rows, short_lines)
-    return [gutter] if gutter is not None else _several_gutters(rows, short_lines)
+    several = _several_gutters(rows, short_lines)
+    if several and (gutter is None or any(abs(x - gutter) < 10 for x in several)):
+        return several  # a gutter of three columns can pass for the one gutter of two
+    return [] if gutter is None else [gutter]
 
 
 def find_gutter(rows: list[list[Span]], short_lines: bool = True) -> float | None:
@@ -90,10 +93,12 @@ def find_gutter(rows: list[list[Span]], short_lines: bool = True) -> float | Non
 
 def _several_gutters(rows: list[list[Span]], short_lines: bool = True) -> list[float]:
     """Three columns or more: every strip that few rows cross, with filled columns between them
-    (or, after the first, columns of short lines sharing a left edge, as in an index)."""
+    (or, after the first, columns of short lines sharing a left edge, as in an index). Three filled
+    columns tell themselves apart in fewer rows than two (a chapter's short last page)."""
     inked = [iv for iv in (_ink_intervals(r) for r in rows) if iv]
-    if len(inked) < MIN_ROWS:
+    if len(inked) < MIN_ROWS // 2 + 1:
         return []
+    short_lines = short_lines and len(inked) >= MIN_ROWS
     left, right = _text_edges(inked)
     width = right - left
     xs = [left + width * step / 100 for step in range(12, 89)]
@@ -253,18 +258,26 @@ def _read_columns(rows: list[list[Span]], gutters: list[float], section: int, or
 
 def _row_kinds(rows: list[list[Span]], gutters: list[float]) -> list[str | None]:
     """For each row: None inside the columns, "overflow" for a column's line running over a gutter
-    while the next column goes on beside it, "across" for a row the columns stop at (a title)."""
+    (or several) while the next column goes on beside it, "across" for a row the columns stop at
+    (a title)."""
     overflowing: list[set[int]] = []
+    local_crossing: list[list[bool]] = []
     for k, gutter in enumerate(gutters):
         local = [[s for s in row if s.x0 >= gutters[k - 1]] if k else row for row in rows]  # from column k on
         crossing = [bool(row) and _crosses(row, gutter) for row in local]
         over = _overflowing_runs(local, crossing, gutter)
         over.update(i for i in range(len(rows)) if crossing[i] and _overflows_left_column(local, crossing, i, gutter))
         overflowing.append(over)
+        local_crossing.append(crossing)
     kinds: list[str | None] = []
     for index, row in enumerate(rows):
         crossed = [k for k, gutter in enumerate(gutters) if _crosses(row, gutter)]
-        kinds.append(None if not crossed else "overflow" if all(index in overflowing[k] for k in crossed) else "across")
+        running = False  # the line running over the gutter before this one runs over this one too
+        for k in crossed:
+            running = index in overflowing[k] or (running and k - 1 in crossed and not local_crossing[k][index])
+            if not running:
+                break
+        kinds.append(None if not crossed else "overflow" if running else "across")
     return kinds
 
 
@@ -362,13 +375,15 @@ def _overflowing_runs(rows: list[list[Span]], crossing: list[bool], gutter: floa
 
 def _split_overflow(row: list[Span], gutters: list[float]) -> list[list[Span]]:
     """A line running over a gutter keeps the spans that run on from it without a gap or an overlap
-    (its words past the gutter); what starts over again after it belongs to the next column."""
+    (its words past the gutter); what starts over again after it belongs to the column it is in."""
     pieces: list[list[Span]] = [[] for _ in range(len(gutters) + 1)]
-    for span in row:
-        pieces[sum(1 for gutter in gutters if span.x0 >= gutter)].append(span)
-    for left, rest in zip(pieces, pieces[1:]):
-        while rest and left and -0.1 * rest[0].size <= rest[0].x0 - left[-1].x1 < 0.6 * rest[0].size and rest[0].mono == left[-1].mono:
-            left.append(rest.pop(0))
+    column = 0
+    for index, span in enumerate(row):
+        prev = row[index - 1] if index else None
+        runs_on = prev is not None and -0.1 * span.size <= span.x0 - prev.x1 < 0.6 * span.size and span.mono == prev.mono
+        if not runs_on:
+            column = sum(1 for gutter in gutters if span.x0 >= gutter)
+        pieces[column].append(span)
     return pieces
 
 
@@ -380,8 +395,15 @@ def _first_crosser_left(row: list[Span], gutter: float) -> bool:
 
 def _overflows_left_column(rows: list[list[Span]], crossing: list[bool], index: int, gutter: float) -> bool:
     """A left-column line too long for its column (an unbreakable URL) runs over the gutter; the right
-    column goes on beside it, so the rows just above and below hold right-column text."""
+    column goes on beside it, so the rows just above and below hold right-column lines that follow
+    each other. Rows with nothing here (text only in columns further left) are passed over."""
     if rows[index][0].x0 > gutter:
         return False
-    neighbours = [i for i in (index - 1, index + 1) if 0 <= i < len(rows)]
-    return len(neighbours) == 2 and all(not crossing[i] and any(s.x0 >= gutter for s in rows[i]) for i in neighbours)
+    above = next((i for i in range(index - 1, -1, -1) if rows[i]), None)
+    below = next((i for i in range(index + 1, len(rows)) if rows[i]), None)
+    if above is None or below is None or crossing[above] or crossing[below]:
+        return False
+    over = next((s for s in rows[above] if s.x0 >= gutter), None)
+    under = next((s for s in rows[below] if s.x0 >= gutter), None)
+    # the right column's lines beside it follow each other; a full-width title stands between paragraphs
+    return over is not None and under is not None and under.baseline - over.baseline <= 2.5 * max(over.size, under.size)

@@ -82,19 +82,31 @@ def test_a_shaded_listing_in_the_middle_column_stays_whole_and_in_place(tmp_path
     assert "``` python\ndef count(n):\n    for i in range(n):\n        print(i)\n    return n\n```" in markdown
 
 
-def test_a_full_width_title_between_three_and_two_columns_starts_a_new_band(tmp_path):
+TITLE = "Second part: the same loops again, now set in columns across the page"
+
+
+def _banded_page(path, above: str, below: str) -> str:
+    """Columns `above` (one letter each), a full-width title, then columns `below`."""
     doc = pymupdf.open()
     page = doc.new_page(width=PAGE_W, height=PAGE_H)
-    for letter, (x0, x1) in zip("ABC", _columns(3)):
+    for letter, (x0, x1) in zip(above, _columns(len(above))):
         _prose(page, x0, x1, 90, 16, letter)
-    title = "Second part: the same loops again, now set in two columns across the page"
-    page.insert_text((LEFT, 90 + 16 * PITCH + 20), title, fontname="hebo", fontsize=13)
-    for letter, (x0, x1) in zip("DE", _columns(2)):
+    page.insert_text((LEFT, 90 + 16 * PITCH + 20), TITLE, fontname="hebo", fontsize=13)
+    for letter, (x0, x1) in zip(below, _columns(len(below))):
         _prose(page, x0, x1, 90 + 16 * PITCH + 50, 16, letter)
-    markdown = convert_pdf(_save(doc, tmp_path / "bands.pdf")).markdown
-    tags = _tags("A", 16) + _tags("B", 16) + _tags("C", 16) + ["Second part"] + _tags("D", 16) + _tags("E", 16)
-    assert _in_order(markdown, tags)
-    assert "Second part: the same loops again, now set in two columns across the page" in markdown
+    return _save(doc, path)
+
+
+def test_a_full_width_title_between_three_and_two_columns_starts_a_new_band(tmp_path):
+    markdown = convert_pdf(_banded_page(tmp_path / "bands.pdf", "ABC", "DE")).markdown
+    assert _in_order(markdown, _tags("A", 16) + _tags("B", 16) + _tags("C", 16) + ["Second part"] + _tags("D", 16) + _tags("E", 16))
+    assert TITLE in markdown
+
+
+def test_a_full_width_title_in_the_middle_of_two_columns_ends_both(tmp_path):
+    """Not a left-column line running over the gutter: the right column does not go on beside it."""
+    markdown = convert_pdf(_banded_page(tmp_path / "mid.pdf", "AB", "DE")).markdown
+    assert _in_order(markdown, _tags("A", 16) + _tags("B", 16) + ["Second part"] + _tags("D", 16) + _tags("E", 16))
 
 
 def test_a_three_column_index_of_short_lines_is_read_column_by_column(tmp_path):
