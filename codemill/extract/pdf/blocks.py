@@ -7,9 +7,10 @@ cut by a page or column break is continued rather than split.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from codemill.extract.pdf.lines import WRAP_MARKS, Line
+from codemill.extract.pdf.spans import Span
 from codemill.extract.pdf.tables import mark_tables
 from codemill.extract.pdf.styles import CODE_SHARE, HEADING_SIZE_RATIO, DocumentStyle, heading_style
 
@@ -45,6 +46,10 @@ def classify(lines: list[Line], style: DocumentStyle) -> None:
         mono = line.share("mono")
         if _is_note(line, style) or (_starts_with_mark(line) and _note_at_foot(lines, index, style)):
             line.kind = "footnote"
+            line.spans[0].script = True  # a mark set small on the note's baseline (groff) is a mark all the same
+        elif _glued_mark(line, style) and _note_at_foot(lines, index, style, apart=1.3):
+            line.kind = "footnote"
+            _mark_glued_reference(lines, index, _split_glued_mark(line))
         elif _ends_heading(line, previous):
             line.kind = "heading"
         elif mono >= CODE_SHARE or _wrap_continuation(line, previous):
@@ -82,16 +87,70 @@ def _is_note(line: Line, style: DocumentStyle) -> bool:
 
 
 def _starts_with_mark(line: Line) -> bool:
+    """The line starts with a note mark: raised, or set smaller than the prose after it on its baseline."""
     first = line.spans[0]
-    return first.script and bool(NOTE_MARK.match(first.text.strip())) and len(line.spans) > 1
+    if len(line.spans) < 2 or not NOTE_MARK.match(first.text.strip()):
+        return False
+    after = next((span for span in line.spans[1:] if span.text.strip()), None)
+    return first.script or (after is not None and not after.mono and first.size <= 0.8 * after.size)
 
 
-def _note_at_foot(lines: list[Line], index: int, style: DocumentStyle) -> bool:
-    """Set apart from the text above (more than two body lines down) with only a compact run of
-    prose below it to the foot of its column: a footnote set at the body size (Writer's DOCX export)."""
+_GLUED_MARK = re.compile(r"^(\d{1,3})(?=[A-Z][a-z])")
+
+
+def _glued_mark(line: Line, style: DocumentStyle) -> bool:
+    """A note whose mark is a superscript glyph of the text font (Typst), so neither raised nor smaller:
+    a small line starting with digits glued to a capitalised word ('1We will ...')."""
+    first = line.spans[0]
+    return not first.mono and line.size < style.body_size - 0.5 and bool(_GLUED_MARK.match(first.text))
+
+
+def _split_glued_mark(line: Line) -> str:
+    """Cut the glued mark off the line's first span as a script span; returns the mark."""
+    mark = _GLUED_MARK.match(line.spans[0].text).group(1)
+    line.spans[0:1] = _cut(line.spans[0], 0, len(mark))
+    line._text = None
+    return mark
+
+
+def _cut(span: Span, start: int, end: int) -> list[Span]:
+    """The span as [before, script mark, after] for the characters start:end (empty pieces left out)."""
+    width = span.char_width
+    pieces = [(span.text[:start], False), (span.text[start:end], True), (span.text[end:], False)]
+    out, x = [], span.x0
+    for text, script in pieces:
+        if text:
+            out.append(replace(span, text=text, x0=x, x1=x + width * len(text), script=script))
+            x += width * len(text)
+    return out
+
+
+def _mark_glued_reference(lines: list[Line], index: int, mark: str) -> None:
+    """The note's reference in the text above it on its page, glued to the word it follows ('loops1.'),
+    in the word's span or in the next one that touches it (after an italic word)."""
+    pattern = re.compile(rf"(?:(?<=[^\W\d_])|(?<=[.,;:!?)\]”’\"])){mark}(?!\w)")
+    for line in reversed(lines[:index]):
+        if line.page != lines[index].page:
+            return
+        if line.kind != "text":
+            continue
+        for i in range(len(line.spans) - 1, -1, -1):
+            span = line.spans[i]
+            text = (line.spans[i - 1].text[-1:] if i and span.x0 - line.spans[i - 1].x1 < 0.1 * span.size else " ") + span.text
+            found = None if span.mono or span.script else [m for m in pattern.finditer(text) if m.start()]
+            if found:  # matched on the span's text after one character of the span before it
+                line.spans[i : i + 1] = _cut(span, found[-1].start() - 1, found[-1].end() - 1)
+                line._text = None
+                return
+
+
+def _note_at_foot(lines: list[Line], index: int, style: DocumentStyle, apart: float = 2.0) -> bool:
+    """Set apart from the text above (more than `apart` body lines down) with only a compact run of
+    prose below it to the foot of its column: a footnote set at the body size (Writer's DOCX export),
+    or a smaller one (`apart` 1.3) whose mark is no clear sign on its own."""
     line = lines[index]
     above = next((prev for prev in reversed(lines[:index]) if prev.kind != "furniture"), None)
-    if above is not None and above.page == line.page and above.column == line.column and line.baseline - above.baseline <= 2 * style.body_pitch:
+    if above is not None and above.page == line.page and above.column == line.column and line.baseline - above.baseline <= apart * style.body_pitch:
         return False
     above = line
     for below in lines[index + 1 :]:
@@ -204,7 +263,7 @@ def _wrapped_number(prev: Line, line: Line) -> bool:
 
 
 def _text_continues(block: Block, prev: Line, line: Line, style: DocumentStyle) -> bool:
-    if abs(line.size - prev.size) > 1.0:
+    if abs(line.prose_size - prev.prose_size) > 1.0:
         return False
     indented = line.x0 - line.left_edge > 0.8 * line.size
     bold_to_regular = prev.share("bold") >= 0.95 and line.share("bold") < 0.5

@@ -43,13 +43,14 @@ def _ends_in_code(runs: list[tuple[str, str]]) -> bool:
 
 
 def _join_line_break(runs: list[tuple[str, str]], line: Line, vocabulary: set[str]) -> None:
-    """Undo an end-of-line hyphen unless the hyphenated form is a word the document uses elsewhere."""
+    """Undo an end-of-line hyphen unless the hyphenated form is a word the document uses elsewhere;
+    also inside inline code that runs on into the next line (groff hyphenates code words too)."""
     if not runs:
         return
     style, text = runs[-1]
     match = _HYPHENATED.search(text.rstrip())
     first = line.text.lstrip().split(" ")[0]
-    if match and style != "code" and first[:1].islower():
+    if match and (style != "code" or line.spans[0].mono) and first[:1].islower():
         tail = re.match(r"[^\W\d_]+", first)
         head, rest = match.group(1).lower(), (tail.group(0) if tail else "").lower()
         if _keeps_hyphen(head, rest, vocabulary):
@@ -57,7 +58,20 @@ def _join_line_break(runs: list[tuple[str, str]], line: Line, vocabulary: set[st
         else:
             runs[-1] = (style, text.rstrip()[:-1])
         return
-    runs.append(("", " "))
+    if _url_runs_on(text, first):
+        return
+    if not text[-1:].isspace():  # a line that keeps its trailing space (inline code broken there) has its space
+        runs.append(("", " "))
+
+
+_URL_END = re.compile(r"(?:\b[a-z]+://|\bwww\.)\S*[/.#?=&_]$", re.IGNORECASE)
+_URL_PART = re.compile(r"[/.#?=&_]")
+
+
+def _url_runs_on(text: str, first: str) -> bool:
+    """A URL broken after a slash or a dot (as typesetters break them, with no hyphen) runs on into the
+    next line without a space when that line starts with more of a URL, not with a plain word."""
+    return bool(_URL_END.search(text.rstrip())) and bool(_URL_PART.search(first.rstrip(".,;:)]'\"”’")))
 
 
 def _keeps_hyphen(head: str, rest: str, vocabulary: set[str]) -> bool:

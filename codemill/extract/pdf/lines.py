@@ -34,15 +34,20 @@ class Line:
         longest = max(spans, key=lambda s: len(s.text))
         self.baseline = longest.baseline
         weights: dict[float, int] = {}
+        prose: dict[float, int] = {}
         total = mono = bold = italic = 0
         for s in spans:
             n = len(s.text) - s.text.count(" ")
             weights[s.size] = weights.get(s.size, 0) + n
+            if not s.mono:
+                prose[s.size] = prose.get(s.size, 0) + n
             total += n
             mono += n if s.mono else 0
             bold += n if s.bold else 0
             italic += n if s.italic else 0
         self.size = max(weights, key=weights.get)  # the size that carries most characters
+        # the size of its prose: a line mostly of inline code set smaller is still a line of its paragraph
+        self.prose_size = max(prose, key=prose.get) if any(prose.values()) else self.size
         self._shares = {"mono": mono / total, "bold": bold / total, "italic": italic / total} if total else {}
         self._text: str | None = None
 
@@ -89,11 +94,20 @@ def group_rows(spans: list[Span]) -> list[list[Span]]:
 
 
 def _mark_inline_scripts(row: list[Span]) -> None:
-    """Small spans set off the row's baseline are scripts even when grouping kept them in the row."""
+    """Small spans set off the row's baseline are scripts even when grouping kept them in the row, when
+    they touch larger text: a row can span both columns, and a smaller line of one is no script of the other."""
     main = max(row, key=lambda s: len(s.text))
     for span in row:
-        if span.size <= 0.8 * main.size and abs(span.baseline - main.baseline) > 0.15 * main.size:
+        if span.size <= 0.8 * main.size and abs(span.baseline - main.baseline) > 0.15 * main.size and _touches_larger(span, row):
             span.script = True
+
+
+def _touches_larger(span: Span, row: list[Span]) -> bool:
+    return any(
+        other.size * 0.8 >= span.size and span.x1 >= other.x0 - 0.3 * other.size and span.x0 <= other.x1 + 0.3 * other.size
+        for other in row
+        if other is not span and other.text.strip()
+    )
 
 
 def _attach_scripts(rows: list[list[Span]]) -> list[list[Span]]:

@@ -29,8 +29,10 @@ def is_monospace(font: str, flags: int) -> bool:
 
 
 def normalise_text(text: str) -> str:
-    """Expand ligatures, turn odd spaces into plain ones and drop invisible characters."""
-    text = _INVISIBLE.sub("", _ODD_SPACES.sub(" ", text))
+    """Expand ligatures, turn odd spaces into plain ones and drop invisible characters. A soft hyphen
+    that ends a span is one the layout printed at a line break (Typst writes it so): a plain hyphen."""
+    broken = text.endswith("\u00ad")
+    text = _INVISIBLE.sub("", _ODD_SPACES.sub(" ", text)) + ("-" if broken else "")
     if any(ch in _LIGATURES for ch in text):
         text = "".join(_LIGATURES.get(ch, ch) for ch in text)
     return text

@@ -1,0 +1,151 @@
+"""Rules for what the Typst and groff cells of the benchmark revealed, each on a PDF generated here:
+footnote marks set as superscript glyphs or small on the note's baseline, soft hyphens at line ends,
+lines made mostly of smaller inline code, inline code broken across lines, and a small line in one
+column beside the other column's text."""
+
+from __future__ import annotations
+
+import pymupdf
+
+from codemill.extract.pdf.document import pdf_to_markdown
+from codemill.extract.pdf.lines import group_rows
+from codemill.extract.pdf.spans import read_spans
+from tests.extract.pdf.pdfgen import LEFT, PITCH, Text, paragraph, write_pdf
+
+def _width(text: str, size: float = 10, font: str = "tiro") -> float:
+    return pymupdf.get_text_length(text, fontname=font, fontsize=size)
+
+
+PROSE = [
+    "This is a body paragraph of the test book. It runs across several lines so that",
+    "the extractor can learn what the body text looks like and how far apart its",
+    "lines are set, before it meets notes, code and other things set in other sizes.",
+]
+
+
+def test_a_small_mark_on_the_notes_baseline_makes_a_footnote(tmp_path):
+    """groff -ms: the reference is raised, the mark under the page is small but on the note's baseline."""
+    head = "The statement has the same structure as function definitions or loops"
+    end = LEFT + _width(head)
+    items = paragraph(100, PROSE) + [
+        Text(148, head),
+        Text(145, "1", "tiro", 7, end),
+        Text(148, ". It ends with a colon.", x=end + _width("1", 7)),
+        Text(700, "1", "tiro", 6, LEFT + 10),
+        Text(700, " We will learn about functions in a later chapter.", "tiro", 8, LEFT + 13),
+    ]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "groff.pdf", [items]))
+    assert "loops[^1]. It ends" in markdown
+    assert markdown.rstrip().endswith("[^1]: We will learn about functions in a later chapter.")
+
+
+def test_a_mark_glued_to_its_word_makes_a_footnote(tmp_path):
+    """Typst sets marks as superscript glyphs of the text font: '1We' under the page, 'loops1.' above."""
+    items = paragraph(100, PROSE) + [
+        Text(136, "The statement has the same structure as function definitions or loops1. It"),
+        Text(148, "ends with a colon and the block under it is indented by four spaces."),
+        Text(168, "1We will learn about functions in a later chapter.", "tiro", 9, LEFT + 9),
+    ]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "typst.pdf", [items]))
+    assert "or loops[^1]. It ends with a colon" in markdown
+    assert markdown.rstrip().endswith("[^1]: We will learn about functions in a later chapter.")
+
+
+def test_a_glued_mark_after_an_italic_word(tmp_path):
+    head = "A name that helps you remember what a variable holds is called a "
+    italic = LEFT + _width(head)
+    after = italic + _width("mnemonic", font="tiit")
+    items = paragraph(100, PROSE) + [
+        Text(136, head),
+        Text(136, "mnemonic", "tiit", 10, italic),
+        Text(136, "2 by some.", x=after),
+        Text(160, "2See the encyclopedia for the history of the word.", "tiro", 9, LEFT + 9),
+    ]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "italic.pdf", [items]))
+    assert "called a *mnemonic*[^2] by some." in markdown
+    assert markdown.rstrip().endswith("[^2]: See the encyclopedia for the history of the word.")
+
+
+def test_small_digits_in_prose_are_no_footnote(tmp_path):
+    """A smaller line starting with a number glued to a word, right under the text, is not a note."""
+    items = paragraph(100, PROSE) + [Text(112 + 2 * PITCH, "3Com made network cards in those years.", "tiro", 9)]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "close.pdf", [items]))
+    assert "[^" not in markdown and "3Com made network cards" in markdown
+
+
+def test_a_soft_hyphen_at_a_line_end_joins_the_word(tmp_path):
+    """Typst writes the hyphen it prints at a break as U+00AD; it is a break, not a space."""
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_font(fontname="F0", fontbuffer=pymupdf.Font("cjk").buffer)
+    lines = PROSE + ["Each function call is deter\u00ad", "ministic: it gives the same result every time."]
+    for i, text in enumerate(lines):
+        page.insert_text((LEFT, 100 + i * PITCH), text, fontname="F0", fontsize=10)
+    path = tmp_path / "shy.pdf"
+    doc.save(path)
+    assert "call is deterministic: it gives" in pdf_to_markdown(path)
+
+
+def test_a_line_mostly_of_smaller_inline_code_stays_in_its_paragraph(tmp_path):
+    """Typst sets inline code at 0.8 em: a line holding mostly code is still the paragraph's line."""
+    items = paragraph(100, PROSE) + [
+        Text(136, "so the whole expression is False regardless of whether the test evaluates to"),
+        Text(148, "True", "cour", 8),
+        Text(148, " or ", x=LEFT + _width("True", 8, "cour")),
+        Text(148, "False", "cour", 8, LEFT + _width("True", 8, "cour") + _width(" or ")),
+        Text(148, ".", x=LEFT + _width("TrueFalse", 8, "cour") + _width(" or ")),
+        Text(172, "When Python detects that nothing is to be gained it stops."),
+    ]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "inline.pdf", [items]))
+    assert "whether the test evaluates to `True` or `False`." in markdown
+
+
+def test_inline_code_broken_after_a_space_keeps_one_space(tmp_path):
+    head = "Because of the definition of and, if x is less than 2, the expression "
+    items = paragraph(100, PROSE) + [
+        Text(136, head),
+        Text(136, "x ", "cour", 10, LEFT + _width(head)),
+        Text(148, ">= 2", "cour", 10),
+        Text(148, " is False and so the whole expression is False.", x=LEFT + _width(">= 2", font="cour")),
+    ]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "broken.pdf", [items]))
+    assert "the expression `x >= 2` is False" in markdown
+
+
+def test_a_small_line_in_one_column_is_no_script_of_the_other_column(tmp_path):
+    """Program output set small in the right column, a little off the baseline of the left column's
+    text, shares a row with it but touches none of it: no footnote mark, no exponent."""
+    items = [Text(200, "the left column has prose here", "tiro", 11), Text(203, "1 0 0", "cour", 8.8, 320)]
+    page = pymupdf.open(write_pdf(tmp_path / "rows.pdf", [items]))[0]
+    rows = group_rows(read_spans(page))
+    assert [s.text for s in rows[0]] == ["the left column has prose here", "1 0 0"]
+    assert not any(s.script for s in rows[0])
+    raised = [Text(200, "ten to the power", "tiro", 11), Text(196, "2", "tiro", 7, LEFT + 78)]
+    page = pymupdf.open(write_pdf(tmp_path / "exp.pdf", [raised]))[0]
+    assert [s.script for row in group_rows(read_spans(page)) for s in row] == [False, True]
+
+
+def test_inline_code_hyphenated_at_a_line_end_is_rejoined(tmp_path):
+    """groff hyphenates words of inline code too: `mes-` + `sage` is `message`."""
+    head = "The first statement assigns a string to a new variable named "
+    items = paragraph(100, PROSE) + [
+        Text(136, head),
+        Text(136, "mes-", "cour", 10, LEFT + _width(head)),
+        Text(148, "sage", "cour", 10),
+        Text(148, "; the second gives the integer 17 to n.", x=LEFT + _width("sage", font="cour")),
+    ]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "hyphen.pdf", [items]))
+    assert "variable named `message`; the second" in markdown
+
+
+def test_a_url_broken_after_a_slash_or_a_dot_runs_on(tmp_path):
+    items = paragraph(100, PROSE) + [
+        Text(136, "The string methods are described at https://docs.python.org/library/stdtypes."),
+        Text(148, "html#string-methods and in the tutorial at https://docs.python.org/3/tutorial/"),
+        Text(160, "inputoutput.html, which you can read at www.py4e.com. The next section starts"),
+        Text(172, "here, with another paragraph of prose about strings and their methods."),
+    ]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "url.pdf", [items]))
+    assert "https://docs.python.org/library/stdtypes.html#string-methods and" in markdown
+    assert "https://docs.python.org/3/tutorial/inputoutput.html, which" in markdown
+    assert "www.py4e.com. The next section starts here," in markdown
