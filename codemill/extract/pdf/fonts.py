@@ -3,7 +3,8 @@ same width is a typewriter font, whatever it is called. Names and flags are only
 fonts that show too few distinct characters to judge (a font used for a few digits, say).
 
 Each font is measured once per document, from the per-character boxes of the first pages that use
-it (pymupdf's `rawdict`), so the cost is a handful of extra page reads per book, not one per page.
+it (pymupdf's `rawdict`, read only over the rows where those fonts appear), so the cost is a handful
+of extra partial page reads per book, not one per page.
 """
 
 from __future__ import annotations
@@ -29,27 +30,32 @@ class FontMeter:
     def apply(self, page: pymupdf.Page, spans: list, textpage: pymupdf.TextPage | None = None) -> None:
         """Set `mono` on each span from its font's glyph verdict, measuring undecided fonts on this page
         when it shows characters of theirs not measured yet (`textpage`: the page's, to reuse)."""
-        fresh: dict[str, set[str]] = {}
+        by_font: dict[str, list] = {}
         for span in spans:
-            if span.font not in self.verdicts:
-                fresh.setdefault(span.font, set()).update(span.text)
-        undecided = {f for f, chars in fresh.items() if any(c.isalpha() or c in _NARROW for c in chars - self._advances.get(f, {}).keys())}
+            by_font.setdefault(span.font, []).append(span)
+        undecided = {}
+        for font, group in by_font.items():
+            if font in self.verdicts:
+                continue
+            new = set("".join(span.text for span in group)) - self._advances.get(font, {}).keys()
+            if any(c.isalpha() or c in _NARROW for c in new):
+                undecided[font] = group
         if undecided:
-            self._measure(page, undecided, textpage)
-        for span in spans:
-            verdict = self.verdicts.get(span.font)
+            top = min(span.y0 for group in undecided.values() for span in group)
+            bottom = max(span.y1 for group in undecided.values() for span in group)
+            self._measure(page, set(undecided), textpage, (top, bottom))
+        for font, group in by_font.items():
+            verdict = self.verdicts.get(font)
             if verdict is not None:
-                span.mono = verdict
+                for span in group:
+                    span.mono = verdict
 
-    def _measure(self, page: pymupdf.Page, fonts: set[str], textpage: pymupdf.TextPage | None) -> None:
-        from codemill.extract.pdf.spans import TEXT_FLAGS
-
-        try:
-            blocks = page.get_text("rawdict", flags=TEXT_FLAGS, textpage=textpage)["blocks"]
-        except Exception:  # a damaged page: judge the fonts on a later one
-            blocks = []
-        for block in blocks:
+    def _measure(self, page: pymupdf.Page, fonts: set[str], textpage: pymupdf.TextPage | None,
+                 rows: tuple[float, float]) -> None:
+        for block in _glyph_blocks(page, textpage, rows):
             for line in block.get("lines", ()):
+                if line["dir"][1] != 0:
+                    continue  # rotated text is not read, so not measured either
                 for raw in line["spans"]:
                     if raw["font"] in fonts and raw["size"] > 0:
                         seen = self._advances.setdefault(raw["font"], {})
@@ -64,6 +70,38 @@ class FontMeter:
             if verdict is not None or self._tries[font] >= _TRIES:
                 self.verdicts[font] = verdict
                 self._advances.pop(font, None)
+
+
+def _glyph_blocks(page: pymupdf.Page, textpage: pymupdf.TextPage | None, rows: tuple[float, float]) -> list[dict]:
+    """The page's text with per-character boxes (`rawdict`), only the rows from `rows[0]` down to
+    `rows[1]` when the text page is given: a whole page's characters cost twice its `dict`, and past
+    a chunk's first page the fonts still to measure usually sit in a few rows."""
+    from codemill.extract.pdf.spans import TEXT_FLAGS
+
+    narrowed = _narrow(textpage, rows) if textpage is not None else None
+    try:
+        return page.get_text("rawdict", flags=TEXT_FLAGS, textpage=textpage)["blocks"]
+    except Exception:  # a damaged page: judge the fonts on a later one
+        return []
+    finally:
+        if narrowed is not None:
+            box, (top, bottom) = narrowed
+            box.y0, box.y1 = top, bottom
+
+
+def _narrow(textpage: pymupdf.TextPage, rows: tuple[float, float]):
+    """pymupdf returns only the characters that touch the text page's own box: narrow that box to
+    `rows` for one call and return it with its former top and bottom, to restore. None (the whole
+    page is read, which measures the same) where this pymupdf keeps no such box."""
+    try:
+        box = textpage.this.m_internal.mediabox
+        top, bottom = box.y0, box.y1
+        if not top <= rows[0] < rows[1] <= bottom:
+            return None
+        box.y0, box.y1 = rows
+    except (AttributeError, TypeError):
+        return None
+    return box, (top, bottom)
 
 
 def judge_monospace(advances: dict[str, float]) -> bool | None:

@@ -186,9 +186,22 @@ def _open_job(pdf: Path, name: str) -> _Job:
 
 
 def _read_all(job: _Job, options: PdfOptions, bar) -> None:
-    """Read every chunk of one PDF in this process."""
-    for start, stop in job.ranges:
-        _collect(job, start, lambda: _read_chunk(str(job.pdf), start, stop, options), bar)
+    """Read every chunk of one PDF in this process, opening the file once (not once per chunk, which
+    also loaded its fonts again); each chunk still starts its own font verdicts, as in a worker."""
+    doc = None
+
+    def read(start: int, stop: int) -> PageBatch:
+        nonlocal doc
+        if doc is None:
+            doc = open_pdf(job.pdf)
+        return read_pages(doc, range(start, stop), options)
+
+    try:
+        for start, stop in job.ranges:
+            _collect(job, start, lambda: read(start, stop), bar)
+    finally:
+        if doc is not None:
+            doc.close()
 
 
 def _reason(pdf: Path, error: Exception) -> str:

@@ -82,78 +82,73 @@ def plain_math_letters(text: str) -> tuple[str, bool]:
     return _MATH_LETTERS.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text), italic
 
 
+def read_spans(page: pymupdf.Page, textpage: pymupdf.TextPage | None = None) -> list[Span]:
+    """Every non-empty text span of the page in content order. Typesetters often emit one span per
+    word; neighbours in one font on one baseline that touch are merged into one span.
+
+    This loop runs for every span pymupdf reports (hundreds a page, a synthetic space between words
+    is one of its own), so each one's values are read once into locals and compared with the previous
+    one's, with no helper call per span."""
+    spans: list[Span] = []
+    for block in page.get_text("dict", flags=TEXT_FLAGS, textpage=textpage)["blocks"]:
+        for line in block.get("lines", ()):
+            if line["dir"][1] != 0:
+                continue  # rotated text (margin notes, watermarks) is not part of the flow
+            span = None  # the span the previous raw span went into; None after a dropped one
+            for raw in line["spans"]:
+                text = raw["text"]
+                size = raw["size"]
+                font = raw["font"]
+                flags = raw["flags"]
+                x0, y0, x1, y1 = raw["bbox"]
+                baseline = raw["origin"][1]
+                wide = text == " " and x1 - x0 > 0.4 * size  # a quad after a section number stays a gap of its own
+                if (span is not None and size == last_size and font == last_font and flags == last_flags
+                        and abs(x0 - last_x1) < 0.1 * size and abs(baseline - last_baseline) < 0.05 * size
+                        and not last_wide and not wide):
+                    if not (text.isascii() and "\t" not in text):
+                        text = _extend_text(span, text)
+                    span.text += text
+                    span.x1 = x1
+                    if y0 < span.y0:
+                        span.y0 = y0
+                    if y1 > span.y1:
+                        span.y1 = y1
+                else:
+                    span = _new_span(text, font, size, flags, x0, y0, x1, y1, baseline)
+                    if span is None:
+                        continue
+                    spans.append(span)
+                last_size, last_font, last_flags, last_x1, last_baseline, last_wide = size, font, flags, x1, baseline, wide
+    return spans
+
+
 def _plain(text: str) -> bool:
     """True when neither normalising nor math letters can change `text`: all they look for lies outside
     ASCII but the tab, and most spans are plain ASCII (an O(1) check)."""
     return text.isascii() and "\t" not in text
 
 
-def _span_from_dict(raw: dict) -> Span | None:
-    text = raw["text"]
+def _new_span(text: str, font: str, size: float, flags: int, x0: float, y0: float, x1: float, y1: float,
+              baseline: float) -> Span | None:
     plain = _plain(text)
     if not plain and _NEEDS_NORMALISING.search(text):
         text = normalise_text(text)
     if not text:
         return None
-    font = raw["font"]
-    mono, bold, italic = font_traits(font, raw["flags"])
+    mono, bold, italic = font_traits(font, flags)
     if not plain and _MATH_LETTERS.search(text):
         text, math_italic = plain_math_letters(text)
         italic = italic or math_italic
-    x0, y0, x1, y1 = raw["bbox"]
-    return Span(text, font, round(raw["size"], 1), mono, bold, italic, x0, y0, x1, y1, raw["origin"][1])
+    return Span(text, font, round(size, 1), mono, bold, italic, x0, y0, x1, y1, baseline)
 
 
-def read_spans(page: pymupdf.Page, textpage: pymupdf.TextPage | None = None) -> list[Span]:
-    """Every non-empty text span of the page in content order. Typesetters often emit one span per
-    word; neighbours in one font on one baseline that touch are merged into one span."""
-    spans: list[Span] = []
-    for block in page.get_text("dict", flags=TEXT_FLAGS, textpage=textpage)["blocks"]:
-        for line in block.get("lines", ()):
-            if line["dir"][1] != 0:
-                continue  # rotated text (margin notes, watermarks) is not part of the flow
-            prev_raw = None
-            for raw in line["spans"]:
-                if prev_raw is not None and spans and _touches(prev_raw, raw):
-                    _extend(spans[-1], raw)
-                else:
-                    span = _span_from_dict(raw)
-                    if span is None:
-                        prev_raw = None
-                        continue
-                    spans.append(span)
-                prev_raw = raw
-    return spans
-
-
-def _wide_space(raw: dict) -> bool:
-    """A lone space glyph wider than a word space (a quad after a section number) stays a gap of its own."""
-    return raw["text"] == " " and raw["bbox"][2] - raw["bbox"][0] > 0.4 * raw["size"]
-
-
-def _touches(prev: dict, raw: dict) -> bool:
-    size = raw["size"]
-    return (
-        size == prev["size"]
-        and raw["font"] == prev["font"]
-        and raw["flags"] == prev["flags"]
-        and abs(raw["bbox"][0] - prev["bbox"][2]) < 0.1 * size
-        and abs(raw["origin"][1] - prev["origin"][1]) < 0.05 * size
-        and not _wide_space(prev)
-        and not _wide_space(raw)
-    )
-
-
-def _extend(span: Span, raw: dict) -> None:
-    text = raw["text"]
-    plain = _plain(text)
-    if not plain and _NEEDS_NORMALISING.search(text):
+def _extend_text(span: Span, text: str) -> str:
+    """The text of a span that goes onto `span`, normalised; math italics make `span` italic only
+    when nothing but spaces came before them."""
+    if _NEEDS_NORMALISING.search(text):
         text = normalise_text(text)
-    if not plain and _MATH_LETTERS.search(text):
+    if _MATH_LETTERS.search(text):
         text, math_italic = plain_math_letters(text)
         span.italic = span.italic or (math_italic and not span.text.strip())
-    span.text += text
-    _, y0, x1, y1 = raw["bbox"]
-    span.x1 = x1
-    span.y0 = min(span.y0, y0)
-    span.y1 = max(span.y1, y1)
+    return text
