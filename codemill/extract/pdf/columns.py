@@ -10,6 +10,7 @@ into bands, each with gutters of its own.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from statistics import median
 
@@ -43,25 +44,26 @@ def _ink_intervals(row: list[Span]) -> list[tuple[float, float]]:
 def find_bands(rows: list[list[Span]]) -> list[Band]:
     """The page's bands, top to bottom: the whole page as one band unless a long run of rows crosses
     its gutters (or it has none) and parts of the page have gutters of their own."""
-    gutters = find_gutters(rows)
+    inked = [_ink_intervals(row) for row in rows]
+    gutters = _gutters(rows, inked, True)
     if gutters and not _long_run_across(rows, gutters):
         return [Band(0, len(rows), gutters)]
-    return _bands_by_strips(rows) or [Band(0, len(rows), gutters)]
+    return _bands_by_strips(rows, inked) or [Band(0, len(rows), gutters)]
 
 
-def find_gutters(rows: list[list[Span]], short_lines: bool = True) -> list[float]:
-    """The gutters of rows read as one band: a two-column gutter, or else two or more gutters.
-    Without `short_lines` every column must be filled (columns of short lines are not enough)."""
-    gutter = find_gutter(rows, short_lines)
-    several = _several_gutters(rows, short_lines)
+def _gutters(rows: list[list[Span]], inked: list[list[tuple[float, float]]], short_lines: bool) -> list[float]:
+    """The gutters of rows read as one band (`inked`: each row's ink intervals): a two-column gutter,
+    or else two or more. Without `short_lines` every column must be filled (an index's are not)."""
+    inked = [iv for iv in inked if iv]
+    gutter = _two_column_gutter(rows, inked, short_lines)
+    several = _several_gutters(rows, inked, short_lines)
     if several and (gutter is None or any(abs(x - gutter) < 10 for x in several)):
         return several  # a gutter of three columns can pass for the one gutter of two
     return [] if gutter is None else [gutter]
 
 
-def find_gutter(rows: list[list[Span]], short_lines: bool = True) -> float | None:
-    """The x of a two-column gutter on this page, or None for a single column."""
-    inked = [iv for iv in (_ink_intervals(r) for r in rows) if iv]
+def _two_column_gutter(rows: list[list[Span]], inked: list[list[tuple[float, float]]], short_lines: bool) -> float | None:
+    """The x of a two-column gutter, or None for a single column."""
     if len(inked) < MIN_ROWS:
         return None
     left, right = _text_edges(inked)
@@ -91,21 +93,19 @@ def find_gutter(rows: list[list[Span]], short_lines: bool = True) -> float | Non
     return None
 
 
-def _several_gutters(rows: list[list[Span]], short_lines: bool = True) -> list[float]:
+def _several_gutters(rows: list[list[Span]], inked: list[list[tuple[float, float]]], short_lines: bool) -> list[float]:
     """Three columns or more: every strip that few rows cross, with filled columns between them
     (or, after the first, columns of short lines sharing a left edge, as in an index). Three filled
     columns tell themselves apart in fewer rows than two (a chapter's short last page)."""
-    inked = [iv for iv in (_ink_intervals(r) for r in rows) if iv]
     if len(inked) < MIN_ROWS // 2 + 1:
         return []
     short_lines = short_lines and len(inked) >= MIN_ROWS
     left, right = _text_edges(inked)
     width = right - left
+    if sum(1 for iv in inked if any(a <= left + 0.12 * width and b >= left + 0.88 * width for a, b in iv)) > 0.2 * len(inked):
+        return []  # too many rows run across the whole width for any strip to stay free (a page of prose)
     xs = [left + width * step / 100 for step in range(12, 89)]
-    counts = [0] * len(xs)
-    for steps in _crossed_steps(inked, xs):
-        for k in steps:
-            counts[k] += 1
+    counts = _crossing_counts(inked, xs)
     gutters: list[float] = []
     for run in _runs([k for k, count in enumerate(counts) if count <= 0.2 * len(inked)]):
         fewest = min(counts[k] for k in run)
@@ -154,23 +154,28 @@ def _text_edges(inked: list[list[tuple[float, float]]]) -> tuple[float, float]:
     return min(iv[0][0] for iv in inked), ends[int(0.9 * (len(ends) - 1))]
 
 
+def _crossed_ranges(inked: list[list[tuple[float, float]]], xs: list[float]) -> list[list[tuple[int, int]]]:
+    """For each row, the index ranges [first, end) of the (sorted) xs that its ink runs across."""
+    return [[(bisect_right(xs, a), bisect_left(xs, b)) for a, b in iv] for iv in inked]
+
+
 def _crossed_steps(inked: list[list[tuple[float, float]]], xs: list[float]) -> list[set[int]]:
-    """For each row, the indices of the (evenly spaced) xs that its ink runs across."""
-    if len(xs) < 2:
-        return [{k for k, x in enumerate(xs) if any(a < x < b for a, b in iv)} for iv in inked]
-    x0, step = xs[0], xs[1] - xs[0]
-    crossed = []
-    for iv in inked:
-        steps: set[int] = set()
-        for a, b in iv:
-            first = max(0, int((a - x0) // step))
-            for k in range(first, len(xs)):
-                if xs[k] >= b:
-                    break
-                if xs[k] > a:
-                    steps.add(k)
-        crossed.append(steps)
-    return crossed
+    """For each row, the indices of the xs that its ink runs across."""
+    return [{k for first, end in ranges for k in range(first, end)} for ranges in _crossed_ranges(inked, xs)]
+
+
+def _crossing_counts(inked: list[list[tuple[float, float]]], xs: list[float]) -> list[int]:
+    """How many rows run across each of the xs (a row's intervals do not overlap)."""
+    change = [0] * (len(xs) + 1)
+    for ranges in _crossed_ranges(inked, xs):
+        for first, end in ranges:
+            change[first] += 1
+            change[end] -= 1
+    counts, running = [], 0
+    for delta in change[:-1]:
+        running += delta
+        counts.append(running)
+    return counts
 
 
 def _column_aligned(rows: list[list[Span]], x: float, end: float = float("inf")) -> bool:
@@ -194,10 +199,7 @@ def _centre_of_gap(inked: list[list[tuple[float, float]]], x: float) -> float:
     """Move x to the middle of the emptiest strip around it, so both columns get their whole ink
     (a hyphen or a letter hanging into the gutter must not decide where it is)."""
     samples = [x + step / 2 for step in range(-40, 41)]
-    crossings = [0] * len(samples)
-    for steps in _crossed_steps(inked, samples):
-        for k in steps:
-            crossings[k] += 1
+    crossings = _crossing_counts(inked, samples)
     fewest = min(crossings)
     best_run: list[float] = []
     run: list[float] = []
@@ -299,21 +301,26 @@ def _cut(row: list[Span], gutters: list[float]) -> list[list[Span]]:
     return pieces
 
 
-def _bands_by_strips(rows: list[list[Span]]) -> list[Band]:
+def _bands_by_strips(rows: list[list[Span]], inked: list[list[tuple[float, float]]]) -> list[Band]:
     """Bands where gutters run down part of the page only: row ranges that some x stays free
     through for MIN_ROWS rows, with ink on both sides, each checked for gutters of its own. Rows
     between them (a full-width title or listing) are bands of one column. Empty: no such part.
     A part must be as wide as the page's text and have filled columns: short lines side by side in
     a narrower part are a figure's labels."""
-    inked = [_ink_intervals(row) for row in rows]
     if len(rows) < MIN_ROWS or sum(1 for iv in inked if len(iv) > 1) < 5:
         return []
     left, right = _text_edges([iv for iv in inked if iv])
     xs = [left + (right - left) * step / 100 for step in range(12, 89)]
-    crossed = _crossed_steps(inked, xs)
+    grid = []  # grid[k][i]: row i runs across xs[k]
+    for _ in xs:
+        grid.append(bytearray(len(rows)))
+    for i, ranges in enumerate(_crossed_ranges(inked, xs)):
+        for first, end in ranges:
+            for k in range(first, end):
+                grid[k][i] = 1
     ranges: list[list[int]] = []
     for k, x in enumerate(xs):
-        for run in _runs([i for i in range(len(rows)) if k not in crossed[i]]):
+        for run in _runs([i for i, crossed in enumerate(grid[k]) if not crossed]):
             part = inked[run[0] : run[-1] + 1]
             if len(run) >= MIN_ROWS and min(sum(1 for iv in part if iv and iv[0][0] < x), sum(1 for iv in part if iv and iv[-1][1] > x)) >= 5:
                 ranges.append([run[0], run[-1] + 1])
@@ -328,7 +335,7 @@ def _bands_by_strips(rows: list[list[Span]]) -> list[Band]:
         low, high = _text_edges([iv for iv in inked[start:end] if iv])
         if high - low < 0.8 * (right - left):
             continue  # columns run across the text area; narrower parts are figures
-        gutters = find_gutters(rows[start:end], short_lines=False)
+        gutters = _gutters(rows[start:end], inked[start:end], False)
         if gutters:
             if start > (bands[-1].end if bands else 0):
                 bands.append(Band(bands[-1].end if bands else 0, start))
@@ -343,11 +350,16 @@ def _bands_by_strips(rows: list[list[Span]]) -> list[Band]:
 def _crosses(row: list[Span], gutter: float) -> bool:
     """The row runs across the gutter: a span spans it, or two spans beside it are closer than a wide
     word space (a full-width title). Two column lines on one baseline, a narrow gutter apart, do not."""
-    inked = [s for s in row if s.text.strip()]
-    if any(s.x0 < gutter < s.x1 for s in inked):
-        return True
-    left = max((s for s in inked if s.x1 <= gutter), default=None, key=lambda s: s.x1)
-    right = min((s for s in inked if s.x0 >= gutter), default=None, key=lambda s: s.x0)
+    left = right = None  # the nearest inked spans either side
+    for span in row:
+        if not span.text.strip():
+            continue
+        if span.x0 < gutter < span.x1:
+            return True
+        if span.x1 <= gutter and (left is None or span.x1 > left.x1):
+            left = span
+        if span.x0 >= gutter and (right is None or span.x0 < right.x0):
+            right = span
     return left is not None and right is not None and right.x0 - left.x1 < 0.5 * max(left.size, right.size)
 
 
