@@ -19,36 +19,81 @@ from codemill.extract.pdf.spans import Span
 MIN_ROWS = 10  # fewer inked rows than this tell nothing about two columns
 
 
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1
+
+
 @dataclass
 class Band:
-    """Rows start..end of a page, read with these gutters (none: one column)."""
+    """Rows start..end of a page, read with these gutters (none: one column); `kinds` says for each
+    row whether it runs over a gutter ("overflow") or across the columns ("across")."""
 
     start: int
     end: int
     gutters: list[float] = field(default_factory=list)
+    kinds: list[str | None] = field(default_factory=list)
 
 
-def _ink_intervals(row: list[Span]) -> list[tuple[float, float]]:
-    """The row's inked stretches: spans merged across gaps narrower than about one em."""
-    intervals: list[list[float]] = []
-    for span in row:
-        if not span.text.strip():
+def shaded_boxes(drawings: list[dict], page_area: float) -> list[Box]:
+    """Filled shapes text sits on (code boxes, shaded notes): neither white, nor dots and rules, nor
+    a background as big as the page."""
+    boxes = []
+    for drawing in drawings:
+        fill, rect = drawing.get("fill"), drawing.get("rect")
+        if not fill or rect is None:
             continue
-        if intervals and span.x0 - intervals[-1][1] < 0.9 * span.size:
-            intervals[-1][1] = max(intervals[-1][1], span.x1)
+        white = max(fill) < 0.02 if len(fill) == 4 else min(fill) > 0.98  # CMYK white is all zeros
+        if not white and rect.width >= 40 and rect.height >= 8 and rect.width * rect.height < 0.4 * page_area:
+            boxes.append((rect.x0, rect.y0, rect.x1, rect.y1))
+    return boxes
+
+
+def _boxes_under(row: list[Span], boxes: list[Box]) -> list[tuple[float, float] | None]:
+    """For each span of the row, the x-extent of the shaded box it sits on, or None."""
+    under: list[tuple[float, float] | None] = []
+    for span in row:
+        box = next((b for b in boxes if b[0] - 1 <= span.x0 and span.x1 <= b[2] + 1 and b[1] <= span.baseline <= b[3]), None)
+        under.append((box[0], box[2]) if box else None)
+    return under
+
+
+def _ink_intervals(row: list[Span], under: list[tuple[float, float] | None] | None = None) -> list[tuple[float, float]]:
+    """The row's inked stretches: spans merged across gaps narrower than about one em. A span on a
+    shaded box (`under`) stands for the box's whole width: no gutter runs through a box."""
+    stretches = []
+    for index, span in enumerate(row):
+        if span.text.strip():
+            box = under[index] if under else None
+            stretches.append((box[0], box[1], 0.0) if box else (span.x0, span.x1, span.size))
+    if under and any(under):
+        stretches.sort()
+    intervals: list[list[float]] = []
+    last_size = 0.0
+    for a, b, size in stretches:
+        near = size and last_size and a - intervals[-1][1] < 0.9 * size  # boxes (size 0) join only what they overlap
+        if intervals and (a < intervals[-1][1] or near):
+            intervals[-1][1] = max(intervals[-1][1], b)
         else:
-            intervals.append([span.x0, span.x1])
+            intervals.append([a, b])
+        last_size = size
     return [(a, b) for a, b in intervals]
 
 
-def find_bands(rows: list[list[Span]]) -> list[Band]:
+def find_bands(rows: list[list[Span]], boxes: list[Box] | None = None) -> list[Band]:
     """The page's bands, top to bottom: the whole page as one band unless a long run of rows crosses
-    its gutters (or it has none) and parts of the page have gutters of their own."""
-    inked = [_ink_intervals(row) for row in rows]
+    its gutters (or it has none) and parts of the page have gutters of their own. Rows on a shaded
+    box (`boxes`) that runs across a gutter are read across the columns."""
+    under = [_boxes_under(row, boxes) for row in rows] if boxes else [None] * len(rows)
+    inked = [_ink_intervals(row, u) for row, u in zip(rows, under)]
+    shaded = [sorted({box for box in u if box}) if u else [] for u in under]
     gutters = _gutters(rows, inked, True)
-    if gutters and not _long_run_across(rows, gutters):
-        return [Band(0, len(rows), gutters)]
-    return _bands_by_strips(rows, inked) or [Band(0, len(rows), gutters)]
+    kinds = _row_kinds(rows, gutters, shaded) if gutters else []
+    if gutters and not _long_run_across(kinds):
+        return [Band(0, len(rows), gutters, kinds)]
+    bands = _bands_by_strips(rows, inked)
+    for band in bands:
+        if band.gutters:
+            band.kinds = _row_kinds(rows[band.start : band.end], band.gutters, shaded[band.start : band.end])
+    return bands or [Band(0, len(rows), gutters, kinds)]
 
 
 def _gutters(rows: list[list[Span]], inked: list[list[tuple[float, float]]], short_lines: bool) -> list[float]:
@@ -229,20 +274,21 @@ def reading_order(rows: list[list[Span]], bands: list[Band]) -> list[tuple[int, 
     for band in bands:
         part = rows[band.start : band.end]
         if band.gutters:
-            section = _read_columns(part, band.gutters, section, ordered)
+            section = _read_columns(part, band, section, ordered)
         else:
             ordered.extend((section, 0, row) for row in part)
         section += 1
     return ordered
 
 
-def _read_columns(rows: list[list[Span]], gutters: list[float], section: int, ordered: list[tuple[int, int, list[Span]]]) -> int:
+def _read_columns(rows: list[list[Span]], band: Band, section: int, ordered: list[tuple[int, int, list[Span]]]) -> int:
     """Append the band's pieces to `ordered`, each section's columns one after another; a row
     across a gutter is a section of its own. Returns the last section number used."""
+    gutters = band.gutters
     count = len(gutters) + 1
     ids = [0, 1] if count == 2 else [0] + [10 * count + k for k in range(1, count)]
     pending: list[list[tuple[int, int, list[Span]]]] = [[] for _ in range(count)]
-    for row, kind in zip(rows, _row_kinds(rows, gutters)):
+    for row, kind in zip(rows, band.kinds):
         if kind == "across":
             ordered.extend(piece for column in pending for piece in column)
             pending = [[] for _ in range(count)]
@@ -258,10 +304,10 @@ def _read_columns(rows: list[list[Span]], gutters: list[float], section: int, or
     return section
 
 
-def _row_kinds(rows: list[list[Span]], gutters: list[float]) -> list[str | None]:
+def _row_kinds(rows: list[list[Span]], gutters: list[float], shaded: list[list[tuple[float, float]]]) -> list[str | None]:
     """For each row: None inside the columns, "overflow" for a column's line running over a gutter
     (or several) while the next column goes on beside it, "across" for a row the columns stop at
-    (a title)."""
+    (a title, or a line on a shaded box, `shaded`, that runs across a gutter)."""
     overflowing: list[set[int]] = []
     local_crossing: list[list[bool]] = []
     for k, gutter in enumerate(gutters):
@@ -279,14 +325,15 @@ def _row_kinds(rows: list[list[Span]], gutters: list[float]) -> list[str | None]
             running = index in overflowing[k] or (running and k - 1 in crossed and not local_crossing[k][index])
             if not running:
                 break
-        kinds.append(None if not crossed else "overflow" if running else "across")
+        boxed = any(a < gutter < b for a, b in shaded[index] for gutter in gutters)
+        kinds.append("across" if boxed else None if not crossed else "overflow" if running else "across")
     return kinds
 
 
-def _long_run_across(rows: list[list[Span]], gutters: list[float]) -> bool:
+def _long_run_across(kinds: list[str | None]) -> bool:
     """Many rows in a row cross the gutters: a part of the page laid out otherwise."""
     run = 0
-    for kind in _row_kinds(rows, gutters):
+    for kind in kinds:
         run = run + 1 if kind == "across" else 0
         if run >= MIN_ROWS:
             return True

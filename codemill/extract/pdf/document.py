@@ -147,7 +147,8 @@ def _read_page(doc: pymupdf.Document, number: int, options: PdfOptions, fonts: F
     report = {"page": number + 1, "status": "text", "reason": None, "warnings": []}
     try:
         page = doc[number]
-        lines = page_lines(page, number, fonts)
+        drawings = _page_drawings(page)
+        lines = page_lines(page, number, fonts, drawings)
     except Exception as error:  # a damaged page must not stop the rest of the book
         report.update(status="skipped", reason=f"unreadable page: {_first_line(error)}")
         add_warning(report, "no_text")
@@ -157,7 +158,6 @@ def _read_page(doc: pymupdf.Document, number: int, options: PdfOptions, fonts: F
             add_warning(report, "interleaved")
         if unmapped_share(lines) > 0.02:
             add_warning(report, "unmapped_font")
-        drawings = _page_drawings(page)
         _mark_figure_regions(page, lines, drawings)
         mark_ruled_tables(drawings, lines)
         mark_drawn_bullets(drawings, lines)

@@ -4,27 +4,28 @@ from __future__ import annotations
 
 from codemill.extract.pdf.mupdf import pymupdf
 
-from codemill.extract.pdf.columns import find_bands, reading_order
+from codemill.extract.pdf.columns import Box, find_bands, reading_order, shaded_boxes
 from codemill.extract.pdf.fonts import FontMeter
 from codemill.extract.pdf.lines import Line, group_rows, split_row
 from codemill.extract.pdf.spans import TEXT_FLAGS, Span, read_spans
 
 
-def page_lines(page: pymupdf.Page, page_no: int, fonts: FontMeter | None = None) -> list[Line]:
+def page_lines(page: pymupdf.Page, page_no: int, fonts: FontMeter | None = None, drawings: list[dict] | None = None) -> list[Line]:
     """Read, group and order one page's text; an empty list means the page has no text layer.
-    `fonts` carries the document's monospace verdicts from page to page."""
+    `fonts` carries the document's monospace verdicts from page to page; `drawings` (the page's,
+    when read already) give the shaded boxes no column gutter runs through."""
     textpage = page.get_textpage(flags=TEXT_FLAGS)
     spans = read_spans(page, textpage)
     (fonts or FontMeter()).apply(page, spans, textpage)
-    return lines_from_spans(spans, page_no)
+    return lines_from_spans(spans, page_no, shaded_boxes(drawings, page.rect.get_area()) if drawings else None)
 
 
-def lines_from_spans(spans: list[Span], page_no: int) -> list[Line]:
+def lines_from_spans(spans: list[Span], page_no: int, boxes: list[Box] | None = None) -> list[Line]:
     rows = group_rows([s for s in spans if s.text])
     rows = [row for row in rows if any(s.text.strip() for s in row)]
     if not rows:
         return []
-    bands = find_bands(rows)
+    bands = find_bands(rows, boxes)
     lines = []
     for section, column, row in reading_order(rows, bands):
         for piece in split_row(row, []):  # reading_order has cut rows at the gutter already; rows it kept whole span it

@@ -109,6 +109,20 @@ def test_a_full_width_title_in_the_middle_of_two_columns_ends_both(tmp_path):
     assert _in_order(markdown, _tags("A", 16) + _tags("B", 16) + ["Second part"] + _tags("D", 16) + _tags("E", 16))
 
 
+def test_a_full_width_shaded_listing_between_two_column_parts_is_read_between_them(tmp_path):
+    """The listing's lines are short, so only its shading runs across the gutter."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_W, height=PAGE_H)
+    for letter, (x0, x1) in zip("AB", _columns(2)):
+        _prose(page, x0, x1, 90, 14, letter)
+    y = _code_box(page, LEFT, RIGHT, 90 + 14 * PITCH + 20, ["def count(n):", "    for i in range(n):", "        print(i)", "    return n"])
+    for letter, (x0, x1) in zip("DE", _columns(2)):
+        _prose(page, x0, x1, y + 10, 14, letter)
+    markdown = convert_pdf(_save(doc, tmp_path / "listing.pdf")).markdown
+    assert _in_order(markdown, _tags("A", 14) + _tags("B", 14) + ["def count"] + _tags("D", 14) + _tags("E", 14))
+    assert "``` python\ndef count(n):\n    for i in range(n):\n        print(i)\n    return n\n```" in markdown
+
+
 def test_a_three_column_index_of_short_lines_is_read_column_by_column(tmp_path):
     doc = pymupdf.open()
     page = doc.new_page(width=PAGE_W, height=PAGE_H)
