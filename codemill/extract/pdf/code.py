@@ -35,6 +35,7 @@ def code_lines(block: Block, style: DocumentStyle) -> list[str]:
     """The listing's lines with blank lines restored and the block's common indentation removed."""
     rendered = []
     full: set[int] = set()  # rendered lines that end where the next line's first word would not fit
+    near: set[int] = set()  # those of them that also end within a few characters of the column edge
     numbered = _has_line_numbers(block)
     lefts: dict[tuple[int, int], float] = {}  # a listing cut by a column or page break has a left edge in each part
     for line in block.lines:
@@ -44,13 +45,16 @@ def code_lines(block: Block, style: DocumentStyle) -> list[str]:
         text = _place_spans(line, style, skip_number=numbered, grid=grid)
         left = lefts[line.page, line.column]
         if style.marks_wraps and index and not blanks and _soft_wrapped(block.lines[index - 1], line, left):
-            rendered[-1] += text.strip()  # the kept spaces (or hyphen) at the break are the text's own
+            rendered[-1] += text.lstrip()  # the spaces kept at each break (or its hyphen) are the text's own
             continue
         if index and not blanks and _no_room_after(block.lines[index - 1], line):
             full.add(len(rendered) - 1)
+            if _near_edge(block.lines[index - 1]):
+                near.add(len(rendered) - 1)
         rendered.extend([""] * blanks)
         rendered.append(text)
     rendered, full = _join_wrapped(rendered, full)  # marked wraps first: a mark left in a line stops it parsing
+    rendered, full = _join_evident_wraps(rendered, full, near)
     rendered = _join_unmarked_wraps(_dedent(rendered), full)  # a listing set indented (in a list) parses only dedented
     indent = min((len(t) - len(t.lstrip(" ")) for t in rendered if t.strip()), default=0)
     return [t[indent:].rstrip() for t in rendered]
@@ -71,10 +75,14 @@ def _has_line_numbers(block: Block) -> bool:
 def _grid_ratio(block: Block, style: DocumentStyle) -> float:
     """How much wider the listing's character grid is than its glyphs' advance (LaTeX listings sets
     each character in a 0.6 em cell whatever the font's width): the factor that puts the starts of
-    its words nearest to whole columns. 1.0 when the glyph advance already fits."""
-    left = min(line.x0 for line in block.lines)
+    its words nearest to whole columns. 1.0 when the glyph advance already fits. Offsets count from
+    the listing's left edge in each column it runs through."""
+    lefts: dict[tuple[int, int], float] = {}
+    for line in block.lines:
+        lefts[line.page, line.column] = min(line.x0, lefts.get((line.page, line.column), line.x0))
     offsets = []
     for line in block.lines:
+        left = lefts[line.page, line.column]
         for span in line.spans:
             if span.mono and span.text.strip():
                 offset = (span.x0 + (len(span.text) - len(span.text.lstrip())) * style.char_width(span.size) - left) / style.char_width(span.size)
@@ -151,6 +159,30 @@ def _no_room_after(prev: Line, line: Line) -> bool:
     char = (prev.x1 - prev.x0) / max(len(prev.text), 1)
     word = line.text.strip().split(" ", 1)[0]
     return prev.x1 + char * (len(word) + 1) > prev.right_edge
+
+
+_EXCEPTION_LINE = re.compile(r"^\s*(?:\w+\.)*[A-Z]\w*(?:Error|Exception|Warning): ")
+
+
+def _join_evident_wraps(lines: list[str], full: set[int], near: set[int]) -> tuple[list[str], set[int]]:
+    """An exception's message that fills the column (`near` its edge), followed by a line at the left
+    edge: a wrap that parsing cannot reveal (Python prints the message on one line)."""
+    joined: list[str] = []
+    last: list[int] = []
+    for index, text in enumerate(lines):
+        wrapped = joined and index - 1 in near and _EXCEPTION_LINE.match(joined[-1]) and text.strip() and text[:1] != " "
+        if wrapped and not _PROMPT.match(text):
+            joined[-1] = _glued(joined[-1], text)
+            last[-1] = index
+        else:
+            joined.append(text)
+            last.append(index)
+    return joined, {at for at, index in enumerate(last) if index in full}
+
+
+def _near_edge(line: Line) -> bool:
+    char = (line.x1 - line.x0) / max(len(line.text), 1)
+    return line.x1 > line.right_edge - 8 * char
 
 
 def _join_unmarked_wraps(lines: list[str], full: set[int]) -> list[str]:

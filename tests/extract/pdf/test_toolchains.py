@@ -149,3 +149,39 @@ def test_a_url_broken_after_a_slash_or_a_dot_runs_on(tmp_path):
     assert "https://docs.python.org/library/stdtypes.html#string-methods and" in markdown
     assert "https://docs.python.org/3/tutorial/inputoutput.html, which" in markdown
     assert "www.py4e.com. The next section starts here," in markdown
+
+
+def test_a_listing_continued_further_left_keeps_its_spaces(tmp_path):
+    """A listing that starts far right (a right-hand column, a wide margin) and goes on at the next
+    page's left edge: each part counts its columns from its own left edge, so no wider character grid
+    is guessed from the offset between the parts, and no space after a bracket is dropped."""
+    shift = LEFT + 254.4  # 42.4 Courier characters: on a grid 1.06 times wider, a whole 40
+    first = [">>> m = [ 'have', 'fun' ]", ">>> x, y = m", ">>> x", "'have'"]
+    code = lambda x, y, lines: [Text(y + i * PITCH, text, "cour", 10, x) for i, text in enumerate(lines)]
+    pages = [paragraph(100, ["A short line of prose", "and another one here"], x=shift) + code(shift, 700, first),
+             code(LEFT, 100, [">>> y", "'fun'"]) + paragraph(160, PROSE)]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "margins.pdf", pages))
+    assert ">>> m = [ 'have', 'fun' ]\n>>> x, y = m\n>>> x\n'have'\n>>> y" in markdown
+
+
+def test_an_exception_message_wrapped_at_the_column_edge_is_one_line(tmp_path):
+    """Typst wraps long code lines without a mark; Python prints an exception's message on one line."""
+    wide = "This paragraph is set wide so that the column reaches well to the right of the page"
+    message = "ValueError: invalid literal for int() with base 10: 'What do you mean, an"
+    session = [">>> speed = input(prompt)", "What...is the airspeed velocity of an unladen swallow?", ">>> int(speed)",
+               message, "African or a European swallow?'", ">>> print('done')"]
+    items = paragraph(100, [wide] + PROSE) + [Text(170 + i * PITCH, text, "cour", 10) for i, text in enumerate(session)]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "wrap.pdf", [items]))
+    assert f"{message} African or a European swallow?'\n>>> print('done')" in markdown
+
+
+def test_a_code_line_wrapped_twice_keeps_the_space_at_each_break(tmp_path):
+    """A renderer that wraps long code lines keeps the space it broke at (HTML pre-wrap): a line
+    wrapped twice keeps both spaces, the second one included."""
+    wide = "This paragraph is set wide so that the column reaches well to the right of the page edge, as books do"
+    pieces = [">>> data = 'From stephen.marquard@uct.ac.za Sat Jan  5 09:14:16 2008 and ",
+              "more words of the same very long string that goes on and on and on ", "to its end'"]
+    items = paragraph(100, [wide] + PROSE) + [Text(170 + i * PITCH, text, "cour", 10) for i, text in enumerate(pieces)]
+    items.append(Text(170 + 3 * PITCH, ">>> print(len(data))", "cour", 10))
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "prewrap.pdf", [items]))
+    assert "".join(pieces) + "\n>>> print(len(data))" in markdown
