@@ -1,7 +1,8 @@
 """Find column gutters on a page and put its lines in reading order.
 
-A gutter is a vertical strip of the text area that no row's ink crosses, with text on both sides
-that fills its column (a code listing with spaced-out words does not). A page has one gutter (two
+A gutter is a vertical strip of the text area that no row's ink crosses (the shaded box a line
+sits on counts as its ink), with text on both sides that fills its column (a code listing with
+spaced-out words does not). A page has one gutter (two
 columns) or more (three or four). Rows that do cross a gutter (titles, wide figures) cut the page into
 sections read top to bottom; inside a section the columns are read left to right. Where the column
 count changes down the page (three columns above a full-width title, two below), the page is cut

@@ -4,6 +4,7 @@ generated here: every column is read whole, top to bottom, before the next one."
 from __future__ import annotations
 
 import pymupdf
+import pytest
 
 from codemill.extract.pdf.document import convert_pdf
 from codemill.extract.pdf.page import page_lines
@@ -85,21 +86,23 @@ def test_a_shaded_listing_in_the_middle_column_stays_whole_and_in_place(tmp_path
 TITLE = "Second part: the same loops again, now set in columns across the page"
 
 
-def _banded_page(path, above: str, below: str) -> str:
+def _banded_page(path, above: str, below: str, rows_above: int = 16, rows_below: int = 16) -> str:
     """Columns `above` (one letter each), a full-width title, then columns `below`."""
     doc = pymupdf.open()
     page = doc.new_page(width=PAGE_W, height=PAGE_H)
     for letter, (x0, x1) in zip(above, _columns(len(above))):
-        _prose(page, x0, x1, 90, 16, letter)
-    page.insert_text((LEFT, 90 + 16 * PITCH + 20), TITLE, fontname="hebo", fontsize=13)
+        _prose(page, x0, x1, 50, rows_above, letter)
+    page.insert_text((LEFT, 50 + rows_above * PITCH + 14), TITLE, fontname="hebo", fontsize=13)
     for letter, (x0, x1) in zip(below, _columns(len(below))):
-        _prose(page, x0, x1, 90 + 16 * PITCH + 50, 16, letter)
+        _prose(page, x0, x1, 50 + rows_above * PITCH + 40, rows_below, letter)
     return _save(doc, path)
 
 
-def test_a_full_width_title_between_three_and_two_columns_starts_a_new_band(tmp_path):
-    markdown = convert_pdf(_banded_page(tmp_path / "bands.pdf", "ABC", "DE")).markdown
-    assert _in_order(markdown, _tags("A", 16) + _tags("B", 16) + _tags("C", 16) + ["Second part"] + _tags("D", 16) + _tags("E", 16))
+@pytest.mark.parametrize("rows_above, rows_below", [(16, 16), (11, 46)])  # in the second, the two columns' gutter is found first
+def test_a_full_width_title_between_three_and_two_columns_starts_a_new_band(tmp_path, rows_above, rows_below):
+    markdown = convert_pdf(_banded_page(tmp_path / "bands.pdf", "ABC", "DE", rows_above, rows_below)).markdown
+    above = _tags("A", rows_above) + _tags("B", rows_above) + _tags("C", rows_above)
+    assert _in_order(markdown, above + ["Second part"] + _tags("D", rows_below) + _tags("E", rows_below))
     assert TITLE in markdown
 
 
