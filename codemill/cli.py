@@ -6,18 +6,78 @@ import gc
 from pathlib import Path
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from codemill import __version__
 from codemill.common import errors, logs
 from codemill.common.console import fail
 from codemill.common.lock import folder_lock
 from codemill.common.processes import guard_processes
-from codemill.datasets.cli import data_app
-from codemill.evals.cli import compare_command, eval_command
 from codemill.extract.pdf.cli import pdf_command
 from codemill.extract.stackexchange.cli import stackexchange_command
-from codemill.finetune.cli import finetune_app
-from codemill.pipeline.run import run_command
+
+
+def _data() -> TyperCommand | TyperGroup:
+    from codemill.datasets.cli import data_app
+
+    return typer.main.get_group(data_app)
+
+
+def _finetune() -> TyperCommand | TyperGroup:
+    from codemill.finetune.cli import finetune_app
+
+    return typer.main.get_group(finetune_app)
+
+
+def _eval() -> TyperCommand | TyperGroup:
+    from codemill.evals.cli import eval_command
+
+    return _single(eval_command)
+
+
+def _compare() -> TyperCommand | TyperGroup:
+    from codemill.evals.cli import compare_command
+
+    return _single(compare_command)
+
+
+def _run() -> TyperCommand | TyperGroup:
+    from codemill.pipeline.run import run_command
+
+    return _single(run_command)
+
+
+def _single(function) -> TyperCommand | TyperGroup:
+    holder = typer.Typer(add_completion=False)
+    holder.command()(function)
+    return typer.main.get_command(holder)
+
+
+# Commands whose modules load only when they run or help lists them: the pipeline's, the eval's and the
+# fine-tune's imports (their preflight, HTTP, datatrove) are no cost of `codemill extract pdf` on a short book.
+_LATER = {"data": _data, "finetune": _finetune, "eval": _eval, "compare": _compare, "run": _run}
+_ORDER = ("eval", "compare", "run", "report", "extract", "data", "finetune")  # as typer lists them: commands, then groups
+
+
+class _Commands(errors.ErrorHandlingGroup):
+    """The root group, which loads the commands in `_LATER` on first use."""
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        return [name for name in _ORDER if name in self.commands or name in _LATER]
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> TyperCommand | TyperGroup | None:
+        if cmd_name not in self.commands and cmd_name in _LATER:
+            command = _LATER[cmd_name]()
+            command.name = cmd_name
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: typer.Context, args: list[str]):
+        if args and args[0] not in self.commands and args[0] not in _LATER:
+            for name in _LATER:  # an unknown name: load them all, so "did you mean" can offer any of them
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
 
 app = typer.Typer(
     name="codemill",
@@ -25,7 +85,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    cls=errors.ErrorHandlingGroup,
+    cls=_Commands,
 )
 
 
@@ -64,11 +124,6 @@ extract_app.command("pdf")(pdf_command)
 extract_app.command("stackexchange")(stackexchange_command)
 
 app.add_typer(extract_app, name="extract")
-app.add_typer(data_app, name="data")
-app.add_typer(finetune_app, name="finetune")
-app.command("eval")(eval_command)
-app.command("compare")(compare_command)
-app.command("run")(run_command)
 app.command("report")(report_command)
 
 

@@ -23,7 +23,6 @@ from codemill.common.progress import progress
 from codemill.recipe.data import DataConfig
 from codemill.recipe.pdf import PdfOptions
 from codemill.extract.pdf.document import PageBatch, PdfError, assemble, open_pdf, read_pages
-from codemill.extract.tasks import UnitFailed, clear_units, run_units, saved_results
 
 CHUNK_PAGES = 32
 TASKS_DIR = ".extract-pdf.tasks"  # datatrove logs and per-PDF results while PDFs run as tasks
@@ -291,6 +290,8 @@ def _run_parallel(jobs, options, workers, out_dir, manifest, summary, bar) -> No
 
 def _convert_task(pdf: str, name: str, options: PdfOptions, out_dir: str) -> dict:
     """Task body: read, assemble and write one PDF in this process, as `workers=1` does; raises UnitFailed."""
+    from codemill.extract.tasks import UnitFailed
+
     try:
         job = _open_job(Path(pdf), name)
     except (PdfError, OSError) as error:
@@ -305,7 +306,10 @@ def _convert_task(pdf: str, name: str, options: PdfOptions, out_dir: str) -> dic
 
 def _run_as_tasks(pdfs: list[Path], names: dict[Path, str], options: PdfOptions, out_dir: Path,
                   manifest: JobManifest, summary: ExtractSummary, data: DataConfig) -> None:
-    """Each PDF not yet done is one datatrove task; a result an earlier, killed run saved is recorded, not redone."""
+    """Each PDF not yet done is one datatrove task; a result an earlier, killed run saved is recorded, not redone.
+    (datatrove is imported here: the command's own processes never need it.)"""
+    from codemill.extract.tasks import clear_units, run_units, saved_results
+
     work_dir = out_dir.resolve() / TASKS_DIR
     saved = saved_results(work_dir, manifest.fingerprint)
     pending, todo = [], {}

@@ -47,3 +47,26 @@ def test_the_command_line_loads_no_heavy_library_before_a_command_needs_it():
         "print(sorted(m for m in ('torch', 'transformers', 'pyarrow', 'numpy', 'pymupdf') if m in sys.modules))\n"
     )
     assert out == "[]"
+
+
+def test_extract_pdf_loads_neither_the_other_commands_nor_datatrove():
+    """`codemill extract pdf` imports codemill.cli and the runner; the pipeline, eval, data and fine-tune
+    commands load when they run, and datatrove only when PDFs run as tasks."""
+    out = python(
+        "import sys\n"
+        "import codemill.cli, codemill.extract.pdf.runner\n"
+        "print(sorted(m for m in ('datatrove', 'codemill.pipeline', 'codemill.evals', 'codemill.datasets', 'codemill.finetune')"
+        " if m in sys.modules))\n"
+    )
+    assert out == "[]"
+
+
+def test_commands_loaded_later_are_still_listed_and_suggested():
+    from typer.testing import CliRunner
+
+    from codemill.cli import app
+
+    listed = CliRunner().invoke(app, ["--help"]).output
+    assert all(f" {name} " in listed for name in ("eval", "compare", "run", "data", "finetune"))
+    typo = CliRunner().invoke(app, ["fintune", "recipe.yaml"])
+    assert typo.exit_code != 0 and "Did you mean 'finetune'?" in typo.output
