@@ -64,8 +64,9 @@ def classify(lines: list[Line], style: DocumentStyle) -> None:
 
 
 def _ends_heading(line: Line, previous: Line | None) -> bool:
-    """A heading's second line that a narrow column filled mostly with code ('... with `continue`')."""
-    if previous is None or previous.kind != "heading" or line.share("mono") < 0.5 or abs(line.size - previous.size) >= 0.5:
+    """A heading's second line that a narrow column filled mostly with code ('... with `continue`'),
+    the code at the heading's size or smaller in its weight (Typst sets code at 0.8 em)."""
+    if previous is None or previous.kind != "heading" or line.share("mono") < 0.5 or not _heading_code_size(line, previous):
         return False
     if not _same_place(previous, line):
         return line.text[:1].islower()  # pushed on past a column or page break
@@ -233,12 +234,20 @@ def _open_block(line: Line) -> Block:
     return Block("paragraph", [line])
 
 
+def _heading_code_size(line: Line, heading: Line) -> bool:
+    """A line mostly of code set at the heading's size, or smaller but as bold as the heading."""
+    if line.share("mono") < 0.5:
+        return False
+    bold = (line.share("bold") > 0.5) == (heading.share("bold") > 0.5)
+    return abs(line.size - heading.size) < 0.5 or (bold and 0.75 * heading.size <= line.size < heading.size)
+
+
 def _continues(block: Block, line: Line, style: DocumentStyle) -> bool:
     prev = block.last
     if block.kind == "code":
         return line.kind == "code" and (not _same_place(prev, line) or _blank_lines(prev, line, style) >= 0)
     if block.kind == "heading":
-        if line.kind != "heading" or heading_style(line)[:2] != heading_style(prev)[:2]:
+        if line.kind != "heading" or (heading_style(line)[:2] != heading_style(prev)[:2] and not _heading_code_size(line, block.first)):
             return False
         if not _same_place(prev, line):
             return line.text[:1].islower()  # a title broken by a column or page break

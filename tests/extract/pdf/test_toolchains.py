@@ -185,3 +185,14 @@ def test_a_code_line_wrapped_twice_keeps_the_space_at_each_break(tmp_path):
     items.append(Text(170 + 3 * PITCH, ">>> print(len(data))", "cour", 10))
     markdown = pdf_to_markdown(write_pdf(tmp_path / "prewrap.pdf", [items]))
     assert "".join(pieces) + "\n>>> print(len(data))" in markdown
+
+
+def test_a_heading_ending_in_smaller_code_on_its_own_line_stays_one_heading(tmp_path):
+    """Typst sets code in a heading at 0.8 em: a narrow column leaves `len` alone on the heading's second line."""
+    items = paragraph(100, PROSE) + [
+        Text(150, "Getting the length of a string using", "hebo", 13.2),
+        Text(166.6, "len", "cobo", 10.6),
+        Text(182, "The function returns the number of characters in a string, as the example shows."),
+    ] + paragraph(200, PROSE)
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "heading.pdf", [items + [Text(90, "Strings and their methods", "hebo", 18)]]))
+    assert "## Getting the length of a string using `len`\n\nThe function returns" in markdown
