@@ -325,12 +325,22 @@ def _hanging(prev: Line, line: Line) -> bool:
 def _blank_lines(prev: Line, line: Line, style: DocumentStyle) -> int:
     """Blank lines between two code lines from their baseline distance; -1 when they are not one listing."""
     if not _same_place(prev, line):
-        return 0
+        return _blanks_at_top(line, style)
     steps = (line.baseline - prev.baseline) / style.code_pitch_at(line.size)
     whole = round(steps)
     if whole < 1 or abs(steps - whole) > 0.2 or whole > 5:
         return -1
     return whole - 1
+
+
+def _blanks_at_top(line: Line, style: DocumentStyle) -> int:
+    """A listing continued on a new page or column whose next line starts a whole code line (or two)
+    below where the page's text starts kept the blank line that fell at the break (Typst does)."""
+    if style.top is None or line.section:
+        return 0
+    steps = (line.baseline - style.top) / style.code_pitch_at(line.size)
+    whole = round(steps)
+    return whole if 1 <= whole <= 2 and abs(steps - whole) < 0.25 else 0
 
 
 def _promote_bold_line(block: Block, style: DocumentStyle) -> Block:

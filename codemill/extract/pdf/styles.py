@@ -25,6 +25,7 @@ class DocumentStyle:
     heading_levels: dict[tuple, int] = field(default_factory=dict)  # heading style -> level
     marks_wraps: bool = False  # long code lines wrap at the column edge, keeping the space they broke at
     ragged: bool = False  # prose is set ragged-right (HTML's default), not justified
+    top: float | None = None  # the baseline a page's text usually starts at (median over the pages)
 
     def char_width(self, size: float) -> float:
         if size in self.mono_width:
@@ -88,7 +89,16 @@ def measure(lines: list[Line]) -> DocumentStyle:
     style.code_pitches = _code_pitches(lines)
     style.ragged = _ragged(lines, style.body_size)
     style.marks_wraps = _marks_wraps(lines)
+    style.top = _page_top(lines)
     return style
+
+
+def _page_top(lines: list[Line]) -> float | None:
+    """The median over pages of the first text line's baseline (None for fewer than three pages)."""
+    first: dict[int, float] = {}
+    for line in lines:
+        first[line.page] = min(line.baseline, first.get(line.page, line.baseline))
+    return median(first.values()) if len(first) >= 3 else None
 
 
 def _ragged(lines: list[Line], body_size: float) -> bool:

@@ -196,3 +196,14 @@ def test_a_heading_ending_in_smaller_code_on_its_own_line_stays_one_heading(tmp_
     ] + paragraph(200, PROSE)
     markdown = pdf_to_markdown(write_pdf(tmp_path / "heading.pdf", [items + [Text(90, "Strings and their methods", "hebo", 18)]]))
     assert "## Getting the length of a string using `len`\n\nThe function returns" in markdown
+
+
+def test_a_blank_line_at_the_top_of_a_continued_listing_is_kept(tmp_path):
+    """A listing broken by a page break whose next line starts a line below where pages start text had
+    a blank line there (Typst, Chromium, LaTeX keep it at the top of the page)."""
+    code = lambda y, lines: [Text(y + i * PITCH, text, "cour", 10, LEFT + 24 * text.startswith("    ")) for i, text in enumerate(lines)]
+    pages = [paragraph(100, PROSE) + code(700, ["def print_lyrics():", "    print('I sleep all night.')"]),
+             code(100 + PITCH, ["def repeat_lyrics():", "    print_lyrics()"]) + paragraph(160, PROSE),
+             paragraph(100, PROSE)]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "top.pdf", pages))
+    assert "    print('I sleep all night.')\n\ndef repeat_lyrics():" in markdown
