@@ -1,5 +1,6 @@
-"""What loading the extractor costs: pymupdf's optional layout analyser stays out (about a second per
-process), yet stays importable afterwards, and the glyph boxes are the same whether or not it is installed."""
+"""What the extractor costs a process: pymupdf's optional layout analyser stays out (about a second per
+process), yet stays importable afterwards, and the glyph boxes are the same whether or not it is installed;
+`extract pdf` loads no other command's modules; the cyclic collector runs rarely while PDFs are read."""
 
 from __future__ import annotations
 
@@ -70,3 +71,14 @@ def test_commands_loaded_later_are_still_listed_and_suggested():
     assert all(f" {name} " in listed for name in ("eval", "compare", "run", "data", "finetune"))
     typo = CliRunner().invoke(app, ["fintune", "recipe.yaml"])
     assert typo.exit_code != 0 and "Did you mean 'finetune'?" in typo.output
+
+
+def test_the_cyclic_collector_runs_rarely_while_pdfs_are_read_and_as_before_after():
+    import gc
+
+    from codemill.extract.pdf.runner import GC_ALLOCATIONS, rare_collections
+
+    before = gc.get_threshold()
+    with rare_collections():
+        assert gc.get_threshold() == (max(before[0], GC_ALLOCATIONS), *before[1:])
+    assert gc.get_threshold() == before
