@@ -54,6 +54,8 @@ def code_lines(block: Block, style: DocumentStyle) -> list[str]:
         rendered.extend([""] * blanks)
         rendered.append(text)
     rendered, full = _join_wrapped(rendered, full)  # marked wraps first: a mark left in a line stops it parsing
+    if style.marks_wraps or any(_has_wrap_mark(line.text) for line in block.lines):
+        near = set()  # where the typesetter marks its wraps, an unmarked line end is the author's
     rendered, full = _join_evident_wraps(rendered, full, near)
     rendered = _join_unmarked_wraps(_dedent(rendered), full)  # a listing set indented (in a list) parses only dedented
     indent = min((len(t) - len(t.lstrip(" ")) for t in rendered if t.strip()), default=0)
@@ -178,6 +180,11 @@ def _join_evident_wraps(lines: list[str], full: set[int], near: set[int]) -> tup
             joined.append(text)
             last.append(index)
     return joined, {at for at, index in enumerate(last) if index in full}
+
+
+def _has_wrap_mark(text: str) -> bool:
+    stripped = text.strip()
+    return bool(stripped) and (stripped[0] in WRAP_MARKS or stripped[-1] in WRAP_MARKS)
 
 
 def _near_edge(line: Line) -> bool:

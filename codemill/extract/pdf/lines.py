@@ -194,4 +194,6 @@ def _trim(spans: list[Span]) -> list[Span]:
         start += 1
     while end > start and not spans[end - 1].text.strip():
         end -= 1
+    if end < len(spans) and end > start and spans[end - 1].mono and spans[end].mono and not spans[end - 1].text[-1:].isspace():
+        spans[end - 1].text += " "  # a code line's trailing space, set apart by highlighting, may mark a wrap
     return spans[start:end]

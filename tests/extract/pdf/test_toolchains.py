@@ -5,7 +5,10 @@ column beside the other column's text."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pymupdf
+import pytest
 
 from codemill.extract.pdf.document import pdf_to_markdown
 from codemill.extract.pdf.lines import group_rows
@@ -207,3 +210,41 @@ def test_a_blank_line_at_the_top_of_a_continued_listing_is_kept(tmp_path):
              paragraph(100, PROSE)]
     markdown = pdf_to_markdown(write_pdf(tmp_path / "top.pdf", pages))
     assert "    print('I sleep all night.')\n\ndef repeat_lyrics():" in markdown
+
+
+def test_a_wrap_kept_space_in_a_span_of_its_own_still_marks_the_wrap(tmp_path):
+    """Typst keeps the space it wrapped a code line at, but highlighting sets it in a span of its own
+    (another colour); the line still ends in that space, so the wrap is joined, also inside brackets."""
+    wide = "This paragraph is set wide so that the column reaches well to the right of the page edge, as books do"
+    doc = pymupdf.open(write_pdf(tmp_path / "plain.pdf", [paragraph(100, [wide] + PROSE)]))
+    page = doc[0]
+    rows = [("numbers = [int(x) for x in", " "), ("list_of_ints_in_strings]", ""), ("print(numbers)", ""),
+            (">>> total = compute(" + "x" * 38 + ",", " "), ("second)", "")]
+    for i, (text, space) in enumerate(rows):
+        y = 170 + i * PITCH
+        page.insert_text((LEFT, y), text, fontname="cour", fontsize=10)
+        if space:  # the kept space, in another colour, right after the text
+            page.insert_text((LEFT + 6 * len(text), y), space, fontname="cour", fontsize=10, color=(0.5, 0, 0))
+    doc.save(tmp_path / "spaces.pdf")
+    markdown = pdf_to_markdown(tmp_path / "spaces.pdf")
+    assert "numbers = [int(x) for x in list_of_ints_in_strings]\nprint(numbers)" in markdown
+
+
+def test_an_exception_message_is_left_as_broken_where_the_listing_marks_its_wraps(tmp_path):
+    """A listing whose typesetter marks its wraps (an arrow, as fvextra and listings set it) shows the
+    author's own line breaks unmarked: the message stays on its two lines."""
+    arrows = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if not arrows.exists():
+        pytest.skip("needs DejaVu Sans for the arrow (Debian: fonts-dejavu-core)")
+    wide = "This paragraph is set wide so that the column reaches well to the right of the page"
+    message = "ValueError: invalid literal for int() with base 10: 'What do you mean, an"
+    session = [">>> int(speed)", message, "African or a European swallow?'",
+               ">>> print('What is the airspeed velocity of an unladen swallow? What do", ""]
+    items = paragraph(100, [wide] + PROSE) + [Text(170 + i * PITCH, text, "cour", 10) for i, text in enumerate(session) if text]
+    items.append(Text(170 + 4 * PITCH, "you mean?')", "cour", 10, LEFT + 12))
+    doc = pymupdf.open(write_pdf(tmp_path / "plain.pdf", [items]))
+    doc[0].insert_font(fontname="F0", fontfile=str(arrows))
+    doc[0].insert_text((LEFT, 170 + 4 * PITCH), "\u21aa", fontname="F0", fontsize=10)  # the arrow before the wrapped rest
+    doc.save(tmp_path / "marked.pdf")
+    markdown = pdf_to_markdown(tmp_path / "marked.pdf")
+    assert f"{message}\nAfrican or a European swallow?'\n>>> print(" in markdown
