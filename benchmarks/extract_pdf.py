@@ -16,7 +16,7 @@ printed py4e interior, whose ground truth is the code of the py4e chapters): cod
 then exact indentation) and heading recall, every method on the same books. `--cli-speed` times
 `codemill extract pdf` as a process over whole folders, start-up included; `--cli-against ROOT` times
 another version's `codemill` package (unpacked under ROOT) in the same run, turn about with this one,
-and `--typesettings ''` leaves the matrix out.
+and says whether both wrote the same outputs; `--typesettings ''` leaves the matrix out.
 
 Every method converts the same ground-truth PDFs in its own subprocess (pymupdf4llm's layout mode
 changes pymupdf's global state), timed over `--repeats` runs; the medians are reported. The markdown
@@ -326,7 +326,8 @@ def cli_speed(folders: list[Path], repeats: int, against: Path | None = None) ->
     """`codemill extract pdf FOLDER... -o OUT` as a process, start-up included: pages per second of
     wall time and per CPU second (user + system of the process and its children, which is what one
     core delivers even on a busy machine). `against`: a folder holding another version's `codemill`
-    package (e.g. `git archive <commit> codemill`), timed in the same run, turn about with this one."""
+    package (e.g. `git archive <commit> codemill`), timed in the same run, turn about with this one,
+    and its outputs compared with this tree's (markdown byte for byte, report json but its timings)."""
     import os
     import resource
 
@@ -342,24 +343,52 @@ def cli_speed(folders: list[Path], repeats: int, against: Path | None = None) ->
     walls: dict[str, list[float]] = {name: [] for name in versions}
     cpus: dict[str, list[float]] = {name: [] for name in versions}
     load = os.getloadavg()[0]
-    for _ in range(repeats):
-        for name, root in versions.items():
-            env = dict(os.environ, PYTHONPATH=str(root.resolve())) if root else None
-            with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as keep:
+        outputs = {name: Path(keep) / str(i) for i, name in enumerate(versions)}
+        for repeat in range(repeats):
+            order = list(versions.items()) if repeat % 2 == 0 else list(reversed(versions.items()))
+            for name, root in order:
+                env = dict(os.environ, PYTHONPATH=str(root.resolve())) if root else None
+                out = outputs[name]
+                subprocess.run(["rm", "-rf", str(out)], check=True)
                 before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 started = time.perf_counter()
-                result = subprocess.run([str(codemill), "extract", "pdf", *map(str, folders), "-o", tmp, "--workers", "1"],
+                result = subprocess.run([str(codemill), "extract", "pdf", *map(str, folders), "-o", str(out), "--workers", "1"],
                                         capture_output=True, text=True, env=env)
                 walls[name].append(time.perf_counter() - started)
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 cpus[name].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-            if result.returncode not in (0, 1):
-                raise SystemExit(f"codemill extract pdf ({name}) failed:\n{result.stderr[-2000:]}")
-    print(f"\nCLI, one process, {len(pdfs)} PDFs / {pages} pages, start-up included, median of {repeats} "
-          f"(1-minute load average before: {load:.2f}, after: {os.getloadavg()[0]:.2f}):")
-    for name in versions:
-        wall, cpu = statistics.median(walls[name]), statistics.median(cpus[name])
-        print(f"  {name}: {pages / wall:.1f} pages/s wall, {pages / cpu:.1f} pages per CPU second")
+                if result.returncode not in (0, 1):
+                    raise SystemExit(f"codemill extract pdf ({name}) failed:\n{result.stderr[-2000:]}")
+        print(f"\nCLI, one process, {len(pdfs)} PDFs / {pages} pages, start-up included, median of {repeats} "
+              f"(1-minute load average before: {load:.2f}, after: {os.getloadavg()[0]:.2f}):")
+        for name in versions:
+            wall, cpu = statistics.median(walls[name]), statistics.median(cpus[name])
+            print(f"  {name}: {pages / wall:.1f} pages/s wall, {pages / cpu:.1f} pages per CPU second ({cpu:.2f} CPU s)")
+        if against:
+            ours, theirs = outputs.values()
+            differ = different_outputs(ours, theirs)
+            print(f"  outputs: {'identical (timings aside)' if not differ else 'DIFFERENT: ' + ', '.join(differ)}")
+
+
+def different_outputs(ours: Path, theirs: Path) -> list[str]:
+    """Names of the `<stem>.md` / `<stem>.json` files that differ between two output folders (or exist
+    in one only); the report json is compared without its timings."""
+    names = sorted({p.name for folder in (ours, theirs) for p in folder.glob("*")
+                    if p.suffix in (".md", ".json") and not p.name.startswith(".")})
+    differ = []
+    for name in names:
+        a, b = ours / name, theirs / name
+        if not (a.exists() and b.exists()):
+            differ.append(name)
+        elif name.endswith(".json"):
+            reports = [json.loads(p.read_text(encoding="utf-8")) for p in (a, b)]
+            for report in reports:
+                report.pop("timings", None)
+            differ += [name] if reports[0] != reports[1] else []
+        elif a.read_bytes() != b.read_bytes():
+            differ.append(name)
+    return differ
 
 
 def main() -> None:
