@@ -48,11 +48,38 @@ def shaded_boxes(drawings: list[dict], page_area: float) -> list[Box]:
     return boxes
 
 
+def _clipped(box: Box, boxes: list[Box], spans: list[Span]) -> Box:
+    """A box drawn wider than the text column it holds (run off the page, or into the next column)
+    counts only up to the page's text, and, where other text goes on beside it on its rows (text
+    on no box, on a box of its own that starts further right, or set in another size than the text
+    at the box's left), only as far as its own text."""
+    x0, y0, x1, y1 = box
+    rows = [span for span in spans if y0 <= span.baseline <= y1]
+    held = [span for span in rows if _box_of(span, boxes) == box]
+    anchor = min(held, key=lambda span: span.x0, default=None)  # the box's own text starts at its left
+    own = [span for span in held if abs(span.size - anchor.size) < 0.5] if anchor else []
+    if own:
+        left, right = min(span.x0 for span in own), max(span.x1 for span in own)
+        if any(span.x0 >= right for span in rows if span not in own):
+            x1 = min(x1, right)
+        if any(span.x1 <= left for span in rows if span not in own):
+            x0 = max(x0, left)
+    if spans:
+        x0, x1 = max(x0, min(span.x0 for span in spans)), min(x1, max(span.x1 for span in spans))
+    return x0, y0, x1, y1
+
+
+def _box_of(span: Span, boxes: list[Box]) -> Box | None:
+    """The box a span sits on: of the boxes holding it, the one starting nearest its left end."""
+    holding = [b for b in boxes if b[0] - 1 <= span.x0 and span.x1 <= b[2] + 1 and b[1] <= span.baseline <= b[3]]
+    return max(holding, default=None)
+
+
 def _boxes_under(row: list[Span], boxes: list[Box]) -> list[tuple[float, float] | None]:
     """For each span of the row, the x-extent of the shaded box it sits on, or None."""
     under: list[tuple[float, float] | None] = []
     for span in row:
-        box = next((b for b in boxes if b[0] - 1 <= span.x0 and span.x1 <= b[2] + 1 and b[1] <= span.baseline <= b[3]), None)
+        box = _box_of(span, boxes)
         under.append((box[0], box[2]) if box else None)
     return under
 
@@ -83,6 +110,8 @@ def find_bands(rows: list[list[Span]], boxes: list[Box] | None = None) -> list[B
     """The page's bands, top to bottom: the whole page as one band unless a long run of rows crosses
     its gutters (or it has none) and parts of the page have gutters of their own. Rows on a shaded
     box (`boxes`) that runs across a gutter are read across the columns."""
+    spans = [span for row in rows for span in row if span.text.strip()]
+    boxes = [box for box in (_clipped(box, boxes, spans) for box in boxes or []) if box[2] > box[0]]
     under = [_boxes_under(row, boxes) for row in rows] if boxes else [None] * len(rows)
     inked = [_ink_intervals(row, u) for row, u in zip(rows, under)]
     shaded = [sorted({box for box in u if box}) if u else [] for u in under]

@@ -140,3 +140,24 @@ def test_a_three_column_index_of_short_lines_is_read_column_by_column(tmp_path):
     entries = [line.text for line in lines if "," in line.text]
     assert len(entries) == 120  # one entry a line: no row read across the columns
     assert _in_order("\n".join(entries), _tags("A", 40) + _tags("B", 40) + _tags("C", 40))
+
+
+def test_a_code_box_drawn_past_its_column_does_not_join_the_columns(tmp_path):
+    """Story and some HTML engines draw a listing's shading as wide as its longest (clipped) line:
+    into the gutter and under the next column, or off the page. The columns are still two."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_W, height=PAGE_H)
+    (a0, a1), (b0, b1) = _columns(2)
+    y = _prose(page, a0, a1, 100, 10, "A")
+    page.draw_rect(pymupdf.Rect(a0, y - 10, b0 + 20, y + 40), color=None, fill=(0.92, 0.92, 0.92))
+    for i, text in enumerate(["for line in handle:", "    print(line)", "count = count + 1"]):
+        page.insert_text((a0 + 4, y + i * 11), text, fontname="cour", fontsize=9)
+    _prose(page, a0, a1, y + 50, 18, "E")
+    y = _prose(page, b0, b1, 100, 12, "B")
+    page.draw_rect(pymupdf.Rect(b0, y - 10, PAGE_W + 40, y + 30), color=None, fill=(0.92, 0.92, 0.92))
+    for i, text in enumerate(["total = 0", "print(total)"]):
+        page.insert_text((b0 + 4, y + i * 11), text, fontname="cour", fontsize=9)
+    _prose(page, b0, b1, y + 40, 16, "C")
+    markdown = convert_pdf(_save(doc, tmp_path / "wide-boxes.pdf")).markdown
+    assert _in_order(markdown, _tags("A", 10) + ["print(line)"] + _tags("E", 18) + _tags("B", 12) + ["print(total)"] + _tags("C", 16))
+    assert "|" not in markdown
