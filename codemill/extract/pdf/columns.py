@@ -49,10 +49,10 @@ def shaded_boxes(drawings: list[dict], page_area: float) -> list[Box]:
 
 
 def _clipped(box: Box, boxes: list[Box], spans: list[Span]) -> Box:
-    """A box drawn wider than the text column it holds (run off the page, or into the next column)
-    counts only up to the page's text, and, where other text goes on beside it on its rows (text
-    on no box, on a box of its own that starts further right, or set in another size than the text
-    at the box's left), only as far as its own text."""
+    """A box drawn wider than the text column it holds (run off the page, or under the next column)
+    counts only up to the page's text, and, where other text sits on it (text of its rows on no box,
+    on a box of its own that starts further right, or set in another size than the text at the
+    box's left), only as far as its own text."""
     x0, y0, x1, y1 = box
     rows = [span for span in spans if y0 <= span.baseline <= y1]
     held = [span for span in rows if _box_of(span, boxes) == box]
@@ -60,10 +60,11 @@ def _clipped(box: Box, boxes: list[Box], spans: list[Span]) -> Box:
     own = [span for span in held if abs(span.size - anchor.size) < 0.5] if anchor else []
     if own:
         left, right = min(span.x0 for span in own), max(span.x1 for span in own)
-        if any(span.x0 >= right for span in rows if span not in own):
-            x1 = min(x1, right)
-        if any(span.x1 <= left for span in rows if span not in own):
-            x0 = max(x0, left)
+        others = [span for span in rows if span not in own]
+        if any(right <= span.x0 < x1 for span in others):
+            x1 = right
+        if any(x0 < span.x1 <= left for span in others):
+            x0 = left
     if spans:
         x0, x1 = max(x0, min(span.x0 for span in spans)), min(x1, max(span.x1 for span in spans))
     return x0, y0, x1, y1
