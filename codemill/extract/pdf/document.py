@@ -123,6 +123,8 @@ def assemble(batch: PageBatch, options: PdfOptions, source: str, title: str | No
     mark_furniture(batch.lines, batch.heights)
     for index, role in mark_contents(batch.lines).items():
         batch.reports[index]["role"] = role
+        if role == "index" and "interleaved" in batch.reports[index]["warnings"]:
+            batch.reports[index]["warnings"].remove("interleaved")  # left out of the markdown: its order does not matter
     set_document_edges(batch.lines)
     notes: dict[int, list[str]] = {}
     parts = _assemble(batch.lines, batch.ocr_text, options, notes)

@@ -2,8 +2,8 @@
 knows which pages to trust.
 
 Warning ids (stable; `data.filters.pdf_page_warnings` names them):
-  interleaved     lines of two columns read as one (pieces of one baseline alternate across a gap, or
-                  one line each holds both columns with the gutter left inside it)
+  interleaved     lines of two or three columns read as one (pieces of one baseline alternate across a
+                  gap, or one line each holds all the columns with the gutters left inside it)
   code_unparsed   a listing tagged python that does not parse
   unmapped_font   text in a font without a usable text mapping (replacement or private-use characters)
   ocr             the page had no text layer and was read by OCR
@@ -35,15 +35,16 @@ def interleaving_suspected(lines: list[Line]) -> bool:
     across = 0
     for a, b in zip(prose, prose[1:]):
         same_row = abs(a.baseline - b.baseline) < 0.3 * a.size and a.page == b.page
-        column_wide = a.x1 - a.x0 >= 0.35 * width and left + 0.3 * width <= b.x0 <= left + 0.7 * width  # not a term and its definition
+        column_wide = a.x1 - a.x0 >= 0.25 * width and left + 0.25 * width <= b.x0 <= left + 0.75 * width  # not a term and its definition
         if same_row and column_wide and b.x0 - a.x1 > 0.8 * a.size:
             across += 1
     return across >= 3 and across >= 0.15 * len(prose)
 
 
 def unsplit_columns(lines: list[Line]) -> bool:
-    """Two columns merged into one line each: a vertical strip near the middle of the text that many
-    lines have a gap across and almost none have ink across (the gutter nobody cut at)."""
+    """Columns merged into one line each: a vertical strip in the middle half of the text (a two- or
+    three-column gutter) that many lines have a gap across and almost none have ink across (the gutter
+    nobody cut at)."""
     rows = [line for line in lines if line.kind != "furniture" and line.share("mono") < 0.5 and len(line.text.strip()) >= 12]
     if len(rows) < 8:
         return False
@@ -55,7 +56,7 @@ def unsplit_columns(lines: list[Line]) -> bool:
         inks.append([(s.x0, s.x1) for s in spans])
     if sum(1 for g in gaps if g) < 0.3 * len(rows):
         return False  # too few lines have a wide gap anywhere
-    for step in range(35, 66):
+    for step in range(25, 76):
         x = left + (right - left) * step / 100
         gapped = sum(1 for g in gaps if any(a < x < b for a, b in g))
         inked = sum(1 for ink in inks if any(a < x < b for a, b in ink))

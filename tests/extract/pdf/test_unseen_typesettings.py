@@ -244,3 +244,17 @@ def test_code_set_on_a_grid_wider_than_its_glyphs_keeps_its_indentation(tmp_path
                 items.append(Text(150 + row * PITCH, char, "cour", 10, LEFT + (indent + col) * 7.0))
     markdown = pdf_to_markdown(write_pdf(tmp_path / "grid.pdf", [items]))
     assert "\n".join(" " * indent + text for indent, text in code) in markdown
+
+
+def test_lines_read_across_three_columns_are_flagged():
+    from codemill.extract.pdf.quality import unsplit_columns
+
+    def line(x, y, text, width=140):
+        span = Span(text, "Times-Roman", 10.0, False, False, False, x, y - 8, x + width, y + 2, y)
+        return Line(spans=[span], page=0)
+
+    across = [line(x, 100 + 12 * row, f"column text of row {row} here") for row in range(6) for x in (72, 230, 388)]
+    by_column = sorted(across, key=lambda item: (item.x0, item.y0))
+    assert interleaving_suspected(across) and not interleaving_suspected(by_column)
+    merged = [Line(spans=[s for x in (72, 230, 388) for s in line(x, 100 + 12 * row, f"words of row {row} in a column").spans], page=0) for row in range(10)]
+    assert unsplit_columns(merged) and not unsplit_columns(by_column)
