@@ -48,11 +48,11 @@ def shaded_boxes(drawings: list[dict], page_area: float) -> list[Box]:
     return boxes
 
 
-def _clipped(box: Box, boxes: list[Box], spans: list[Span]) -> Box:
+def _clipped(box: Box, boxes: list[Box], spans: list[Span], edges: tuple[float, float]) -> Box:
     """A box drawn wider than the text column it holds (run off the page, or under the next column)
     counts only up to the page's text, and, where other text sits on it (text of its rows on no box,
     on a box of its own that starts further right, or set in another size than the text at the
-    box's left), only as far as its own text."""
+    box's left), only as far as its own text. `edges`: the page text's left and right ends."""
     x0, y0, x1, y1 = box
     rows = [span for span in spans if y0 <= span.baseline <= y1]
     held = [span for span in rows if _box_of(span, boxes) == box]
@@ -60,14 +60,13 @@ def _clipped(box: Box, boxes: list[Box], spans: list[Span]) -> Box:
     own = [span for span in held if abs(span.size - anchor.size) < 0.5] if anchor else []
     if own:
         left, right = min(span.x0 for span in own), max(span.x1 for span in own)
-        others = [span for span in rows if span not in own]
+        mine = {id(span) for span in own}
+        others = [span for span in rows if id(span) not in mine]
         if any(right <= span.x0 < x1 for span in others):
             x1 = right
         if any(x0 < span.x1 <= left for span in others):
             x0 = left
-    if spans:
-        x0, x1 = max(x0, min(span.x0 for span in spans)), min(x1, max(span.x1 for span in spans))
-    return x0, y0, x1, y1
+    return max(x0, edges[0]), y0, min(x1, edges[1]), y1
 
 
 def _box_of(span: Span, boxes: list[Box]) -> Box | None:
@@ -111,8 +110,10 @@ def find_bands(rows: list[list[Span]], boxes: list[Box] | None = None) -> list[B
     """The page's bands, top to bottom: the whole page as one band unless a long run of rows crosses
     its gutters (or it has none) and parts of the page have gutters of their own. Rows on a shaded
     box (`boxes`) that runs across a gutter are read across the columns."""
-    spans = [span for row in rows for span in row if span.text.strip()]
-    boxes = [box for box in (_clipped(box, boxes, spans) for box in boxes or []) if box[2] > box[0]]
+    spans = [span for row in rows for span in row if span.text.strip()] if boxes else []
+    if spans:
+        edges = min(span.x0 for span in spans), max(span.x1 for span in spans)
+        boxes = [box for box in (_clipped(box, boxes, spans, edges) for box in boxes) if box[2] > box[0]]
     under = [_boxes_under(row, boxes) for row in rows] if boxes else [None] * len(rows)
     inked = [_ink_intervals(row, u) for row, u in zip(rows, under)]
     shaded = [sorted({box for box in u if box}) if u else [] for u in under]
