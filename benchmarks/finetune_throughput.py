@@ -190,7 +190,7 @@ def prepare(work: Path, size: str, seq_len: int | None = None) -> Path:
 
 def recipe_for(work: Path, model_dir: Path, method: str, steps: int, batch, seq_len: int, options: set[str],
                rank: int = 16):
-    from codemill.recipe import Recipe
+    from codemill.recipe.loader import Recipe
 
     attention = next((ATTENTION[o] for o in options if o in ATTENTION), "auto")
     layers = next((int(o[4:]) for o in options if o.startswith("ckpt") and o[4:].isdigit()), None)

@@ -93,7 +93,7 @@ def local_by_stage(recipe_path: Path) -> dict:
     from codemill.datasets.build import _fingerprint, _plan, _reset_stale_work, _stages
     from codemill.common.executors import make_executor, run_to_completion
     from codemill.datasets.read import list_inputs
-    from codemill.recipe import load_recipe
+    from codemill.recipe.loader import load_recipe
 
     recipe = load_recipe(recipe_path)
     plan, inputs = _plan(recipe), list_inputs(recipe)

@@ -32,7 +32,7 @@ import yaml
 from codemill.datasets.synthesize.run import prepare, synthesize
 from codemill.finetune.base_model import build_tiny_model
 from codemill.recipe.finetune import TinyModelConfig
-from codemill.recipe import load_recipe
+from codemill.recipe.loader import load_recipe
 
 BIN = Path(sys.executable).parent
 

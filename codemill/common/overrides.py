@@ -1,4 +1,4 @@
-"""The `--set KEY=VALUE` option every recipe command takes; `codemill.recipe.load_recipe` applies it."""
+"""The `--set KEY=VALUE` option every recipe command takes; `codemill.recipe.loader.load_recipe` applies it."""
 
 from __future__ import annotations
 

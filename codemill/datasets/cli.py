@@ -32,7 +32,7 @@ def build_command(
     from codemill.pipeline.runner import PipelineError
     from codemill.pipeline.stages import extract_sources, unextracted_sources
     from codemill.pipeline.state import RunState
-    from codemill.recipe import load_recipe
+    from codemill.recipe.loader import load_recipe
 
     try:
         recipe = load_recipe(recipe_path, overrides or ())
@@ -71,7 +71,7 @@ def synthesize_command(
     from codemill.common.logs import library_logs
     from codemill.recipe.base import RecipeError
     from codemill.datasets.synthesize.run import synthesize
-    from codemill.recipe import load_recipe
+    from codemill.recipe.loader import load_recipe
 
     try:
         recipe = load_recipe(recipe_path, overrides or ())

@@ -25,7 +25,7 @@ RECIPE_OPTION = typer.Option(
 
 def task_executor(executor: Optional[str], recipe: Optional[Path], workers: int):
     """The data section the extraction tasks run on, or None to extract in this machine's processes."""
-    from codemill.recipe import load_recipe
+    from codemill.recipe.loader import load_recipe
     from codemill.recipe.data import DataConfig
 
     if executor is not None and executor not in EXECUTORS:

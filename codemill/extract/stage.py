@@ -8,13 +8,16 @@ extracted as datatrove tasks on that same executor; on the local default they ru
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codemill.common.console import console
 from codemill.common.summary import Summary
-from codemill.recipe.data import DataConfig
-from codemill.recipe.pdf import PdfOptions
-from codemill.recipe.sources import SourceConfig
-from codemill.recipe.stackexchange import StackExchangeOptions
+
+if TYPE_CHECKING:  # annotations only: `codemill extract pdf` imports this package without the recipe models
+    from codemill.recipe.data import DataConfig
+    from codemill.recipe.pdf import PdfOptions
+    from codemill.recipe.sources import SourceConfig
+    from codemill.recipe.stackexchange import StackExchangeOptions
 
 
 def _failures(failed) -> list[tuple[str, str]]:

@@ -48,7 +48,7 @@ def finetune_command(
         typer.echo(ctx.get_help())
         raise typer.Exit(2)
     from codemill.recipe.base import RecipeError
-    from codemill.recipe import load_recipe
+    from codemill.recipe.loader import load_recipe
 
     try:
         loaded = load_recipe(recipe, overrides or ())

@@ -58,7 +58,7 @@ def _listed(changes: dict[str, tuple]) -> str:
 
 def check_resume_recipe(saved_path: Path, recipe, reset_optimizer: bool) -> dict[str, tuple]:
     """The changes a resume takes over; raises ValueError naming the keys a resume cannot honour."""
-    from codemill.recipe import load_recipe
+    from codemill.recipe.loader import load_recipe
 
     if not saved_path.exists():
         return {}

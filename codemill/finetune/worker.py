@@ -6,7 +6,7 @@ import sys
 
 from codemill.finetune.data import DatasetMissingError
 from codemill.finetune.train import FinetuneError, finetune
-from codemill.recipe import load_recipe
+from codemill.recipe.loader import load_recipe
 
 
 def main(argv: list[str]) -> None:

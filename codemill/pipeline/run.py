@@ -17,7 +17,7 @@ from codemill.pipeline.runner import PipelineError, StageOutcome, run_stages, sa
 from codemill.pipeline.stages import plan_stages
 from codemill.pipeline.state import RunState
 from codemill.pipeline.summary import print_summary
-from codemill.recipe import load_recipe
+from codemill.recipe.loader import load_recipe
 
 
 def run_recipe(path: str | Path, force: bool = False, overrides: Sequence[str] = ()) -> list[StageOutcome]:

@@ -15,7 +15,7 @@ from codemill.common.summary import Summary
 from codemill.extract import extract_options
 from codemill.pipeline.runner import Stage, run_stages
 from codemill.pipeline.state import RunState
-from codemill.recipe import Recipe
+from codemill.recipe.loader import Recipe
 from codemill.recipe.base import RecipeError
 from codemill.recipe.data import DataConfig
 from codemill.recipe.eval import BenchmarkSpec

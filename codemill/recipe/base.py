@@ -1,6 +1,6 @@
 """Typed recipe configuration: YAML in, validated pydantic objects out, errors that name the key.
 
-Every stage declares its own section as a `StrictModel`; `codemill.recipe.Recipe` puts them together.
+Every stage declares its own section as a `StrictModel`; `codemill.recipe.loader.Recipe` puts them together.
 Validation happens once, at the edge; the rest of the code receives plain, trusted objects.
 """
 

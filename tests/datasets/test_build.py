@@ -7,7 +7,7 @@ from datasets import load_dataset
 
 from codemill.datasets.build import build_dataset
 from codemill.datasets.finalize import FinalizeDataset
-from codemill.recipe import load_recipe
+from codemill.recipe.loader import load_recipe
 from tests.datasets.fixtures import write_fixture_run
 
 

@@ -62,7 +62,7 @@ def test_data_build_extracts_missing_sources_and_names_its_benchmark_files(tmp_p
 
 def test_workers_key_is_validated_and_not_a_reason_to_redo_the_data(tmp_path):
     from codemill.pipeline.stages import data_stage, extract_stage
-    from codemill.recipe import load_recipe
+    from codemill.recipe.loader import load_recipe
 
     path = _recipe(tmp_path)
     one, four = load_recipe(path, ["sources.0.workers=1"]), load_recipe(path, ["sources.0.workers=4"])

@@ -17,7 +17,7 @@ def test_recipe_keys_select_and_configure_the_executor(tmp_path):
 
 def test_dedup_switches_remove_their_stages(tmp_path):
     from codemill.datasets.build import _plan, _stages
-    from codemill.recipe import Recipe
+    from codemill.recipe.loader import Recipe
 
     def stage_names(dedup):
         recipe = Recipe(name="x", output_dir=tmp_path, data={"decontamination": {"enabled": False}, "dedup": dedup})

@@ -24,7 +24,7 @@ pytest.importorskip("ray")
 from codemill.datasets.build import build_dataset  # noqa: E402
 from codemill.extract.pdf.runner import extract_pdfs  # noqa: E402
 from codemill.extract.stackexchange.extract import extract_stackexchange  # noqa: E402
-from codemill.recipe import load_recipe  # noqa: E402
+from codemill.recipe.loader import load_recipe  # noqa: E402
 from codemill.recipe.stackexchange import StackExchangeOptions  # noqa: E402
 
 BIN = Path(sys.executable).parent

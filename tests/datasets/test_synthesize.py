@@ -26,7 +26,7 @@ import yaml
 
 from codemill.recipe.base import RecipeError
 from codemill.datasets.synthesize.parse import Rejected, parse_reply
-from codemill.recipe import load_recipe
+from codemill.recipe.loader import load_recipe
 from tests.datasets.fixtures import BOOK
 
 REPO = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from codemill.recipe.eval import EvalConfig
 from codemill.sandbox import Job, Limits, SandboxPool, SandboxUnavailable, detect
 from codemill.pipeline.preflight import check_recipe
 from codemill.pipeline.report_eval import sandbox_lines
-from codemill.recipe import load_recipe
+from codemill.recipe.loader import load_recipe
 
 SOLUTION = "def add(a, b):\n    return a + b\n\n\ndef main():\n    print(add(1, 2))\n    return 0\n"
 TESTS = "\n\ndef check(candidate):\n    assert candidate(2, 3) == 5\n\n\ncheck(add)\n"

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from codemill.recipe import Recipe
+from codemill.recipe.loader import Recipe
 
 WORDS = "def return list dict for while if else import print value index string loop count sum range key".split()
 

@@ -34,7 +34,7 @@ DRIVER = """
 import os, sys
 from transformers import TrainerCallback
 from codemill.finetune.train import FinetuneError, finetune
-from codemill.recipe import load_recipe
+from codemill.recipe.loader import load_recipe
 
 class PoisonRankOne(TrainerCallback):
     def on_step_end(self, args, state, control, model=None, **kwargs):

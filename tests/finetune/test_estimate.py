@@ -226,7 +226,7 @@ def test_auto_checkpoint_layers_are_the_fewest_that_fit():
 
 def test_two_automatic_sizes_are_refused_by_key(tmp_path):
     from codemill.recipe.base import RecipeError
-    from codemill.recipe import load_recipe
+    from codemill.recipe.loader import load_recipe
 
     path = tmp_path / "r.yaml"
     path.write_text("name: x\nfinetune:\n  batch_size: auto\n  checkpoint_layers: auto\n")

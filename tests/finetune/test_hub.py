@@ -17,7 +17,7 @@ from codemill.finetune.base_model import resolve_base_model
 from codemill.finetune.hub import push_run
 from codemill.finetune.merge import merge_adapter
 from codemill.finetune.outputs import write_recipe
-from codemill.recipe import Recipe
+from codemill.recipe.loader import Recipe
 from tests.finetune.conftest import tiny_recipe
 
 

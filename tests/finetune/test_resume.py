@@ -11,7 +11,7 @@ import torch
 from transformers import TrainerCallback, get_scheduler
 
 from codemill.finetune.train import FinetuneError, finetune
-from codemill.recipe import load_recipe
+from codemill.recipe.loader import load_recipe
 from tests.finetune.conftest import chat_rows, tiny_recipe, write_dataset
 
 

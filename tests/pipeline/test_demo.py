@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from codemill.pipeline.run import run_recipe
-from codemill.recipe import load_recipe
+from codemill.recipe.loader import load_recipe
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ import yaml
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
 
-from codemill.recipe import load_recipe
+from codemill.recipe.loader import load_recipe
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "colab_qlora.ipynb"

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from codemill.pipeline.preflight import _disk_problems, check_recipe
-from codemill.recipe import load_recipe
+from codemill.recipe.loader import load_recipe
 from tests.loopback import LoopbackServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -49,7 +49,7 @@ def test_shipped_7b_recipes_fail_preflight_offline_with_one_line_per_unreachable
     assert len(keys) == len(set(keys))  # one line per problem
     assert not (REPO / "runs" / "qwen2.5-coder-7b-qlora-t4" / "manifest.json").exists()
     # every other 7B recipe, checked in one process: the same three unreachable things are named
-    script = ("import json, sys\nfrom codemill.pipeline.preflight import check_recipe\nfrom codemill.recipe import "
+    script = ("import json, sys\nfrom codemill.pipeline.preflight import check_recipe\nfrom codemill.recipe.loader import "
               "load_recipe\nprint(json.dumps({n: check_recipe(load_recipe(f'recipes/{n}.yaml')) for n in sys.argv[1:]}))")
     out = subprocess.run([sys.executable, "-c", script, *SHIPPED_7B], cwd=REPO, env=env, capture_output=True,
                          text=True, timeout=120)
@@ -157,7 +157,7 @@ def test_a_reachable_hub_without_the_model_or_dataset_gives_one_line_each(tmp_pa
         "data": {"decontamination": {"benchmarks": []}},
         "model": {"name_or_path": "o/absent-model"}, "finetune": {"precision": "fp32", "wandb": {"mode": "disabled"}},
     })
-    script = ("import json, sys\nfrom codemill.pipeline.preflight import check_recipe\nfrom codemill.recipe import "
+    script = ("import json, sys\nfrom codemill.pipeline.preflight import check_recipe\nfrom codemill.recipe.loader import "
               "load_recipe\nprint(json.dumps(check_recipe(load_recipe(sys.argv[1]))))")
     with LoopbackServer(tmp_path / "empty") as server:
         env = _offline_env(tmp_path) | {"HF_ENDPOINT": server.url, "no_proxy": "127.0.0.1", "NO_PROXY": "127.0.0.1"}

@@ -27,7 +27,7 @@ from codemill.pipeline.preflight import PreflightError
 from codemill.pipeline.run import run_recipe
 from codemill.pipeline.runner import PipelineError
 from codemill.pipeline.stages import plan_stages
-from codemill.recipe import load_recipe
+from codemill.recipe.loader import load_recipe
 
 
 class Summary:

@@ -1,7 +1,7 @@
 import pytest
 
 from codemill.recipe.base import RecipeError
-from codemill.recipe import load_recipe
+from codemill.recipe.loader import load_recipe
 
 
 def test_recipe_errors_name_the_data_key(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from codemill.recipe.base import RecipeError, validate_config
-from codemill.recipe import Recipe
+from codemill.recipe.loader import Recipe
 
 
 def _recipe(**sections):

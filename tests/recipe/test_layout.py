@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from codemill.recipe import Recipe
+from codemill.recipe.loader import Recipe
 from codemill.recipe.layout import RunLayout
 
 

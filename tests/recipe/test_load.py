@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from codemill.recipe.base import RecipeError
-from codemill.recipe import Recipe, load_recipe
+from codemill.recipe.loader import Recipe, load_recipe
 
 
 def write(tmp_path, text: str):

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from codemill.cli import app
 from codemill.recipe.base import RecipeError
-from codemill.recipe import load_recipe
+from codemill.recipe.loader import load_recipe
 
 DEMO = "recipes/demo.yaml"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from codemill.recipe import load_recipe
+from codemill.recipe.loader import load_recipe
 
 RECIPES = sorted((Path(__file__).resolve().parents[2] / "recipes").glob("*.yaml"))
 REQUIRED = {"qwen2.5-coder-7b-lora", "qwen2.5-coder-7b-qlora-t4", "deepseek-coder-6.7b-base", "codellama-7b",

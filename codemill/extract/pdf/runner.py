@@ -16,15 +16,18 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codemill.common.atomic import atomic_write_json, atomic_write_text
 from codemill.common.digest import fingerprint
 from codemill.common.manifest import JobManifest
 from codemill.common.processes import process_pool
 from codemill.common.progress import progress
-from codemill.recipe.data import DataConfig
 from codemill.recipe.pdf import PdfOptions
 from codemill.extract.pdf.document import PageBatch, PdfError, assemble, open_pdf, read_pages
+
+if TYPE_CHECKING:
+    from codemill.recipe.data import DataConfig
 
 CHUNK_PAGES = 32
 GC_ALLOCATIONS = 100_000  # allocations between two runs of the cyclic collector while PDFs are read
