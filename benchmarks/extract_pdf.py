@@ -328,6 +328,7 @@ def cli_speed(folders: list[Path], repeats: int, against: Path | None = None) ->
     core delivers even on a busy machine). `against`: a folder holding another version's `codemill`
     package (e.g. `git archive <commit> codemill`), timed in the same run, turn about with this one,
     and its outputs compared with this tree's (markdown byte for byte, report json but its timings)."""
+    import compileall
     import os
     import resource
 
@@ -340,6 +341,9 @@ def cli_speed(folders: list[Path], repeats: int, against: Path | None = None) ->
     pages = sum(pymupdf.open(p).page_count for p in pdfs)
     codemill = Path(sys.executable).with_name("codemill")
     versions = {"this tree": None, **({str(against): against} if against else {})}
+    for root in (ROOT, against):  # as installed: compiled once (PYTHONDONTWRITEBYTECODE would recompile every start)
+        if root is not None:
+            compileall.compile_dir(root / "codemill", quiet=1)
     walls: dict[str, list[float]] = {name: [] for name in versions}
     cpus: dict[str, list[float]] = {name: [] for name in versions}
     load = os.getloadavg()[0]

@@ -31,4 +31,7 @@ echo "codemill: installing $torch_spec" >&2
 pip install "$torch_spec"
 echo "codemill: installing codemill[$extras] and its dependencies" >&2
 pip install -e ".[$extras]"
+# An editable install leaves our own modules uncompiled; where PYTHONDONTWRITEBYTECODE is set, every
+# command would compile them again (~0.1 s a start). Python still reads these, and recompiles a stale one.
+.venv/bin/python -m compileall -q codemill >/dev/null
 .venv/bin/codemill --version >&2

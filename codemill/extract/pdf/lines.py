@@ -27,24 +27,34 @@ class Line:
 
     def __post_init__(self) -> None:
         spans = self.spans
-        self.x0 = spans[0].x0
-        self.x1 = max(s.x1 for s in spans)
-        self.y0 = min(s.y0 for s in spans)
-        self.y1 = max(s.y1 for s in spans)
-        longest = max(spans, key=lambda s: len(s.text))
-        self.baseline = longest.baseline
+        first = spans[0]
+        x1, y0, y1, longest, most = first.x1, first.y0, first.y1, first, -1
         weights: dict[float, int] = {}
         prose: dict[float, int] = {}
         total = mono = bold = italic = 0
-        for s in spans:
-            n = len(s.text) - s.text.count(" ")
+        for s in spans:  # one pass: this runs for every line of every page
+            text = s.text
+            if s.x1 > x1:
+                x1 = s.x1
+            if s.y0 < y0:
+                y0 = s.y0
+            if s.y1 > y1:
+                y1 = s.y1
+            if len(text) > most:
+                longest, most = s, len(text)
+            n = len(text) - text.count(" ")
             weights[s.size] = weights.get(s.size, 0) + n
-            if not s.mono:
+            if s.mono:
+                mono += n
+            else:
                 prose[s.size] = prose.get(s.size, 0) + n
             total += n
-            mono += n if s.mono else 0
-            bold += n if s.bold else 0
-            italic += n if s.italic else 0
+            if s.bold:
+                bold += n
+            if s.italic:
+                italic += n
+        self.x0, self.x1, self.y0, self.y1 = first.x0, x1, y0, y1
+        self.baseline = longest.baseline
         self.size = max(weights, key=weights.get)  # the size that carries most characters
         # the size of its prose: a line mostly of inline code set smaller is still a line of its paragraph
         self.prose_size = max(prose, key=prose.get) if any(prose.values()) else self.size
@@ -172,18 +182,19 @@ def _drop_overprint(row: list[Span]) -> list[Span]:
     return kept
 
 
-def split_row(row: list[Span], gutters: list[float]) -> list[list[Span]]:
-    """Cut a row at column gutters, and at gaps wider than two ems unless both sides are monospace."""
+def split_row(row: list[Span]) -> list[list[Span]]:
+    """Cut a row at gaps wider than two ems unless both sides are monospace (column gutters have been
+    cut by `columns.reading_order` already)."""
     pieces: list[list[Span]] = [[row[0]]]
     for span in row[1:]:
-        prev = pieces[-1][-1]
-        crosses_gutter = any(prev.x1 <= g <= span.x0 for g in gutters)
-        line_number = span.mono and len(pieces[-1]) == 1 and prev.text.strip().isdigit()
-        wide_gap = span.x0 - prev.x1 > 2 * max(span.size, prev.size) and not (span.mono and prev.mono) and not line_number
-        if crosses_gutter or wide_gap:
+        piece = pieces[-1]
+        prev = piece[-1]
+        gap = span.x0 - prev.x1
+        if gap > 2 * (span.size if span.size > prev.size else prev.size) and not (span.mono and prev.mono) \
+                and not (span.mono and len(piece) == 1 and prev.text.strip().isdigit()):  # a code line's number
             pieces.append([span])
         else:
-            pieces[-1].append(span)
+            piece.append(span)
     return [_trim(p) for p in pieces if any(s.text.strip() for s in p)]
 
 

@@ -28,7 +28,7 @@ def lines_from_spans(spans: list[Span], page_no: int, boxes: list[Box] | None = 
     bands = find_bands(rows, boxes)
     lines = []
     for section, column, row in reading_order(rows, bands):
-        for piece in split_row(row, []):  # reading_order has cut rows at the gutter already; rows it kept whole span it
+        for piece in split_row(row):
             lines.append(Line(spans=piece, page=page_no, column=column, section=section))
     lines = _attach_lone_marks(lines)
     set_column_edges(lines)
