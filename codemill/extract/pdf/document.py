@@ -193,9 +193,10 @@ def _page_drawings(page: pymupdf.Page) -> list[dict]:
 
 def _mark_figure_regions(page: pymupdf.Page, lines: list[Line], drawings: list[dict]) -> None:
     """Flag lines that sit inside a sizeable cluster of vector drawings (a diagram's labels)."""
+    area = page.rect.get_area()
+    drawings = [d for d in drawings if not _page_sized(d, area)]
     if not drawings:
         return
-    area = page.rect.get_area()
     try:
         regions = [r for r in page.cluster_drawings(drawings=drawings) if r.get_area() >= 0.03 * area]
     except Exception:  # damaged drawing commands must not cost the page its text
@@ -203,6 +204,13 @@ def _mark_figure_regions(page: pymupdf.Page, lines: list[Line], drawings: list[d
     for line in lines:
         if any(r.x0 - 2 <= line.x0 and line.x1 <= r.x1 + 2 and r.y0 - 2 <= line.y0 and line.y1 <= r.y1 + 2 for r in regions):
             line.extra["in_figure"] = True
+
+
+def _page_sized(drawing: dict, area: float) -> bool:
+    """One rectangle over most of the page: a background tint or a frame around the text, which would
+    otherwise make the whole page one figure."""
+    items = drawing.get("items") or ()
+    return len(items) == 1 and items[0][0] in ("re", "qu") and drawing["rect"].get_area() >= 0.4 * area
 
 
 def _drop_figure_labels(flow: list[Line]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import pymupdf
 
 from codemill.extract.pdf.document import convert_pdf, pdf_to_markdown
@@ -226,3 +228,22 @@ def test_diagram_labels_are_dropped_but_shaded_code_is_kept(tmp_path):
     assert "Input" not in markdown and "Output" not in markdown
     assert "```\nx = compute(1)\n```" in markdown.replace("``` python", "```")
     assert markdown.count("This is a body paragraph") == 4
+
+
+@pytest.mark.parametrize("draw", [
+    {"color": None, "fill": (0.99, 0.99, 0.99)},  # a tinted page background (an HTML body's background colour)
+    {"color": (0, 0, 0), "fill": None},  # a frame ruled around the text
+])
+def test_a_page_sized_background_or_frame_is_no_figure(tmp_path, draw):
+    import pymupdf
+
+    items = [Text(90, "Rare Heading", "hebo", 16), Text(120, "A sentence in italics, set once.", "tiit")]
+    items += [line for k in range(8) for line in paragraph(150 + 48 * k, PROSE)] + [Text(550, "x = compute(1)", "cour")]
+    path = write_pdf(tmp_path / "background.pdf", [items])
+    doc = pymupdf.open(path)
+    doc[0].draw_rect(pymupdf.Rect(10, 10, 602, 782), overlay=False, **draw)
+    doc.saveIncr()
+    doc.close()
+    markdown = pdf_to_markdown(path)
+    assert "Rare Heading" in markdown and "A sentence in italics, set once." in markdown
+    assert markdown.count("This is a body paragraph") == 8
