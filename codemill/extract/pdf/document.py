@@ -194,7 +194,7 @@ def _page_drawings(page: pymupdf.Page) -> list[dict]:
 def _mark_figure_regions(page: pymupdf.Page, lines: list[Line], drawings: list[dict]) -> None:
     """Flag lines that sit inside a sizeable cluster of vector drawings (a diagram's labels)."""
     area = page.rect.get_area()
-    drawings = [d for d in drawings if not _page_sized(d, area)]
+    drawings = [d for d in drawings if not _behind_the_page(d, area, lines)]
     if not drawings:
         return
     try:
@@ -206,11 +206,16 @@ def _mark_figure_regions(page: pymupdf.Page, lines: list[Line], drawings: list[d
             line.extra["in_figure"] = True
 
 
-def _page_sized(drawing: dict, area: float) -> bool:
-    """One rectangle over most of the page: a background tint or a frame around the text, which would
-    otherwise make the whole page one figure."""
+def _behind_the_page(drawing: dict, area: float, lines: list[Line]) -> bool:
+    """One rectangle over most of the page that holds most of its text: a background tint or a frame
+    round the text, which would otherwise make the whole page one figure (a figure's own backdrop holds
+    only its labels)."""
     items = drawing.get("items") or ()
-    return len(items) == 1 and items[0][0] in ("re", "qu") and drawing["rect"].get_area() >= 0.4 * area
+    if not (len(items) == 1 and items[0][0] in ("re", "qu") and drawing["rect"].get_area() >= 0.4 * area):
+        return False
+    r = drawing["rect"]
+    inside = sum(r.x0 - 2 <= line.x0 and line.x1 <= r.x1 + 2 and r.y0 - 2 <= line.y0 and line.y1 <= r.y1 + 2 for line in lines)
+    return inside >= 0.8 * len(lines)
 
 
 def _drop_figure_labels(flow: list[Line]) -> None:
