@@ -25,14 +25,14 @@ RECIPE_OPTION = typer.Option(
 
 def task_executor(executor: Optional[str], recipe: Optional[Path], workers: int):
     """The data section the extraction tasks run on, or None to extract in this machine's processes."""
-    from codemill.recipe.loader import load_recipe
-    from codemill.recipe.data import DataConfig
-
     if executor is not None and executor not in EXECUTORS:
         raise fail(f"--executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if executor is None and recipe is None:
+        return None
+    from codemill.recipe.data import DataConfig  # the recipe's models load only when they are used
+    from codemill.recipe.loader import load_recipe
+
     if recipe is None:
-        if executor is None:
-            return None
         return validate_config(DataConfig, {"executor": executor, "workers": workers}, source="command line")
     try:
         data = load_recipe(recipe).data
