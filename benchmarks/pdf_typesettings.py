@@ -18,7 +18,13 @@ two columns; a lone image becomes a figure with its caption) plus a running head
 groff: pandoc's ms writer, then `groff -ms -Tpdf` in Times and Courier (base-14 fonts, not embedded),
 code unhighlighted, page numbers and headers from ms; a PNG figure prints as `[IMAGE: caption]`, as
 pandoc's ms writer has it.
-WeasyPrint, LibreOffice, Typst and groff are tools of this benchmark only: a cell whose tool is missing is skipped.
+wkhtmltopdf: the Chromium cells' HTML and CSS printed by wkhtmltopdf (QtWebKit) at the same page size; an
+unpatched-Qt build (Debian's) ignores the header/footer switches, so its furniture is stamped as Chromium's is.
+fop-docbook: pandoc's DocBook 5 article, docbook-xsl-ns's FO stylesheet (shaded verbatim, FOP extensions)
+and Apache FOP, with the stylesheets' own title page, table of contents, running heads and page numbers.
+context: pandoc's ConTeXt writer with its default template, set by ConTeXt MkIV (its own page numbers).
+WeasyPrint, LibreOffice, Typst, groff, wkhtmltopdf, FOP and ConTeXt are tools of this benchmark only: a cell
+whose tool is missing is skipped.
 """
 
 from __future__ import annotations
@@ -38,6 +44,11 @@ PANDOC = "pandoc"
 PANDOC3 = os.environ.get("PANDOC3", "pandoc")
 TYPST = os.environ.get("TYPST", "typst")
 GROFF = "groff"
+WKHTMLTOPDF = "wkhtmltopdf"
+FOP = "fop"
+XSLTPROC = "xsltproc"
+DOCBOOK_FO = Path("/usr/share/xml/docbook/stylesheet/docbook-xsl-ns/fo/docbook.xsl")  # Debian: docbook-xsl-ns
+CONTEXT = "context"
 BOOK = "Python for Everybody"
 PAGE_W, PAGE_H = 7 * 72, 9.25 * 72
 MARGIN = 0.8 * 72
@@ -282,6 +293,48 @@ def groff_pdf(markdown: str, out: Path) -> None:
     out.write_bytes(pdf)
 
 
+def wkhtmltopdf_pdf(html: str, out: Path) -> None:
+    """The Chromium cells' page printed by wkhtmltopdf at the same size and margins (its switches, not @page)."""
+    page = out.parent / f".{out.stem}-wk.html"  # beside the images/ link
+    page.write_text(f"<!doctype html><html><head><meta charset='utf-8'><style>{CSS}</style></head><body>{html}</body></html>", encoding="utf-8")
+    margin = f"{MARGIN / 72}in"
+    command = [WKHTMLTOPDF, "--quiet", "--enable-local-file-access", "--page-width", f"{PAGE_W / 72}in", "--page-height", f"{PAGE_H / 72}in",
+               "-T", margin, "-B", margin, "-L", margin, "-R", margin, str(page), str(out)]
+    try:
+        subprocess.run(command, check=True, capture_output=True, timeout=300)
+    finally:
+        page.unlink()
+
+
+def fop_docbook_pdf(markdown: str, out: Path) -> None:
+    """pandoc -> DocBook 5 -> docbook-xsl-ns FO (FOP extensions, shaded verbatim) -> Apache FOP; the FO file
+    sits beside the images/ link, so image paths resolve."""
+    docbook = subprocess.run([PANDOC, "-f", "gfm", "-t", "docbook5", "-s"], input=markdown, check=True,
+                             capture_output=True, text=True, timeout=120).stdout
+    source, fo = out.parent / f".{out.stem}.xml", out.parent / f".{out.stem}.fo"
+    source.write_text(docbook, encoding="utf-8")
+    try:
+        subprocess.run([XSLTPROC, "--stringparam", "fop1.extensions", "1", "--stringparam", "shade.verbatim", "1",
+                        "-o", str(fo), str(DOCBOOK_FO), str(source)], check=True, capture_output=True, timeout=300)
+        subprocess.run([FOP, "-q", "-fo", str(fo), "-pdf", str(out)], check=True, capture_output=True, timeout=300)
+    finally:
+        source.unlink(missing_ok=True)
+        fo.unlink(missing_ok=True)
+
+
+def context_pdf(markdown: str, out: Path) -> None:
+    """pandoc -> ConTeXt (its default template) -> `context --batchmode`, run beside the images/ link."""
+    source = out.parent / f".{out.stem}-ctx.tex"
+    subprocess.run([PANDOC, "-f", "gfm", "-t", "context", "-s", "-o", str(source)], input=markdown, check=True,
+                   capture_output=True, text=True, timeout=120)
+    try:
+        subprocess.run([CONTEXT, "--batchmode", "--purgeall", source.name], check=True, capture_output=True, timeout=300, cwd=out.parent)
+        source.with_suffix(".pdf").replace(out)
+    finally:
+        for leftover in out.parent.glob(f".{out.stem}-ctx.*"):
+            leftover.unlink()
+
+
 TYPESETTINGS = {
     "chromium-1col": ("chromium", False),
     "chromium-2col": ("chromium", True),
@@ -295,6 +348,9 @@ TYPESETTINGS = {
     "typst-1col": ("typst", False),
     "typst-2col": ("typst", True),
     "groff-ms": ("groff", False),
+    "wkhtmltopdf": ("wkhtmltopdf", False),
+    "fop-docbook": ("fop", False),
+    "context": ("context", False),
 }
 
 
@@ -335,6 +391,14 @@ def available(name: str) -> str | None:
             return "pandoc or groff not found (Debian: pandoc groff)"
         if subprocess.run([GROFF, "-Tpdf", "-Z"], input=b"", capture_output=True).returncode:
             return "groff has no PDF device (Debian: groff, not only groff-base)"
+    if engine == "wkhtmltopdf" and shutil.which(WKHTMLTOPDF) is None:
+        return "wkhtmltopdf not found (Debian: wkhtmltopdf)"
+    if engine == "fop":
+        missing = [tool for tool in (PANDOC, XSLTPROC, FOP) if shutil.which(tool) is None]
+        if missing or not DOCBOOK_FO.exists():
+            return f"{', '.join(missing) or DOCBOOK_FO} not found (Debian: pandoc xsltproc docbook-xsl-ns fop)"
+    if engine == "context" and (shutil.which(PANDOC) is None or shutil.which(CONTEXT) is None):
+        return "pandoc or context not found (Debian: pandoc context)"
     return None
 
 
@@ -363,11 +427,17 @@ def build(name: str, truth_dir: Path, out_dir: Path) -> Path:
             typst_pdf(markdown, pdf, two_columns)
         elif engine == "groff":
             groff_pdf(markdown, pdf)
+        elif engine == "wkhtmltopdf":
+            wkhtmltopdf_pdf(html, pdf)
+        elif engine == "fop":
+            fop_docbook_pdf(markdown, pdf)
+        elif engine == "context":
+            context_pdf(markdown, pdf)
         elif engine == "libreoffice":
             libreoffice_pdf(markdown, html, pdf, truth_dir, name.rsplit("-", 1)[1])
         else:
             story_pdf(html, pdf, images, two_columns)
-        if engine in ("chromium", "story", "libreoffice"):  # the others set their own page numbers and running heads
+        if engine in ("chromium", "story", "libreoffice", "wkhtmltopdf"):  # the others set their own page numbers and running heads
             stamp_furniture(pdf, chapter_title(markdown))
         shutil.copyfile(source, out_dir / source.name)
     return out_dir
