@@ -18,6 +18,7 @@ _NUMBER = re.compile(r"^(?:\d{1,4}|[ivxlcdm]{1,6})$", re.IGNORECASE)
 _ENDS_NUMBER = re.compile(r"\s(?:\d{1,4}|[ivxlcdm]{1,6})$", re.IGNORECASE)
 _COUNTER = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})*\.?|[A-Z]\.\d{1,3}(?:\.\d{1,3})*)$")
 _INDEX_ENTRY = re.compile(r"^\D.{0,80}?,\s*\d{1,4}(?:\s*[-–]\s*\d{1,4})?(?:\s*,\s*\d{1,4}(?:\s*[-–]\s*\d{1,4})?)*\.?$")
+_RUN_GAP = 3  # lines between two entries of one run: a title wrapped over lines, a part or letter label
 _CONTENTS_TITLE = re.compile(r"^(?:table of )?contents$|^inhalt(?:sverzeichnis)?$|^table des matières$|^índice$", re.IGNORECASE)
 
 
@@ -32,15 +33,29 @@ def mark_contents(pages: list[list[Line]]) -> dict[int, str]:
         entry = _is_toc_entry if role == "contents" else _is_index_entry
         edge = max((line.x1 for line in body if _LEADERS.search(line.text) or _NUMBER.match(line.text.strip())), default=None)
         hits = [i for i, line in enumerate(body) if entry(line, edge)]
-        first, last = hits[0], hits[-1]
-        while first and _leads_entry(body[first - 1], body[first]):
-            first -= 1  # the title whose page number sits apart on its row, a section number, a letter label
-        if first and _CONTENTS_TITLE.match(body[first - 1].text.strip()):
-            first -= 1
-        for line in body[first : last + 1]:
-            line.kind = "contents"
+        titled = {i for i in hits if not _NUMBER.match(body[i].text.strip())}
+        for first, last in _entry_runs(hits, titled):
+            while first and _leads_entry(body[first - 1], body[first]):
+                first -= 1  # the title whose page number sits apart on its row, a section number, a letter label
+            if first and _CONTENTS_TITLE.match(body[first - 1].text.strip()):
+                first -= 1
+            for line in body[first : last + 1]:
+                line.kind = "contents"
         roles[index] = role
     return roles
+
+
+def _entry_runs(hits: list[int], titled: set[int]) -> list[tuple[int, int]]:
+    """(first, last) of each run of entries no more than _RUN_GAP lines apart (wrapped titles, part
+    labels) that holds two or more with a title: a bare number further on is the text's (a listing's
+    output under a contents list that ends mid-page, as DocBook's article sets it), not an entry."""
+    runs = [[hits[0], hits[0], int(hits[0] in titled)]]
+    for hit in hits[1:]:
+        if hit - runs[-1][1] - 1 <= _RUN_GAP:
+            runs[-1][1:] = [hit, runs[-1][2] + (hit in titled)]
+        else:
+            runs.append([hit, hit, int(hit in titled)])
+    return [(first, last) for first, last, count in runs if count >= 2]
 
 
 def _page_role(body: list[Line]) -> str | None:

@@ -248,3 +248,17 @@ def test_an_exception_message_is_left_as_broken_where_the_listing_marks_its_wrap
     doc.save(tmp_path / "marked.pdf")
     markdown = pdf_to_markdown(tmp_path / "marked.pdf")
     assert f"{message}\nAfrican or a European swallow?'\n>>> print(" in markdown
+
+
+def test_text_under_a_contents_list_on_the_same_page_stays(tmp_path):
+    """DocBook's article sets its contents list and then the text on the same first page: a listing's
+    output there ('4', a bare number like a page number) does not make the text above it an entry."""
+    items = [Text(80, "Table of Contents", "hebo", 17)]
+    for i, title in enumerate(["Variables", "Values and types", "Statements", "Operators", "Expressions"]):
+        items.append(Text(110 + i * PITCH, f"{title} " + ". " * 40 + str(i + 1), "tiro", 10, LEFT + 24 * bool(i)))
+    items += [Text(200, "Variables and statements", "hebo", 20), Text(230, "Values and types", "hebo", 17)]
+    items += paragraph(260, PROSE) + [Text(310, ">>> print(4)", "cour"), Text(322, "4", "cour")] + paragraph(346, PROSE)
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "toc.pdf", [items, paragraph(100, PROSE)]))
+    assert ". . ." not in markdown and "Table of Contents" not in markdown
+    assert "# Variables and statements\n\n## Values and types\n\nThis is a body paragraph" in markdown
+    assert ">>> print(4)\n4\n" in markdown
