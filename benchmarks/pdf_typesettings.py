@@ -325,7 +325,9 @@ def fop_docbook_pdf(markdown: str, out: Path) -> None:
 def context_pdf(markdown: str, out: Path) -> None:
     """pandoc -> ConTeXt (its default template) -> `context --batchmode`, run beside the images/ link."""
     source = out.parent / f".{out.stem}-ctx.tex"
-    subprocess.run([PANDOC, "-f", "gfm", "-t", "context", "-s", "-o", str(source)], input=markdown, check=True,
+    # no bare-URL autolinks: a link whose text is a URL then nests a \useURL in another (pandoc 2.17), and
+    # ConTeXt swallows the text from there to the next heading's title
+    subprocess.run([PANDOC, "-f", "gfm-autolink_bare_uris", "-t", "context", "-s", "-o", str(source)], input=markdown, check=True,
                    capture_output=True, text=True, timeout=120)
     try:
         subprocess.run([CONTEXT, "--batchmode", "--purgeall", source.name], check=True, capture_output=True, timeout=300, cwd=out.parent)
