@@ -21,7 +21,8 @@ from codemill.extract.pdf.page import page_lines, set_document_edges
 from codemill.extract.pdf.quality import add_warning, interleaving_suspected, set_confidence, unmapped_share, unsplit_columns, warning_counts
 from codemill.extract.pdf.render import render_parts
 from codemill.extract.pdf.ruled import join_continued_tables, mark_ruled_tables
-from codemill.extract.pdf.styles import front_matter_styles, heading_style, measure, rank_headings, trusted_heading_styles
+from codemill.extract.pdf.styles import (front_matter_styles, heading_style, measure, numbered_depths, rank_headings,
+                                         trusted_heading_styles)
 
 
 class PdfError(Exception):
@@ -289,7 +290,8 @@ def _assemble(per_page: list[list[Line]], ocr_text: dict[int, str], options: Pdf
     for block in blocks:
         if block.kind == "heading" and heading_style(block.first) not in trusted:
             block.kind = "paragraph"
-    style.heading_levels = rank_headings(trusted, style.body_family)
+    style.heading_depths = numbered_depths([b.first for b in blocks if b.kind == "heading"])
+    style.heading_levels = rank_headings(trusted, style.body_family, style.heading_depths)
     vocabulary = document_words(flow)
     parts = render_parts(blocks, style, vocabulary, options.language, notes)
     return _with_ocr_pages(parts, ocr_text) if ocr_text else parts

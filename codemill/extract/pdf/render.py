@@ -10,7 +10,7 @@ from codemill.extract.pdf.code import code_lines, dominant_language, guess_langu
 from codemill.extract.pdf.inline import paragraph_markdown
 from codemill.extract.pdf.ruled import cell_lines
 from codemill.extract.pdf.tables import pipe_table, table_markdown
-from codemill.extract.pdf.styles import DocumentStyle, heading_style
+from codemill.extract.pdf.styles import DocumentStyle, heading_style, numbering_depth
 
 
 def render_parts(blocks: list[Block], style: DocumentStyle, vocabulary: set[str], language: str | None,
@@ -111,7 +111,7 @@ def _fenced(lines: list[str], language: str | None, tagged: bool = True) -> str:
 
 def _render_block(block: Block, style: DocumentStyle, vocabulary: set[str], depth: int) -> str:
     if block.kind == "heading":
-        level = style.level_of(heading_style(block.first))
+        level = style.level_of(heading_style(block.first), numbering_depth(block.first))
         return "#" * level + " " + paragraph_markdown(block.lines, vocabulary, plain=True)
     if block.kind == "footnote":
         text = paragraph_markdown(block.lines, vocabulary)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from statistics import median
@@ -23,6 +24,7 @@ class DocumentStyle:
     code_pitches: dict[float, float] = field(default_factory=dict)  # code size -> its line pitch
     mono_width: dict[float, float] = field(default_factory=dict)  # size -> character width
     heading_levels: dict[tuple, int] = field(default_factory=dict)  # heading style -> level
+    heading_depths: dict[tuple, list[int]] = field(default_factory=dict)  # style -> numbering depths, one level each
     marks_wraps: bool = False  # long code lines wrap at the column edge, keeping the space they broke at
     ragged: bool = False  # prose is set ragged-right (HTML's default), not justified
     top: float | None = None  # the baseline a page's text usually starts at (median over the pages)
@@ -32,11 +34,13 @@ class DocumentStyle:
             return self.mono_width[size]
         return 0.6 * size  # the usual advance of a monospace glyph, in ems
 
-    def level_of(self, heading: tuple) -> int:
-        """A heading style's level; a style not ranked (a heading line set all in code) takes the
-        level of a ranked style of the same size and weight."""
+    def level_of(self, heading: tuple, depth: int = 0) -> int:
+        """A heading style's level, one deeper for each numbering depth its style spans (`depth`: the
+        heading's own); a style not ranked (a heading line set all in code) takes the level of a
+        ranked style of the same size and weight."""
         if heading in self.heading_levels:
-            return self.heading_levels[heading]
+            depths = self.heading_depths.get(heading, [])
+            return min(self.heading_levels[heading] + (depths.index(depth) if depth in depths else 0), 6)
         return min((level for s, level in self.heading_levels.items() if s[:2] == heading[:2]), default=6)
 
     def code_pitch_at(self, size: float) -> float:
@@ -187,10 +191,36 @@ def _title_like(lines: list[Line]) -> bool:
     return italic < 0.5 * len(lines) and sentences < 0.5 * len(lines)
 
 
-def rank_headings(styles: set[tuple], body_family: str = "") -> dict[tuple, int]:
+def rank_headings(styles: set[tuple], body_family: str = "", depths: dict[tuple, list[int]] | None = None) -> dict[tuple, int]:
     """Rank the distinct heading styles, largest first (bold before regular, then a display font
     before the body's own family, as a bold run-in title in the body font is the lesser one), into
-    levels 1..6."""
+    levels 1..6; a style that spans several numbering depths (`depths`) takes a level for each."""
     styles = {s for s in styles if s[2] or not any(o[:2] == s[:2] and o[2] for o in styles)}  # all-code lines borrow
     ordered = sorted(styles, key=lambda s: (-s[0], not s[1], s[2] == body_family, s[2]))
-    return {style: min(level + 1, 6) for level, style in enumerate(ordered)}
+    levels, level = {}, 1
+    for style in ordered:
+        levels[style] = min(level, 6)
+        level += len((depths or {}).get(style, [])) or 1
+    return levels
+
+
+_SECTION_NUMBER = re.compile(r"(?:\d+|[A-Z](?=\.\d))(?:\.\d+)*(?=\.?\s)")
+
+
+def numbering_depth(line: Line) -> int:
+    """The number of parts in a heading's leading section number ('2.3.1 Loops' -> 3, 'A.2 Tools' -> 2); 0 unnumbered."""
+    match = _SECTION_NUMBER.match(line.text.strip())
+    return match.group(0).count(".") + 1 if match else 0
+
+
+def numbered_depths(headings: list[Line]) -> dict[tuple, list[int]]:
+    """Heading styles whose numbered headings come at two or more depths, each at least twice
+    ('2.1 ...' and '2.1.1 ...' set alike, as some typesetters set their second and third levels):
+    style -> its depths, shallowest first. Unnumbered headings and one-off depths decide nothing."""
+    counts: dict[tuple, Counter] = {}
+    for line in headings:
+        depth = numbering_depth(line)
+        if depth:
+            counts.setdefault(heading_style(line), Counter())[depth] += 1
+    spans = {style: sorted(d for d, n in found.items() if n >= 2) for style, found in counts.items()}
+    return {style: depths for style, depths in spans.items() if len(depths) >= 2}

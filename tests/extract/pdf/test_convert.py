@@ -247,3 +247,17 @@ def test_a_page_sized_background_or_frame_is_no_figure(tmp_path, draw):
     markdown = pdf_to_markdown(path)
     assert "Rare Heading" in markdown and "A sentence in italics, set once." in markdown
     assert markdown.count("This is a body paragraph") == 8
+
+
+def test_heading_levels_set_alike_are_told_apart_by_their_numbering_depth(tmp_path):
+    heads = [("1.1 Names", "1.1.1 Rules"), ("1.2 Values", "1.2.1 Types")]
+    items, y = [Text(80, "1 Basics", "hebo", 18)], 120
+    for section, subsection in heads:
+        for title in (section, subsection):  # both levels in one style, as some typesetters set them
+            items += [Text(y, title, "hebo", 12)] + paragraph(y + 20, PROSE)
+            y += 80
+    path = write_pdf(tmp_path / "numbered.pdf", [items])
+    markdown = pdf_to_markdown(path)
+    assert "# 1 Basics" in markdown.splitlines()
+    for section, subsection in heads:
+        assert f"## {section}" in markdown.splitlines() and f"### {subsection}" in markdown.splitlines()
