@@ -42,7 +42,7 @@ def code_lines(block: Block, style: DocumentStyle) -> list[str]:
         lefts[line.page, line.column] = min(line.x0, lefts.get((line.page, line.column), line.x0))
     grid = _grid_ratio(block, style)
     for index, (line, blanks) in enumerate(zip(block.lines, block.blank_before)):
-        text = _place_spans(line, style, skip_number=numbered, grid=grid)
+        text = _CALLOUTS.sub("", _place_spans(line, style, skip_number=numbered, grid=grid))
         left = lefts[line.page, line.column]
         if style.marks_wraps and index and not blanks and _soft_wrapped(block.lines[index - 1], line, left):
             rendered[-1] += text.lstrip()  # the spaces kept at each break (or its hyphen) are the text's own
@@ -60,6 +60,10 @@ def code_lines(block: Block, style: DocumentStyle) -> list[str]:
     rendered = _join_unmarked_wraps(_dedent(rendered), full)  # a listing set indented (in a list) parses only dedented
     indent = min((len(t) - len(t.lstrip(" ")) for t in rendered if t.strip()), default=0)
     return [t[indent:].rstrip() for t in rendered]
+
+
+# circled and dingbat numbers (①, ❶, ➊, ㉑) that books set after a code line to point at its explanation
+_CALLOUTS = re.compile(r"(?:\s*[\u2460-\u2473\u24eb-\u24ff\u2776-\u2793\u3251-\u325f\u32b1-\u32bf])+\s*$")
 
 
 def _is_line_number(span, line: Line) -> bool:

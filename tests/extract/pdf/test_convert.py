@@ -261,3 +261,14 @@ def test_heading_levels_set_alike_are_told_apart_by_their_numbering_depth(tmp_pa
     assert "# 1 Basics" in markdown.splitlines()
     for section, subsection in heads:
         assert f"## {section}" in markdown.splitlines() and f"### {subsection}" in markdown.splitlines()
+
+
+def test_callout_numbers_after_code_lines_leave_the_code(tmp_path):
+    from tests.extract.pdf.pdfgen import story_pdf
+
+    html = ("<h1>Callouts</h1><p>" + " ".join(PROSE) + "</p><pre>def greet(name):          <span>❶</span>\n"
+            "    message = 'Hello ' + name  <span>❷</span> <span>➌</span>\n    return message\n</pre>"
+            "<p>❶ Defines the function.</p><p>" + " ".join(PROSE) + "</p>")
+    markdown = pdf_to_markdown(story_pdf(tmp_path / "callouts.pdf", html, css="pre {font-family: monospace}"))
+    assert _fence(markdown) == ["def greet(name):", "    message = 'Hello ' + name", "    return message"]
+    assert "❶ Defines the function." in markdown
