@@ -7,6 +7,7 @@ from codemill.extract.pdf.mupdf import pymupdf
 from codemill.extract.pdf.columns import Box, find_bands, reading_order, shaded_boxes
 from codemill.extract.pdf.fonts import FontMeter
 from codemill.extract.pdf.lines import Line, group_rows, split_row
+from codemill.extract.pdf.prompts import strip_prompts
 from codemill.extract.pdf.spans import TEXT_FLAGS, Span, read_spans
 
 
@@ -23,6 +24,8 @@ def page_lines(page: pymupdf.Page, page_no: int, fonts: FontMeter | None = None,
 def lines_from_spans(spans: list[Span], page_no: int, boxes: list[Box] | None = None) -> list[Line]:
     rows = group_rows([s for s in spans if s.text])
     rows = [row for row in rows if any(s.text.strip() for s in row)]
+    prompts = strip_prompts(rows)
+    rows = [row for row in rows if any(s.text.strip() for s in row)]
     if not rows:
         return []
     bands = find_bands(rows, boxes)
@@ -30,6 +33,8 @@ def lines_from_spans(spans: list[Span], page_no: int, boxes: list[Box] | None = 
     for section, column, row in reading_order(rows, bands):
         for piece in split_row(row):
             lines.append(Line(spans=piece, page=page_no, column=column, section=section))
+            if id(piece[0]) in prompts:
+                lines[-1].extra["prompt"] = prompts[id(piece[0])]
     lines = _attach_lone_marks(lines)
     set_column_edges(lines)
     return lines

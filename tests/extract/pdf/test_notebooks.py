@@ -1,0 +1,92 @@
+"""Rules for books printed from Jupyter notebooks (nbconvert's LaTeX, its HTML printed): execution
+prompts (`[1]:`, `In [1]:`, `Out[1]:`) set left of a shaded code cell or of its output are no code,
+and the date nbconvert sets under the title is no prose. Each on a PDF generated here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pymupdf
+
+from codemill.extract.pdf.document import pdf_to_markdown
+from tests.extract.pdf.pdfgen import LEFT, PAGE_H, PAGE_W, PITCH
+
+PROSE = [
+    "This is a body paragraph of the test notebook. It runs across several lines so that",
+    "the extractor can learn what the body text looks like and how far apart its",
+    "lines are set, before it meets the cells, their prompts and what they print.",
+]
+BLUE, RED = (0.19, 0.25, 0.62), (0.8, 0.25, 0.22)
+CODE_X = LEFT + 4  # code sits a little inside its shaded box
+
+
+def _notebook_pdf(path: Path, cells: list[tuple[str, list[str], bool]], glued: bool = False, raised: float = 0.0,
+                  prompt_font: str = "cour") -> Path:
+    """Prose, then each cell: (prompt, lines, shaded). The prompt ends a little left of the box, at the
+    first line's baseline (`raised` points above it), in another colour; `glued` sets prompt and first
+    line as one Courier string, the rest of the lines aligned under the code, as one text object would."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_W, height=PAGE_H)
+    y = 100
+    for text in PROSE:
+        page.insert_text((LEFT, y), text, fontname="tiro", fontsize=10)
+        y += PITCH
+    for prompt, lines, shaded in cells:
+        y += 1.5 * PITCH if shaded else 0  # an output follows its cell's box closely
+        if shaded:
+            page.draw_rect(pymupdf.Rect(LEFT, y - PITCH + 2, PAGE_W - LEFT, y + (len(lines) - 1) * PITCH + 5),
+                           color=(0.8, 0.8, 0.8), fill=(0.97, 0.97, 0.97))
+        width = pymupdf.get_text_length(prompt + " ", fontname=prompt_font, fontsize=10)
+        code_x = CODE_X if not glued else LEFT - 40 + width
+        if glued:
+            page.insert_text((LEFT - 40, y), f"{prompt} {lines[0]}", fontname="cour", fontsize=10)
+        elif prompt:
+            page.insert_text((LEFT - 4 - width, y - raised), prompt, fontname=prompt_font, fontsize=10, color=BLUE if "Out" not in prompt else RED)
+        for index, text in enumerate(lines):
+            if index or not glued:
+                page.insert_text((code_x, y), text, fontname="cour", fontsize=10)
+            y += PITCH
+        y += 0.5 * PITCH
+    page.insert_text((LEFT, y + PITCH), "The last paragraph closes the page of this test notebook.", fontname="tiro", fontsize=10)
+    doc.save(path)
+    doc.close()
+    return path
+
+
+LOOP = ["n = 10", "while True:", "    print(n, end=' ')", "    n = n - 1", "print('Done!')"]
+
+
+def test_a_prompt_left_of_a_code_cell_is_dropped_and_the_indentation_kept(tmp_path):
+    markdown = pdf_to_markdown(_notebook_pdf(tmp_path / "nb.pdf", [("[5]:", LOOP, True)]))
+    assert "[5]:" not in markdown
+    assert "``` python\n" + "\n".join(LOOP) + "\n```" in markdown
+
+
+def test_a_wide_prompt_cut_into_spans_is_dropped(tmp_path):
+    """`In [12]:` (older nbconvert), the prompt read as several spans."""
+    markdown = pdf_to_markdown(_notebook_pdf(tmp_path / "nb.pdf", [("In [12]:", ["for i in range(3):", "    print(i)"], True)]))
+    assert "In [" not in markdown
+    assert "for i in range(3):\n    print(i)\n```" in markdown
+
+
+def test_a_prompt_glued_into_the_code_span_is_cut_out(tmp_path):
+    markdown = pdf_to_markdown(_notebook_pdf(tmp_path / "nb.pdf", [("[3]:", ["for i in range(3):", "    print(i)"], True)], glued=True))
+    assert "[3]:" not in markdown
+    assert "``` python\nfor i in range(3):\n    print(i)\n```" in markdown
+
+
+def test_a_prompt_set_above_the_code_baseline_is_dropped(tmp_path):
+    """A prompt a few points higher than the code (an HTML print's prompt box) is a row of its own."""
+    markdown = pdf_to_markdown(_notebook_pdf(tmp_path / "nb.pdf", [("[5]:", LOOP, True)], raised=4, prompt_font="helv"))
+    assert "[5]:" not in markdown
+    assert "\n".join(LOOP) + "\n```" in markdown
+
+
+def test_bracketed_numbers_before_prose_stay(tmp_path):
+    """A reference list's `[1]:` before prose is no prompt: nothing monospace follows it."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_W, height=PAGE_H)
+    for index, text in enumerate(PROSE + ["[1]: Guido van Rossum, The Python Tutorial, 2024."]):
+        page.insert_text((LEFT, 100 + index * PITCH), text, fontname="tiro", fontsize=10)
+    doc.save(tmp_path / "refs.pdf")
+    assert "[1]: Guido" in pdf_to_markdown(tmp_path / "refs.pdf").replace("\\[", "[").replace("\\]", "]")
