@@ -59,7 +59,20 @@ def code_lines(block: Block, style: DocumentStyle) -> list[str]:
     rendered, full = _join_evident_wraps(rendered, full, near)
     rendered = _join_unmarked_wraps(_dedent(rendered), full)  # a listing set indented (in a list) parses only dedented
     indent = min((len(t) - len(t.lstrip(" ")) for t in rendered if t.strip()), default=0)
-    return [t[indent:].rstrip() for t in rendered]
+    return _straight_quotes([t[indent:].rstrip() for t in rendered])
+
+
+_CURLY_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def _straight_quotes(lines: list[str]) -> list[str]:
+    """Curly quotes a typesetter put in place of straight ones (LaTeX's typewriter font without
+    upquote prints ' as ’, word processors "smarten" quotes) made straight again, when the listing
+    then parses further as Python; a listing that only quotes curly text is left alone."""
+    if not any(ch in text for text in lines for ch in "\u2018\u2019\u201c\u201d"):
+        return lines
+    straight = [text.translate(_CURLY_QUOTES) for text in lines]
+    return straight if _first_error(straight) > _first_error(lines) else lines
 
 
 # circled and dingbat numbers (①, ❶, ➊, ㉑) that books set after a code line to point at its explanation

@@ -8,7 +8,7 @@ import pymupdf
 
 from codemill.extract.pdf.document import convert_pdf, pdf_to_markdown
 from codemill.recipe.pdf import PdfOptions
-from tests.extract.pdf.pdfgen import BODY, LEFT, PITCH, Text, code_x, paragraph, running_head, write_pdf
+from tests.extract.pdf.pdfgen import BODY, LEFT, PITCH, Text, code_x, paragraph, running_head, story_pdf, write_pdf
 
 PROSE = [
     "This is a body paragraph of the test book. It runs across several lines so that",
@@ -264,11 +264,18 @@ def test_heading_levels_set_alike_are_told_apart_by_their_numbering_depth(tmp_pa
 
 
 def test_callout_numbers_after_code_lines_leave_the_code(tmp_path):
-    from tests.extract.pdf.pdfgen import story_pdf
-
     html = ("<h1>Callouts</h1><p>" + " ".join(PROSE) + "</p><pre>def greet(name):          <span>❶</span>\n"
             "    message = 'Hello ' + name  <span>❷</span> <span>➌</span>\n    return message\n</pre>"
             "<p>❶ Defines the function.</p><p>" + " ".join(PROSE) + "</p>")
     markdown = pdf_to_markdown(story_pdf(tmp_path / "callouts.pdf", html, css="pre {font-family: monospace}"))
     assert _fence(markdown) == ["def greet(name):", "    message = 'Hello ' + name", "    return message"]
     assert "❶ Defines the function." in markdown
+
+
+def test_curly_quotes_in_a_listing_are_made_straight_only_where_python_then_parses(tmp_path):
+    prose = "<p>" + " ".join(PROSE) + "</p>"
+    html = (prose + "<pre>name = \u2019world\u2019\nprint(\u2018Hi\u2019, name)</pre>" + prose
+            + "<pre>print(\"It\u2019s\")\nprint(name)</pre>" + prose)
+    markdown = pdf_to_markdown(story_pdf(tmp_path / "quotes.pdf", html, css="pre {font-family: monospace}"))
+    assert "name = 'world'\nprint('Hi', name)" in markdown
+    assert "print(\"It\u2019s\")\nprint(name)" in markdown
