@@ -306,11 +306,32 @@ def wkhtmltopdf_pdf(html: str, out: Path) -> None:
         page.unlink()
 
 
+# pandoc 2's gfm reader has no implicit_figures: this filter marks a lone image as a figure (its alt text the
+# caption), as that extension does, so DocBook and ConTeXt print the caption as the other cells do
+FIGURES_FILTER = """function Para(para)
+  if #para.content == 1 and para.content[1].t == "Image" then
+    para.content[1].title = "fig:" .. para.content[1].title
+    return para
+  end
+end
+"""
+
+
+def _pandoc_with_figures(markdown: str, reader: str, writer: str, work: Path) -> str:
+    """The chapter in pandoc's `writer` format (standalone), lone images as captioned figures."""
+    lua = work / f".figures-{os.getpid()}.lua"
+    lua.write_text(FIGURES_FILTER, encoding="utf-8")
+    try:
+        return subprocess.run([PANDOC, "-f", reader, "-t", writer, "-s", "--lua-filter", str(lua)], input=markdown,
+                              check=True, capture_output=True, text=True, timeout=120).stdout
+    finally:
+        lua.unlink()
+
+
 def fop_docbook_pdf(markdown: str, out: Path) -> None:
     """pandoc -> DocBook 5 -> docbook-xsl-ns FO (FOP extensions, shaded verbatim) -> Apache FOP; the FO file
     sits beside the images/ link, so image paths resolve."""
-    docbook = subprocess.run([PANDOC, "-f", "gfm", "-t", "docbook5", "-s"], input=markdown, check=True,
-                             capture_output=True, text=True, timeout=120).stdout
+    docbook = _pandoc_with_figures(markdown, "gfm", "docbook5", out.parent)
     source, fo = out.parent / f".{out.stem}.xml", out.parent / f".{out.stem}.fo"
     source.write_text(docbook, encoding="utf-8")
     try:
@@ -327,8 +348,7 @@ def context_pdf(markdown: str, out: Path) -> None:
     source = out.parent / f".{out.stem}-ctx.tex"
     # no bare-URL autolinks: a link whose text is a URL then nests a \useURL in another (pandoc 2.17), and
     # ConTeXt swallows the text from there to the next heading's title
-    subprocess.run([PANDOC, "-f", "gfm-autolink_bare_uris", "-t", "context", "-s", "-o", str(source)], input=markdown, check=True,
-                   capture_output=True, text=True, timeout=120)
+    source.write_text(_pandoc_with_figures(markdown, "gfm-autolink_bare_uris", "context", out.parent), encoding="utf-8")
     try:
         subprocess.run([CONTEXT, "--batchmode", "--purgeall", source.name], check=True, capture_output=True, timeout=300, cwd=out.parent)
         source.with_suffix(".pdf").replace(out)
