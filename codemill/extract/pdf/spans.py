@@ -82,9 +82,15 @@ def plain_math_letters(text: str) -> tuple[str, bool]:
     return _MATH_LETTERS.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text), italic
 
 
+# font expansion (ConTeXt, pdfTeX's microtype) sets glyphs of one font a little wider or narrower, which the
+# PDF writes as sizes a few thousandths apart: a span at every such glyph, a line-end hyphen on its own
+_EXPANSION = 0.025
+
+
 def read_spans(page: pymupdf.Page, textpage: pymupdf.TextPage | None = None) -> list[Span]:
     """Every non-empty text span of the page in content order. Typesetters often emit one span per
-    word; neighbours in one font on one baseline that touch are merged into one span.
+    word; neighbours in one font on one baseline that touch are merged into one span, also where font
+    expansion set them at sizes a little apart.
 
     This loop runs for every span pymupdf reports (hundreds a page, a synthetic space between words
     is one of its own), so each one's values are read once into locals and compared with the previous
@@ -103,7 +109,7 @@ def read_spans(page: pymupdf.Page, textpage: pymupdf.TextPage | None = None) -> 
                 x0, y0, x1, y1 = raw["bbox"]
                 baseline = raw["origin"][1]
                 wide = text == " " and x1 - x0 > 0.4 * size  # a quad after a section number stays a gap of its own
-                if (span is not None and size == last_size and font == last_font and flags == last_flags
+                if (span is not None and abs(size - last_size) < _EXPANSION * size and font == last_font and flags == last_flags
                         and abs(x0 - last_x1) < 0.1 * size and abs(baseline - last_baseline) < 0.05 * size
                         and not last_wide and not wide):
                     if not (text.isascii() and "\t" not in text):

@@ -262,3 +262,17 @@ def test_text_under_a_contents_list_on_the_same_page_stays(tmp_path):
     assert ". . ." not in markdown and "Table of Contents" not in markdown
     assert "# Variables and statements\n\n## Values and types\n\nThis is a body paragraph" in markdown
     assert ">>> print(4)\n4\n" in markdown
+
+
+def test_glyphs_set_a_little_larger_by_font_expansion_stay_in_their_span(tmp_path):
+    """ConTeXt (and pdfTeX's microtype) expand fonts: the PDF sets glyphs of one font at sizes a few
+    thousandths apart, so a line-end hyphen came as a span of its own and the word was not joined."""
+    head = "The rules of precedence govern the order in which expressions with opera"
+    doc = pymupdf.open(write_pdf(tmp_path / "plain.pdf", [paragraph(100, PROSE) + [Text(148, "tors and operands are evaluated, left to right.")]]))
+    page = doc[0]
+    page.insert_text((LEFT, 136), head, fontname="tiro", fontsize=10)
+    page.insert_text((LEFT + _width(head), 136), "-", fontname="tiro", fontsize=9.97)
+    doc.save(tmp_path / "hyphen.pdf")
+    assert head + "-" in [s.text for s in read_spans(pymupdf.open(tmp_path / "hyphen.pdf")[0])]
+    assert "expressions with operators and operands are evaluated" in pdf_to_markdown(tmp_path / "hyphen.pdf")
+
