@@ -43,8 +43,10 @@ def _ends_in_code(runs: list[tuple[str, str]]) -> bool:
 
 
 def _join_line_break(runs: list[tuple[str, str]], line: Line, vocabulary: set[str]) -> None:
-    """Undo an end-of-line hyphen unless the hyphenated form is a word the document uses elsewhere;
-    also inside inline code that runs on into the next line (groff hyphenates code words too)."""
+    """Undo an end-of-line hyphen unless the hyphenated form is a word the document uses elsewhere, or
+    the line ends a compound that has a hyphen already with a word the document uses, the next line
+    starting with another ('easy-to-' + 'understand', not 'comma-sepa-' + 'rated'); also inside inline
+    code that runs on into the next line (groff hyphenates code words too)."""
     if not runs:
         return
     style, text = runs[-1]
@@ -53,7 +55,8 @@ def _join_line_break(runs: list[tuple[str, str]], line: Line, vocabulary: set[st
     if match and (style != "code" or line.spans[0].mono) and first[:1].islower():
         tail = re.match(r"[^\W\d_]+", first)
         head, rest = match.group(1).lower(), (tail.group(0) if tail else "").lower()
-        if _keeps_hyphen(head, rest, vocabulary):
+        compound = text.rstrip()[match.start(1) - 1 : match.start(1)] == "-"  # 'easy-to-' + 'understand'
+        if (compound and head in vocabulary and rest in vocabulary) or _keeps_hyphen(head, rest, vocabulary):
             runs[-1] = (style, text.rstrip())
         else:
             runs[-1] = (style, text.rstrip()[:-1])

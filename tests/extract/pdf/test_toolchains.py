@@ -276,3 +276,13 @@ def test_glyphs_set_a_little_larger_by_font_expansion_stay_in_their_span(tmp_pat
     assert head + "-" in [s.text for s in read_spans(pymupdf.open(tmp_path / "hyphen.pdf")[0])]
     assert "expressions with operators and operands are evaluated" in pdf_to_markdown(tmp_path / "hyphen.pdf")
 
+
+def test_a_compound_broken_at_its_own_hyphen_keeps_it(tmp_path):
+    """'easy-to-' at a line end, 'understand' next: the break is at the compound's own hyphen when both
+    sides are words the document uses; 'comma-sepa-' + 'rated' (Typst hyphenates compounds too) is joined."""
+    lines = PROSE + ["We want to understand the whole thing, and the easy part comes first, so an easy-to-",
+                     "understand program of nineteen lines is shown; it prints a comma-sepa-",
+                     "rated list of the counts."]
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "compound.pdf", [paragraph(100, lines)]))
+    assert "an easy-to-understand program" in markdown and "a comma-separated list" in markdown
+
