@@ -17,6 +17,9 @@ from codemill.extract.pdf.styles import CODE_SHARE, HEADING_SIZE_RATIO, Document
 LIST_MARKER = re.compile(r"^(?:[•◦▪‣●○■□➢►▸∙·–—*-]|\(?(?:\d{1,3}|[a-z]|[ivx]{1,5})[.)])(?=\s)", re.IGNORECASE)
 NOTE_MARK = re.compile(r"^(?:\d{1,3}|[*†‡§¶]{1,3})$")
 _SENTENCE_END = re.compile(r"[.!?:;]['’”)]*$")
+# a numbered caption: 'Figure 1. If Logic', 'Fig. 2:', 'Table 3.1.', 'Listing 4 -'; DocBook sets figure titles
+# bold and larger than the body, but they are captions, not section titles
+_CAPTION = re.compile(r"^(?:figure|fig\.|table|listing)\s+[A-Z]?\d{1,3}(?:[.-]\d{1,3})*\s*[.:—–-](?:\s|$)", re.IGNORECASE)
 
 
 @dataclass
@@ -54,7 +57,7 @@ def classify(lines: list[Line], style: DocumentStyle) -> None:
             line.kind = "heading"
         elif mono >= CODE_SHARE or _wrap_continuation(line, previous):
             line.kind = "code"
-        elif line.size >= style.body_size * HEADING_SIZE_RATIO and mono < 0.5 and re.search(r"[^\W\d_]", line.text):
+        elif line.size >= style.body_size * HEADING_SIZE_RATIO and mono < 0.5 and re.search(r"[^\W\d_]", line.text) and not _CAPTION.match(line.text.strip()):
             line.kind = "heading"
         else:
             line.kind = "text"
@@ -245,6 +248,8 @@ def _heading_code_size(line: Line, heading: Line) -> bool:
 def _continues(block: Block, line: Line, style: DocumentStyle) -> bool:
     prev = block.last
     if block.kind == "code":
+        if "prompt" in line.extra:
+            return False  # a notebook's execution prompt starts a cell or its output
         return line.kind == "code" and (not _same_place(prev, line) or _blank_lines(prev, line, style) >= 0)
     if block.kind == "heading":
         if line.kind != "heading" or (heading_style(line)[:2] != heading_style(prev)[:2] and not _heading_code_size(line, block.first)):
@@ -351,6 +356,6 @@ def _promote_bold_line(block: Block, style: DocumentStyle) -> Block:
     text = " ".join(line.text.strip() for line in block.lines)
     if any(line.share("bold") < 0.95 or line.size < style.body_size - 0.5 for line in block.lines) or len(text) > 100:
         return block
-    if not re.search(r"[^\W\d_]", text) or re.search(r"[.,;:]$", text):
+    if not re.search(r"[^\W\d_]", text) or re.search(r"[.,;:]$", text) or _CAPTION.match(text):
         return block
     return Block("heading", list(block.lines))

@@ -286,3 +286,15 @@ def test_a_compound_broken_at_its_own_hyphen_keeps_it(tmp_path):
     markdown = pdf_to_markdown(write_pdf(tmp_path / "compound.pdf", [paragraph(100, lines)]))
     assert "an easy-to-understand program" in markdown and "a comma-separated list" in markdown
 
+
+def test_a_numbered_figure_title_set_like_a_heading_is_a_caption(tmp_path):
+    """DocBook's stylesheets set 'Figure 1. If Logic' bold and larger than the body above the figure:
+    a caption, not a section title, while real headings in that style stay headings."""
+    items = [Text(80, "Conditional execution", "hebo", 20), Text(110, "Boolean expressions", "hebo", 16)] + paragraph(130, PROSE)
+    items += [Text(180, "Figure 1. If Logic", "tibo", 12)] + paragraph(200, PROSE)
+    items += [Text(250, "Alternative execution", "hebo", 16)] + paragraph(270, PROSE)
+    items += [Text(320, "Table 2: Comparison operators", "tibo", 12)] + paragraph(340, PROSE)
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "caption.pdf", [items]))
+    assert "## Boolean expressions" in markdown and "## Alternative execution" in markdown
+    assert "#" not in markdown.split("Figure 1.")[0].splitlines()[-1] and "#" not in markdown.split("Table 2:")[0].splitlines()[-1]
+    assert "Figure 1. If Logic" in markdown and "Table 2: Comparison operators" in markdown
