@@ -88,7 +88,27 @@ def mark_furniture(pages: list[list[Line]], heights: list[float]) -> int:
                 if _is_outermost(line, pages[page_index], edge):
                     line.kind = "furniture"
                     marked += 1
-    return marked
+    return marked + _mark_title_date(pages)
+
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE = re.compile(rf"^(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\.?\s+{_MONTH}\s+\d{{4}}|{_MONTH}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})$", re.IGNORECASE)
+
+
+def _mark_title_date(pages: list[list[Line]]) -> int:
+    """The date a title block sets under the title (LaTeX's \\maketitle, nbconvert's notebooks): a line
+    that is only a date, among the first page's first lines, centred under larger text (the title). It dates
+    the printing, not the content. Returns 1 when marked."""
+    lines = next((page for page in pages if page), [])
+    left, right = min((line.x0 for line in lines), default=0.0), max((line.x1 for line in lines), default=0.0)
+    first = sorted(lines, key=lambda line: line.y0)[:4]
+    for index, line in enumerate(first):
+        titles = [other for other in first[:index] if other.size >= 1.2 * line.size]
+        centred = any(abs((line.x0 + line.x1) - (t.x0 + t.x1)) < 0.1 * (right - left) for t in titles)
+        if centred and line.x0 > left + 0.1 * (right - left) and _DATE.match(line.text.strip()):
+            line.kind = "furniture"
+            return 1
+    return 0
 
 
 # a listing or table broken across pages says so (Sphinx, LaTeX longtable); the note is not content

@@ -90,3 +90,29 @@ def test_bracketed_numbers_before_prose_stay(tmp_path):
         page.insert_text((LEFT, 100 + index * PITCH), text, fontname="tiro", fontsize=10)
     doc.save(tmp_path / "refs.pdf")
     assert "[1]: Guido" in pdf_to_markdown(tmp_path / "refs.pdf").replace("\\[", "[").replace("\\]", "]")
+
+
+def _title_page(path: Path, date: str, centred: bool) -> Path:
+    """A first page: a large centred title, a date under it (centred as a title block sets it, or at the
+    left margin as a letter's or a log's own date line), then prose."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_W, height=PAGE_H)
+    title_width = pymupdf.get_text_length("Iteration", fontname="tiro", fontsize=17)
+    page.insert_text(((PAGE_W - title_width) / 2, 120), "Iteration", fontname="tiro", fontsize=17)
+    date_width = pymupdf.get_text_length(date, fontname="tiro", fontsize=12)
+    page.insert_text(((PAGE_W - date_width) / 2 if centred else LEFT, 150), date, fontname="tiro", fontsize=12)
+    for index, text in enumerate(PROSE):
+        page.insert_text((LEFT, 190 + index * PITCH), text, fontname="tiro", fontsize=10)
+    doc.save(path)
+    return path
+
+
+def test_the_date_under_the_title_is_no_prose(tmp_path):
+    markdown = pdf_to_markdown(_title_page(tmp_path / "title.pdf", "November 29, 2026", centred=True))
+    assert "2026" not in markdown
+    assert "Iteration" in markdown and PROSE[0] in markdown
+
+
+def test_a_date_line_at_the_margin_stays(tmp_path):
+    markdown = pdf_to_markdown(_title_page(tmp_path / "title.pdf", "3 March 2024", centred=False))
+    assert "3 March 2024" in markdown
