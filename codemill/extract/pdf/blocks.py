@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from codemill.extract.pdf.lines import WRAP_MARKS, Line
+from codemill.extract.pdf.prompts import ends_cell
 from codemill.extract.pdf.spans import Span
 from codemill.extract.pdf.tables import mark_tables
 from codemill.extract.pdf.styles import CODE_SHARE, HEADING_SIZE_RATIO, DocumentStyle, heading_style
@@ -248,8 +249,8 @@ def _heading_code_size(line: Line, heading: Line) -> bool:
 def _continues(block: Block, line: Line, style: DocumentStyle) -> bool:
     prev = block.last
     if block.kind == "code":
-        if "prompt" in line.extra:
-            return False  # a notebook's execution prompt starts a cell or its output
+        if ends_cell(block.first, line):
+            return False
         return line.kind == "code" and (not _same_place(prev, line) or _blank_lines(prev, line, style) >= 0)
     if block.kind == "heading":
         if line.kind != "heading" or (heading_style(line)[:2] != heading_style(prev)[:2] and not _heading_code_size(line, block.first)):

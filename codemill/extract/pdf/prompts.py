@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from codemill.extract.pdf.lines import Line
 from codemill.extract.pdf.spans import Span
 
 _PROMPT = re.compile(r"(?:(In|Out)\s?)?\[\s*(\d*)\s*\]:")
@@ -80,3 +81,13 @@ def _beside_below(prompt: Span, row: list[Span]) -> Span | None:
     if not rest or not 0 < rest[0].baseline - prompt.baseline < 1.2 * rest[0].size or rest[0].x0 <= prompt.x1:
         return None
     return rest[0]
+
+
+def ends_cell(first: Line, line: Line) -> bool:
+    """`line` cannot go on the listing that `first` opens: it carries a prompt of its own, or `first`
+    carries one and `line` starts left of it on the same page and column. A cell's first statement is
+    not indented, so what starts further left is the output printed under the cell's box."""
+    if "prompt" in line.extra:
+        return True
+    same_place = (first.page, first.column, first.section) == (line.page, line.column, line.section)
+    return "prompt" in first.extra and same_place and line.x0 < first.x0 - 0.25 * line.size

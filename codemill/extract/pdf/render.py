@@ -30,7 +30,8 @@ def render_parts(blocks: list[Block], style: DocumentStyle, vocabulary: set[str]
         if cells is not None:
             grids_done.add(id(cells))
         if block.kind == "code":
-            pieces = split_output(listings[index])
+            output = block.first.extra.get("prompt") == "out"  # a notebook's output prompt: what the cell printed
+            pieces = [(listings[index], False)] if output else split_output(listings[index])
             text = "\n\n".join(_fenced(part, language) if code else _fenced(part, None, tagged=False) for part, code in pieces)
             if notes is not None and any(code and guess_language(part, language) == "python" and not python_valid(part) for part, code in pieces):
                 notes.setdefault(block.first.page, []).append("code_unparsed")

@@ -23,7 +23,8 @@ CODE_X = LEFT + 4  # code sits a little inside its shaded box
 def _notebook_pdf(path: Path, cells: list[tuple[str, list[str], bool]], glued: bool = False, raised: float = 0.0,
                   prompt_font: str = "cour") -> Path:
     """Prose, then each cell: (prompt, lines, shaded). The prompt ends a little left of the box, at the
-    first line's baseline (`raised` points above it), in another colour; `glued` sets prompt and first
+    first line's baseline (`raised` points above it), in another colour; unshaded (output) lines start
+    at the box's edge, left of the code in it; `glued` sets prompt and first
     line as one Courier string, the rest of the lines aligned under the code, as one text object would."""
     doc = pymupdf.open()
     page = doc.new_page(width=PAGE_W, height=PAGE_H)
@@ -32,12 +33,12 @@ def _notebook_pdf(path: Path, cells: list[tuple[str, list[str], bool]], glued: b
         page.insert_text((LEFT, y), text, fontname="tiro", fontsize=10)
         y += PITCH
     for prompt, lines, shaded in cells:
-        y += 1.5 * PITCH if shaded else 0  # an output follows its cell's box closely
+        y += 1.5 * PITCH if shaded else -0.5 * PITCH  # an output follows its cell's box at the line pitch
         if shaded:
             page.draw_rect(pymupdf.Rect(LEFT, y - PITCH + 2, PAGE_W - LEFT, y + (len(lines) - 1) * PITCH + 5),
                            color=(0.8, 0.8, 0.8), fill=(0.97, 0.97, 0.97))
         width = pymupdf.get_text_length(prompt + " ", fontname=prompt_font, fontsize=10)
-        code_x = CODE_X if not glued else LEFT - 40 + width
+        code_x = (CODE_X if shaded else LEFT) if not glued else LEFT - 40 + width  # output is set outside the box
         if glued:
             page.insert_text((LEFT - 40, y), f"{prompt} {lines[0]}", fontname="cour", fontsize=10)
         elif prompt:
@@ -80,6 +81,35 @@ def test_a_prompt_set_above_the_code_baseline_is_dropped(tmp_path):
     markdown = pdf_to_markdown(_notebook_pdf(tmp_path / "nb.pdf", [("[5]:", LOOP, True)], raised=4, prompt_font="helv"))
     assert "[5]:" not in markdown
     assert "\n".join(LOOP) + "\n```" in markdown
+
+
+IMPORTS = ("In [1]:", ["import math", "from collections import namedtuple", "Point = namedtuple('Point', 'x y')"], True)
+NORM = ("In [3]:", ["def norm(p):", "    return math.hypot(p.x, p.y)"], True)  # a second python listing: the document's language
+
+
+def test_an_output_prompt_marks_output(tmp_path):
+    """`Out[2]:` right under its cell: a block of its own, output (no language tag) even where it reads
+    as a call in a python document."""
+    cells = [IMPORTS, ("In [2]:", ["p = Point(1, 2)", "p"], True), ("Out[2]:", ["Point(x=1, y=2)"], False), NORM]
+    markdown = pdf_to_markdown(_notebook_pdf(tmp_path / "nb.pdf", cells))
+    assert "Out[" not in markdown and "In [" not in markdown
+    assert "``` python\np = Point(1, 2)\np\n```\n\n```\nPoint(x=1, y=2)\n```" in markdown
+
+
+def test_a_repeated_number_marks_output(tmp_path):
+    """nbconvert 7 prints `[n]:` before a result too: the second prompt with the same number is output."""
+    cells = [("[1]:", IMPORTS[1], True), ("[2]:", ["p = Point(1, 2)", "p"], True), ("[2]:", ["Point(x=1, y=2)"], False), ("[3]:", NORM[1], True)]
+    markdown = pdf_to_markdown(_notebook_pdf(tmp_path / "nb.pdf", cells))
+    assert "[2]:" not in markdown
+    assert "``` python\np = Point(1, 2)\np\n```\n\n```\nPoint(x=1, y=2)\n```" in markdown
+
+
+def test_printed_output_under_a_prompted_cell_is_a_block_of_its_own(tmp_path):
+    """nbconvert sets a cell's printed stream unprompted and unboxed, left of the box's code, right
+    under it: it starts further left than the cell's first line, so it is no line of the cell."""
+    cells = [("[4]:", ["for i in range(3):", "    print(i)"], True), ("", ["0", "1", "2"], False)]
+    markdown = pdf_to_markdown(_notebook_pdf(tmp_path / "nb.pdf", cells))
+    assert "``` python\nfor i in range(3):\n    print(i)\n```\n\n```\n0\n1\n2\n```" in markdown
 
 
 def test_bracketed_numbers_before_prose_stay(tmp_path):
