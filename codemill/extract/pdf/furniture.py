@@ -66,7 +66,9 @@ def mark_furniture(pages: list[list[Line]], heights: list[float]) -> int:
             if len(by_text[(edge, _mask(line.text), round(line.y0 / 4))]) >= min_repeats
             and re.search(r"\w", line.text)
             and line.share("mono") < 0.5  # code output may repeat; running heads are not set as code
-            and _is_isolated(line, pages[page_index])
+            # a page number in its repeating place, the page's own, even where a listing that overran the
+            # text area (FOP) sits a line above it
+            and (_is_isolated(line, pages[page_index]) or (page_index, id(line)) in numbered)
         ]
         if len(repeated) == len(pages[page_index]):
             continue  # furniture frames a body; a page it would empty holds the body itself

@@ -13,7 +13,7 @@ import pytest
 from codemill.extract.pdf.document import pdf_to_markdown
 from codemill.extract.pdf.lines import group_rows
 from codemill.extract.pdf.spans import read_spans
-from tests.extract.pdf.pdfgen import LEFT, PITCH, Text, paragraph, write_pdf
+from tests.extract.pdf.pdfgen import LEFT, PAGE_W, PITCH, Text, paragraph, write_pdf
 
 def _width(text: str, size: float = 10, font: str = "tiro") -> float:
     return pymupdf.get_text_length(text, fontname=font, fontsize=size)
@@ -298,3 +298,18 @@ def test_a_numbered_figure_title_set_like_a_heading_is_a_caption(tmp_path):
     assert "## Boolean expressions" in markdown and "## Alternative execution" in markdown
     assert "#" not in markdown.split("Figure 1.")[0].splitlines()[-1] and "#" not in markdown.split("Table 2:")[0].splitlines()[-1]
     assert "Figure 1. If Logic" in markdown and "Table 2: Comparison operators" in markdown
+
+
+def test_a_page_number_right_under_an_overrunning_listing_is_furniture(tmp_path):
+    """FOP lets a shaded listing run past the text area down to the line above the page number: the
+    number, in the place and sequence of every other page's, is still furniture."""
+    listing = ["for line in fhand:", "    words = line.split()", "    print('Debug:', words)", "    print(words[2])"]
+    pages = []
+    for number in range(1, 7):
+        items = paragraph(100, PROSE) + [Text(752, str(number), "tiro", 10, PAGE_W / 2)]
+        if number == 4:
+            items += [Text(704 + i * PITCH, text, "cour", 10) for i, text in enumerate(listing)]
+        pages.append(items)
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "overrun.pdf", pages))
+    assert "    print(words[2])\n```" in markdown
+    assert not any(line.strip() == "4" for line in markdown.splitlines())
