@@ -24,7 +24,7 @@ def _notebook_pdf(path: Path, cells: list[tuple[str, list[str], bool]], glued: b
                   prompt_font: str = "cour") -> Path:
     """Prose, then each cell: (prompt, lines, shaded). The prompt ends a little left of the box, at the
     first line's baseline (`raised` points above it), in another colour; unshaded (output) lines start
-    at the box's edge, left of the code in it; `glued` sets prompt and first
+    at the box's edge, left of the code in it, a little below the box (at the line pitch when unprompted); `glued` sets prompt and first
     line as one Courier string, the rest of the lines aligned under the code, as one text object would."""
     doc = pymupdf.open()
     page = doc.new_page(width=PAGE_W, height=PAGE_H)
@@ -33,7 +33,7 @@ def _notebook_pdf(path: Path, cells: list[tuple[str, list[str], bool]], glued: b
         page.insert_text((LEFT, y), text, fontname="tiro", fontsize=10)
         y += PITCH
     for prompt, lines, shaded in cells:
-        y += 1.5 * PITCH if shaded else -0.5 * PITCH  # an output follows its cell's box at the line pitch
+        y += 1.5 * PITCH if shaded else 0.2 * PITCH if prompt else -0.5 * PITCH  # a printed stream right under the box
         if shaded:
             page.draw_rect(pymupdf.Rect(LEFT, y - PITCH + 2, PAGE_W - LEFT, y + (len(lines) - 1) * PITCH + 5),
                            color=(0.8, 0.8, 0.8), fill=(0.97, 0.97, 0.97))
@@ -146,3 +146,22 @@ def test_the_date_under_the_title_is_no_prose(tmp_path):
 def test_a_date_line_at_the_margin_stays(tmp_path):
     markdown = pdf_to_markdown(_title_page(tmp_path / "title.pdf", "3 March 2024", centred=False))
     assert "3 March 2024" in markdown
+
+
+def test_a_printed_ipython_session_keeps_its_prompts(tmp_path):
+    """A book's IPython session is one listing whose prompts are its text: prompt, code and output
+    lines at one pitch from one left edge (here one Courier string a line, and a prompt in a colour
+    of its own before a multi-line output)."""
+    session = ["In [1]: import numpy as np", "In [2]: data = np.arange(3)", "In [3]: data", "Out[3]: array([0, 1, 2])"]
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_W, height=PAGE_H)
+    for index, text in enumerate(PROSE):
+        page.insert_text((LEFT, 100 + index * PITCH), text, fontname="tiro", fontsize=10)
+    for index, text in enumerate(session):
+        page.insert_text((LEFT, 150 + index * PITCH), text, fontname="cour", fontsize=10)
+    page.insert_text((LEFT, 150 + 4 * PITCH), "In [4]:", fontname="cour", fontsize=10, color=BLUE)
+    page.insert_text((LEFT + 48, 150 + 4 * PITCH), "data + 1", fontname="cour", fontsize=10)
+    page.insert_text((LEFT, 150 + 5 * PITCH), "Out[4]: array([1, 2, 3])", fontname="cour", fontsize=10)
+    doc.save(tmp_path / "session.pdf")
+    markdown = pdf_to_markdown(tmp_path / "session.pdf")
+    assert "\n".join(session + ["In [4]: data + 1", "Out[4]: array([1, 2, 3])"]) + "\n```" in markdown
