@@ -8,6 +8,8 @@ metadata, so nbconvert's title block prints it and the other headings keep their
 `jupyter nbconvert --to pdf` (LaTeX via xelatex: shaded tcolorbox per cell, prompts left of the box,
 a date under the title) prints it. The ground truth is the chapter's markdown unchanged: the prompts,
 boxes and date are print furniture, the title is the chapter's `#` heading, outputs are its fences.
+Jupyter's markdown has no footnotes: nbconvert prints a note's mark as text and leaves the note out,
+so the truth's notes cost every method alike.
 NBCONVERT names the tool (default `jupyter-nbconvert`); a missing tool makes `available` say so.
 """
 
