@@ -207,6 +207,7 @@ def build_blocks(lines: list[Line], style: DocumentStyle) -> list[Block]:
             current.lines.append(line)
             continue
         (notes if line.kind == "footnote" else blocks).append(_open_block(line))
+    blocks = [_url_paragraph(block) for block in blocks]
     promoted = [_promote_bold_line(block, style) for block in blocks]
     if sum(1 for old, new in zip(blocks, promoted) if old is not new) < 2:
         promoted = blocks  # a single bold line is emphasis; a heading style recurs
@@ -226,6 +227,17 @@ def _drop_heading_labels(blocks: list[Block]) -> list[Block]:
             continue
         kept.append(block)
     return kept
+
+
+_LONE_URL = re.compile(r"^(?:[a-z][a-z+.-]*://|www\.)\S+$", re.IGNORECASE)
+
+
+def _url_paragraph(block: Block) -> Block:
+    """A one-line listing that is only a URL (LaTeX's \\url and ConTeXt set URLs in the typewriter
+    font, alone on a line after 'available at') is a paragraph holding the link, not code."""
+    if block.kind != "code" or len(block.lines) != 1 or not _LONE_URL.match(block.first.text.strip()):
+        return block
+    return Block("paragraph", list(block.lines))
 
 
 def _open_block(line: Line) -> Block:

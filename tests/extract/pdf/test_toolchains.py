@@ -313,3 +313,14 @@ def test_a_page_number_right_under_an_overrunning_listing_is_furniture(tmp_path)
     markdown = pdf_to_markdown(write_pdf(tmp_path / "overrun.pdf", pages))
     assert "    print(words[2])\n```" in markdown
     assert not any(line.strip() == "4" for line in markdown.splitlines())
+
+
+def test_a_url_alone_on_a_typewriter_line_is_no_listing(tmp_path):
+    """ConTeXt (and LaTeX's \\url) set a URL in the typewriter font, alone on its line after 'see': a
+    paragraph holding the link, not a one-line code block; a one-line listing stays code."""
+    items = paragraph(100, PROSE) + [Text(136, "Read the documentation of the string methods at")]
+    items += [Text(156, "https://docs.python.org/library/stdtypes.html#string-methods", "cour")]
+    items += paragraph(176, PROSE) + [Text(220, ">>> print(len('banana'))", "cour")] + paragraph(240, PROSE)
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "url.pdf", [items]))
+    assert "string methods at\n\n`https://docs.python.org/library/stdtypes.html#string-methods`\n\nThis is" in markdown
+    assert "``` python\n>>> print(len('banana'))\n```" in markdown
