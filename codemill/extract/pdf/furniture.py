@@ -3,7 +3,8 @@
 Only lines at the outer edge of a page (the first or last few, inside the top or bottom fifth)
 are candidates. A candidate is furniture when its text, with digits masked, recurs at the same
 height on several pages, when it sits in a slot (height, font, size) that such repeating lines
-use, or when it is a bare page number set apart from the body by a gap. Body text never qualifies
+use, when it is a bare page number set apart from the body by a gap, or when it names a title the body
+sets larger or bolder, in one place on several pages (the current section as running head). Body text never qualifies
 unless it also repeats at one place across pages, which body text does not.
 """
 
@@ -54,6 +55,7 @@ def mark_furniture(pages: list[list[Line]], heights: list[float]) -> int:
     slots: set[tuple] = set()
     marked = 0
     numbered = _numbered_edges(cands, min_repeats)
+    titled = _title_heads(pages, cands, min_repeats)
     for lines in pages:
         for line in lines:
             if _CONTINUED.match(line.text.strip()):
@@ -86,7 +88,8 @@ def mark_furniture(pages: list[list[Line]], heights: list[float]) -> int:
             if line.kind == "furniture" or not _is_isolated(line, pages[page_index]):
                 continue
             page_number = _PAGE_NUMBER.match(line.text.strip()) and line.share("mono") < 0.5
-            if _slot(edge, line) in slots or page_number or (page_index, id(line)) in numbered:
+            key = (page_index, id(line))
+            if _slot(edge, line) in slots or page_number or key in numbered or key in titled:
                 if _is_outermost(line, pages[page_index], edge):
                     line.kind = "furniture"
                     marked += 1
@@ -116,6 +119,31 @@ def _mark_title_date(pages: list[list[Line]]) -> int:
 # a listing or table broken across pages says so (Sphinx, LaTeX longtable); the note is not content
 _CONTINUED = re.compile(r"^[(\[]?(?:continued|continues) (?:on|from) (?:the )?(?:next|previous|following|preceding) page[)\].]?$", re.IGNORECASE)
 _EDGE_NUMBER = re.compile(r"^\s*(\d{1,4})\b(?!\.\d)|(?<![\d.])\b(\d{1,4})\s*$")
+
+
+_TITLE_LABEL = re.compile(r"^(?:(?:chapter|appendix|part)\s+[\w.]{1,6}[.:]?\s+|\d{1,3}(?:\.\d{1,3})*\.?\s+)", re.IGNORECASE)
+
+
+def _title_heads(pages: list[list[Line]], cands: list[list[tuple[str, Line]]], min_repeats: int) -> set[tuple[int, int]]:
+    """(page index, line id) of edge lines that repeat a title the document sets larger or bolder in its
+    body (its 'Chapter 1.' or '2.1' label aside), in one place at that edge on several pages: a running
+    head that names the current section, so its text changes from page to page (DocBook's FO stylesheets)."""
+    titles: dict[str, tuple[float, bool]] = {}  # a line never matches itself: not larger, not bolder
+    for lines in pages:
+        for line in lines:
+            if len(line.text) > 120:
+                continue
+            text = " ".join(line.text.lower().split())
+            for key in {text, _TITLE_LABEL.sub("", text, count=1)}:
+                size, bold = titles.get(key, (0.0, False))
+                titles[key] = (max(size, line.size), bold or line.share("bold") > 0.5)
+    places: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+    for page_index, page in enumerate(cands):
+        for edge, line in page:
+            size, bold = titles.get(" ".join(line.text.lower().split()), (0.0, False))
+            if size >= 1.15 * line.size or (bold and line.share("bold") < 0.5):
+                places[(edge, round(line.y0 / 4))].append((page_index, id(line)))
+    return {hit for hits in places.values() if len({p for p, _ in hits}) >= min_repeats for hit in hits}
 
 
 def _numbered_edges(cands: list[list[tuple[str, Line]]], min_repeats: int) -> set[tuple[int, int]]:
