@@ -88,12 +88,25 @@ def mark_furniture(pages: list[list[Line]], heights: list[float]) -> int:
             if line.kind == "furniture" or not _is_isolated(line, pages[page_index]):
                 continue
             page_number = _PAGE_NUMBER.match(line.text.strip()) and line.share("mono") < 0.5
-            key = (page_index, id(line))
-            if _slot(edge, line) in slots or page_number or key in numbered or key in titled:
+            if _slot(edge, line) in slots or page_number or (page_index, id(line)) in numbered:
                 if _is_outermost(line, pages[page_index], edge):
                     line.kind = "furniture"
                     marked += 1
+    for page_index, edge, group in titled:
+        rest = [other for other in pages[page_index] if all(other is not line for line in group)]
+        if all(line.kind != "furniture" for line in group) and _group_isolated(group, rest):
+            if _is_outermost(group[0] if edge == "top" else group[-1], rest + [group[0], group[-1]], edge):
+                for line in group:
+                    line.kind = "furniture"
+                marked += len(group)
     return marked + _mark_title_date(pages)
+
+
+def _group_isolated(group: list[Line], rest: list[Line]) -> bool:
+    """The lines of one head (wrapped onto two lines, or one) are set apart from every other line by
+    at least half their size vertically."""
+    top, bottom, gap = min(line.y0 for line in group), max(line.y1 for line in group), 0.5 * group[0].size
+    return all(o.y0 >= bottom + gap or o.y1 <= top - gap or any(_same_row(o, line) for line in group) for o in rest)
 
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
@@ -124,10 +137,11 @@ _EDGE_NUMBER = re.compile(r"^\s*(\d{1,4})\b(?!\.\d)|(?<![\d.])\b(\d{1,4})\s*$")
 _TITLE_LABEL = re.compile(r"^(?:(?:chapter|appendix|part)\s+[\w.]{1,6}[.:]?\s+|\d{1,3}(?:\.\d{1,3})*\.?\s+)", re.IGNORECASE)
 
 
-def _title_heads(pages: list[list[Line]], cands: list[list[tuple[str, Line]]], min_repeats: int) -> set[tuple[int, int]]:
-    """(page index, line id) of edge lines that repeat a title the document sets larger or bolder in its
-    body (its 'Chapter 1.' or '2.1' label aside), in one place at that edge on several pages: a running
-    head that names the current section, so its text changes from page to page (DocBook's FO stylesheets)."""
+def _title_heads(pages: list[list[Line]], cands: list[list[tuple[str, Line]]], min_repeats: int) -> list[tuple[int, str, list[Line]]]:
+    """(page index, edge, lines) of running heads that repeat a title the document sets larger or bolder in
+    its body (its 'Chapter 1.' or '2.1' label aside), one line or wrapped onto two, in one place at that edge
+    on several pages: a head naming the current section, so its text changes from page to page (DocBook's
+    FO stylesheets, whose narrow centre part wraps a long title)."""
     titles: dict[str, tuple[float, bool]] = {}  # a line never matches itself: not larger, not bolder
     for lines in pages:
         for line in lines:
@@ -137,13 +151,22 @@ def _title_heads(pages: list[list[Line]], cands: list[list[tuple[str, Line]]], m
             for key in {text, _TITLE_LABEL.sub("", text, count=1)}:
                 size, bold = titles.get(key, (0.0, False))
                 titles[key] = (max(size, line.size), bold or line.share("bold") > 0.5)
-    places: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+    places: dict[tuple[str, int], list[tuple[int, str, list[Line]]]] = defaultdict(list)
     for page_index, page in enumerate(cands):
-        for edge, line in page:
-            size, bold = titles.get(" ".join(line.text.lower().split()), (0.0, False))
-            if size >= 1.15 * line.size or (bold and line.share("bold") < 0.5):
-                places[(edge, round(line.y0 / 4))].append((page_index, id(line)))
-    return {hit for hits in places.values() if len({p for p, _ in hits}) >= min_repeats for hit in hits}
+        for edge in ("top", "bottom"):
+            lines = sorted((line for e, line in page if e == edge), key=lambda line: line.y0)
+            heads = [[line] for line in lines] + [[a, b] for a, b in zip(lines, lines[1:]) if _wrapped(a, b)]
+            for group in heads:
+                size, bold = titles.get(" ".join(" ".join(line.text for line in group).lower().split()), (0.0, False))
+                if size >= 1.15 * group[0].size or (bold and group[0].share("bold") < 0.5):
+                    outer = group[0] if edge == "top" else group[-1]
+                    places[(edge, round(outer.y0 / 4))].append((page_index, edge, group))
+    return [hit for hits in places.values() if len({p for p, _, _ in hits}) >= min_repeats for hit in hits]
+
+
+def _wrapped(a: Line, b: Line) -> bool:
+    """b is a's next line, in its size, at the next baseline."""
+    return abs(a.size - b.size) < 0.1 and 0.9 * a.size < b.baseline - a.baseline < 1.6 * a.size
 
 
 def _numbered_edges(cands: list[list[tuple[str, Line]]], min_repeats: int) -> set[tuple[int, int]]:
