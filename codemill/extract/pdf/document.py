@@ -101,8 +101,9 @@ def read_pages(doc: pymupdf.Document, pages: range, options: PdfOptions) -> Page
     clock = time.perf_counter()
     batch = PageBatch()
     fonts = FontMeter()
+    backdrops: set[tuple[int, int, int]] = set()
     for number in pages:
-        report, lines, text = _read_page(doc, number, options, fonts)
+        report, lines, text = _read_page(doc, number, options, fonts, backdrops)
         batch.reports.append(report)
         batch.lines.append(lines)
         batch.heights.append(doc[number].rect.height)
@@ -145,8 +146,10 @@ def assemble(batch: PageBatch, options: PdfOptions, source: str, title: str | No
     return Conversion(markdown, report)
 
 
-def _read_page(doc: pymupdf.Document, number: int, options: PdfOptions, fonts: FontMeter) -> tuple[dict, list[Line], str]:
-    """Lines of one page and its report entry; pages without text are OCR'd or reported as skipped."""
+def _read_page(doc: pymupdf.Document, number: int, options: PdfOptions, fonts: FontMeter,
+               backdrops: set[tuple[int, int, int]]) -> tuple[dict, list[Line], str]:
+    """Lines of one page and its report entry; pages without text are OCR'd or reported as skipped.
+    `backdrops`: the (left, right, top) of text backdrops found on the pages read before."""
     report = {"page": number + 1, "status": "text", "reason": None, "warnings": []}
     try:
         page = doc[number]
@@ -161,7 +164,7 @@ def _read_page(doc: pymupdf.Document, number: int, options: PdfOptions, fonts: F
             add_warning(report, "interleaved")
         if unmapped_share(lines) > 0.02:
             add_warning(report, "unmapped_font")
-        _mark_figure_regions(page, lines, drawings)
+        _mark_figure_regions(page, lines, drawings, backdrops)
         mark_ruled_tables(drawings, lines)
         mark_drawn_bullets(drawings, lines)
         if options.image_placeholders:
@@ -192,10 +195,10 @@ def _page_drawings(page: pymupdf.Page) -> list[dict]:
         return []
 
 
-def _mark_figure_regions(page: pymupdf.Page, lines: list[Line], drawings: list[dict]) -> None:
+def _mark_figure_regions(page: pymupdf.Page, lines: list[Line], drawings: list[dict], backdrops: set[tuple[int, int, int]]) -> None:
     """Flag lines that sit inside a sizeable cluster of vector drawings (a diagram's labels)."""
     area = page.rect.get_area()
-    drawings = [d for d in drawings if not _behind_the_page(d, area, lines)]
+    drawings = [d for d in drawings if not _behind_the_page(d, area, lines, backdrops)]
     if not drawings:
         return
     try:
@@ -207,16 +210,23 @@ def _mark_figure_regions(page: pymupdf.Page, lines: list[Line], drawings: list[d
             line.extra["in_figure"] = True
 
 
-def _behind_the_page(drawing: dict, area: float, lines: list[Line]) -> bool:
+def _behind_the_page(drawing: dict, area: float, lines: list[Line], backdrops: set[tuple[int, int, int]]) -> bool:
     """One rectangle over most of the page that holds most of its text: a background tint or a frame
     round the text, which would otherwise make the whole page one figure (a figure's own backdrop holds
-    only its labels)."""
+    only its labels). The same backdrop cut short where the text ends (wkhtmltopdf paints the body's
+    background only as tall as a chapter's last page needs) is known by its edges from earlier pages."""
     items = drawing.get("items") or ()
-    if not (len(items) == 1 and items[0][0] in ("re", "qu") and drawing["rect"].get_area() >= 0.4 * area):
+    if not (len(items) == 1 and items[0][0] in ("re", "qu")):
         return False
     r = drawing["rect"]
+    edges = (round(r.x0), round(r.x1), round(r.y0))
+    if r.get_area() < 0.4 * area and edges not in backdrops:
+        return False
     inside = sum(r.x0 - 2 <= line.x0 and line.x1 <= r.x1 + 2 and r.y0 - 2 <= line.y0 and line.y1 <= r.y1 + 2 for line in lines)
-    return inside >= 0.8 * len(lines)
+    if inside < 0.8 * len(lines):
+        return False
+    backdrops.add(edges)
+    return True
 
 
 def _drop_figure_labels(flow: list[Line]) -> None:

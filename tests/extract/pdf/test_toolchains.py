@@ -342,3 +342,27 @@ def test_a_running_head_naming_the_current_section_is_furniture(tmp_path):
     markdown = pdf_to_markdown(write_pdf(tmp_path / "heads.pdf", pages))
     assert all(f"## {title}" in markdown or f"# {title}" in markdown for title in sections)
     assert not any(line.strip() in sections + ["Catching exceptions", "using try and except"] for line in markdown.splitlines())
+
+
+def test_a_page_backdrop_cut_short_on_the_last_page_is_no_figure(tmp_path):
+    """wkhtmltopdf paints the HTML body's white background on every page, down to where the text ends on
+    a chapter's last page: that short backdrop, with the edges of the full ones before it, is no figure
+    (its rarely used heading font made the last page's heading a diagram label)."""
+    doc = pymupdf.open()
+    for number in range(3):
+        page = doc.new_page(width=PAGE_W, height=792)
+        bottom = 720 if number < 2 else 300
+        page.draw_rect(pymupdf.Rect(LEFT, 60, PAGE_W - LEFT, bottom), color=None, fill=(1, 1, 1))
+        y = 100
+        if number == 2:
+            page.draw_rect(pymupdf.Rect(LEFT, 180, PAGE_W - LEFT, 230), color=None, fill=(0.94, 0.94, 0.94))
+            page.insert_text((LEFT, 195), ">>> print('done')", fontname="cour", fontsize=10)
+            page.insert_text((LEFT, 90), "Exercises", fontname="hebo", fontsize=13)
+        for line in PROSE * (12 if number < 2 else 1):
+            if y > 170 and number == 2:
+                break
+            page.insert_text((LEFT, y), line, fontname="tiro", fontsize=10)
+            y += PITCH
+    doc.save(tmp_path / "backdrop.pdf")
+    markdown = pdf_to_markdown(tmp_path / "backdrop.pdf")
+    assert "Exercises" in markdown and ">>> print('done')" in markdown
