@@ -63,8 +63,32 @@ def classify(lines: list[Line], style: DocumentStyle) -> None:
         else:
             line.kind = "text"
         previous = line
+    _mark_numbered_blank_lines(lines, style)
     _demote_inline_code(lines, style)
     mark_tables(lines)
+
+
+def _mark_numbered_blank_lines(lines: list[Line], style: DocumentStyle) -> None:
+    """A blank line of a listing numbered in the margin leaves its number alone on the row: small bare
+    numbers in line with the numbers of the code lines around them are left out like the other numbers,
+    and the gap they stood in makes the blank lines."""
+    bare = [line.kind == "text" and line.text.strip().isdigit() and line.size <= 0.8 * style.body_size for line in lines]
+    index = 1
+    while index < len(lines) - 1:
+        end = index
+        while end < len(lines) - 1 and bare[end]:
+            end += 1  # a run of blank lines
+        before, after = lines[index - 1], lines[end]
+        if end > index and all(o.kind == "code" and _numbered_at(o, lines[index]) for o in (before, after)):
+            for line in lines[index:end]:
+                line.kind = "furniture"
+        index = end + 1
+
+
+def _numbered_at(code: Line, number: Line) -> bool:
+    first = code.spans[0]
+    aligned = min(abs(first.x0 - number.x0), abs(first.x1 - number.x1)) <= 0.6 * first.size  # set flush left or right
+    return first.text.strip().isdigit() and not first.mono and aligned
 
 
 def _ends_heading(line: Line, previous: Line | None) -> bool:

@@ -37,12 +37,11 @@ def code_lines(block: Block, style: DocumentStyle) -> list[str]:
     full: set[int] = set()  # rendered lines that end where the next line's first word would not fit
     near: set[int] = set()  # those of them that also end within a few characters of the column edge
     numbered = _has_line_numbers(block)
-    lefts: dict[tuple[int, int], float] = {}  # a listing cut by a column or page break has a left edge in each part
-    for line in block.lines:
-        lefts[line.page, line.column] = min(line.x0, lefts.get((line.page, line.column), line.x0))
-    grid = _grid_ratio(block, style)
+    lefts = _listing_lefts(block, numbered)
+    grid = _grid_ratio(block, style, lefts)
     for index, (line, blanks) in enumerate(zip(block.lines, block.blank_before)):
-        text = _CALLOUTS.sub("", _place_spans(line, style, skip_number=numbered, grid=grid))
+        edge = lefts[line.page, line.column] if numbered else line.left_edge  # numbers in the margin: from the code's edge
+        text = _CALLOUTS.sub("", _place_spans(line, style, skip_number=numbered, grid=grid, left=edge))
         left = lefts[line.page, line.column]
         if style.marks_wraps and index and not blanks and _soft_wrapped(block.lines[index - 1], line, left):
             rendered[-1] += text.lstrip()  # the spaces kept at each break (or its hyphen) are the text's own
@@ -86,19 +85,30 @@ def _is_line_number(span, line: Line) -> bool:
 
 
 def _has_line_numbers(block: Block) -> bool:
-    """Most lines of the listing start with a number set apart from the code that follows it."""
-    numbered = sum(1 for line in block.lines if len(line.spans) > 1 and _is_line_number(line.spans[0], line))
-    return len(block.lines) >= 2 and numbered >= 0.8 * len(block.lines)
+    """Most lines of the listing start with a number set apart from the code that follows it (a
+    one-line listing: the number 1)."""
+    numbered = [line for line in block.lines if len(line.spans) > 1 and _is_line_number(line.spans[0], line)]
+    if len(block.lines) == 1:
+        return bool(numbered) and numbered[0].spans[0].text.strip() == "1"
+    return len(numbered) >= 0.8 * len(block.lines)
 
 
-def _grid_ratio(block: Block, style: DocumentStyle) -> float:
+def _listing_lefts(block: Block, numbered: bool) -> dict[tuple[int, int], float]:
+    """The listing's left edge in each page and column it runs through (a listing cut by a column or
+    page break has one in each part): where its code starts, line numbers in the margin left aside."""
+    lefts: dict[tuple[int, int], float] = {}
+    for line in block.lines:
+        spans = line.spans[1:] if numbered and len(line.spans) > 1 and _is_line_number(line.spans[0], line) else line.spans
+        x0 = next((s.x0 for s in spans if s.text.strip()), line.x0)
+        lefts[line.page, line.column] = min(x0, lefts.get((line.page, line.column), x0))
+    return lefts
+
+
+def _grid_ratio(block: Block, style: DocumentStyle, lefts: dict[tuple[int, int], float]) -> float:
     """How much wider the listing's character grid is than its glyphs' advance (LaTeX listings sets
     each character in a 0.6 em cell whatever the font's width): the factor that puts the starts of
     its words nearest to whole columns. 1.0 when the glyph advance already fits. Offsets count from
     the listing's left edge in each column it runs through."""
-    lefts: dict[tuple[int, int], float] = {}
-    for line in block.lines:
-        lefts[line.page, line.column] = min(line.x0, lefts.get((line.page, line.column), line.x0))
     offsets = []
     for line in block.lines:
         left = lefts[line.page, line.column]
@@ -120,10 +130,11 @@ def _grid_ratio(block: Block, style: DocumentStyle) -> float:
     return best if misfit(best) < 0.5 * base else 1.0
 
 
-def _place_spans(line: Line, style: DocumentStyle, skip_number: bool = False, grid: float = 1.0) -> str:
-    """Put each span at the column its x-position gives, measured from the column's left edge, on
-    the listing's character grid (`grid` times the glyph advance)."""
-    text, prev_end = "", line.left_edge
+def _place_spans(line: Line, style: DocumentStyle, skip_number: bool = False, grid: float = 1.0, left: float | None = None) -> str:
+    """Put each span at the column its x-position gives, measured from `left` (the column's left edge
+    unless given), on the listing's character grid (`grid` times the glyph advance)."""
+    left = line.left_edge if left is None else left
+    text, prev_end = "", left
     spans = line.spans
     if skip_number and len(spans) > 1 and _is_line_number(spans[0], line):
         spans = spans[1:]
@@ -134,7 +145,7 @@ def _place_spans(line: Line, style: DocumentStyle, skip_number: bool = False, gr
         if text and gap < 0.5 * width:
             text += span_text  # touching the previous span: no space, whatever rounding says
         else:
-            column = max(0, round((span.x0 - line.left_edge) / width))
+            column = max(0, round((span.x0 - left) / width))
             apart = 1 if text and not text.endswith(" ") and grid == 1.0 else 0  # on a wider grid, gaps are the cells' slack
             text += " " * max(column - len(text), apart)
             text += span_text

@@ -32,8 +32,11 @@ class Line:
         weights: dict[float, int] = {}
         prose: dict[float, int] = {}
         total = mono = bold = italic = 0
+        number = _margin_number(spans)
         for s in spans:  # one pass: this runs for every line of every page
             text = s.text
+            if s is number:
+                continue
             if s.x1 > x1:
                 x1 = s.x1
             if s.y0 < y0:
@@ -70,6 +73,17 @@ class Line:
     def share(self, attribute: str) -> float:
         """Fraction of the line's visible characters whose span has `attribute` (mono, bold, italic)."""
         return self._shares.get(attribute, 0.0)
+
+
+def _margin_number(spans: list[Span]) -> Span | None:
+    """A listing's line number in front of monospace code (digits in another font or a smaller size): it
+    does not count in the line's style shares, or a short numbered code line would read as prose."""
+    if len(spans) < 2 or not spans[0].text.strip().isdigit():
+        return None
+    first, rest = spans[0], next((s for s in spans[1:] if s.text.strip()), None)
+    if rest is None or not rest.mono or (first.mono and first.size >= rest.size - 0.5):
+        return None
+    return first
 
 
 def needs_space(left: Span, right: Span) -> bool:

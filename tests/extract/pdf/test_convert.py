@@ -279,3 +279,29 @@ def test_curly_quotes_in_a_listing_are_made_straight_only_where_python_then_pars
     markdown = pdf_to_markdown(story_pdf(tmp_path / "quotes.pdf", html, css="pre {font-family: monospace}"))
     assert "name = 'world'\nprint('Hi', name)" in markdown
     assert "print(\"It\u2019s\")\nprint(name)" in markdown
+
+
+def test_short_numbered_code_lines_stay_code_without_their_numbers(tmp_path):
+    listing = ["n = 5", "while n > 0:", "    print(n)", "    n = n - 1", "x = 1"]
+    items = paragraph(100, PROSE)
+    for i, code in enumerate(listing):  # LaTeX listings' numbers=left: small roman digits in the margin
+        items += [Text(150 + 11 * i, str(i + 1), "tiro", 5, LEFT - 12), Text(150 + 11 * i, code, "cour", 9)]
+    items += paragraph(230, PROSE) + [Text(280, "1", "tiro", 5, LEFT - 12), Text(280, "x = x + 1", "cour", 9)]
+    items += paragraph(310, PROSE)
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "numbered-listing.pdf", [items]))
+    assert "``` python\n" + "\n".join(listing) + "\n```" in markdown
+    assert "```\nx = x + 1\n```" in markdown.replace("``` python", "```")
+
+
+def test_a_numbered_listings_blank_lines_keep_only_the_blank(tmp_path):
+    listing = ["def f():", "    return 1", "", "", "def g():", "    return 2", "", "x = f()", "y = g()", "print(x + y)"]
+    items = paragraph(100, PROSE)
+    for i, code in enumerate(listing):  # numbers set flush right, as listings does: '10' starts further left
+        number = str(i + 1)
+        items.append(Text(150 + 11 * i, number, "tiro", 5, LEFT - 8 - 2.5 * len(number)))
+        if code:
+            items.append(Text(150 + 11 * i, code, "cour", 9))
+    items += paragraph(280, PROSE)
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "numbered-blanks.pdf", [items]))
+    assert "``` python\n" + "\n".join(listing) + "\n```" in markdown
+
