@@ -23,8 +23,11 @@ unpatched-Qt build (Debian's) ignores the header/footer switches, so its furnitu
 fop-docbook: pandoc's DocBook 5 article, docbook-xsl-ns's FO stylesheet (shaded verbatim, FOP extensions)
 and Apache FOP, with the stylesheets' own title page, table of contents, running heads and page numbers.
 context: pandoc's ConTeXt writer with its default template, set by ConTeXt MkIV (its own page numbers).
-WeasyPrint, LibreOffice, Typst, groff, wkhtmltopdf, FOP and ConTeXt are tools of this benchmark only: a cell
-whose tool is missing is skipped.
+latex-plain-numbered: pandoc's LaTeX body of the chapter under a book's own short preamble (PLAIN_LATEX: listings
+numbered in the margin, framed, bold keywords, no upquote), set by xelatex.
+notebook: the chapter as a Jupyter notebook printed by nbconvert (pdf_notebook.py says what is a cell).
+WeasyPrint, LibreOffice, Typst, groff, wkhtmltopdf, FOP, ConTeXt and nbconvert are tools of this benchmark
+only: a cell whose tool is missing is skipped.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+
+import pdf_notebook
 
 CHROMIUM = Path("/usr/bin/chromium")
 WEASYPRINT = os.environ.get("WEASYPRINT", "weasyprint")  # e.g. a venv's bin/weasyprint; it needs pango
@@ -241,6 +246,38 @@ def latex_pdf(markdown: str, out: Path, truth_dir: Path, cell: str) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
+# A book's own hand-written preamble instead of pandoc's template, as many LaTeX books have: listings with line
+# numbers in the margin, a frame and bold keywords, and no upquote (a quote in code prints curly, as ’)
+PLAIN_LATEX = r"""\documentclass[11pt,oneside]{book}
+\usepackage{fontspec}
+\usepackage[paperwidth=7in,paperheight=9.25in,margin=0.8in]{geometry}
+\usepackage{graphicx,xcolor,listings,longtable,booktabs,hyperref}
+\graphicspath{{TRUTH/}}
+\lstset{basicstyle=\ttfamily\small, keywordstyle=\bfseries, language=Python, numbers=left, numberstyle=\tiny,
+  frame=single, breaklines=true, showstringspaces=false}
+\newcommand{\passthrough}[1]{#1}
+\providecommand{\tightlist}{\setlength{\itemsep}{0pt}\setlength{\parskip}{0pt}}
+\begin{document}
+\input{body}
+\end{document}
+"""
+
+
+def plain_latex_pdf(markdown: str, out: Path, truth_dir: Path) -> None:
+    """pandoc writes the chapter's LaTeX body only; PLAIN_LATEX's preamble sets it with xelatex."""
+    work = out.parent / f".{out.stem}-plain"
+    work.mkdir(exist_ok=True)
+    subprocess.run([PANDOC, "-f", "gfm", "-t", "latex", "--listings", "--top-level-division=chapter", "-o", str(work / "body.tex")],
+                   input=markdown, text=True, check=True, capture_output=True, timeout=120)
+    (work / "book.tex").write_text(PLAIN_LATEX.replace("TRUTH", str(truth_dir.resolve())), encoding="utf-8")
+    for _ in range(2):  # the second run settles references
+        subprocess.run(["xelatex", "-interaction=batchmode", "book.tex"], capture_output=True, timeout=300, cwd=work)
+    if not (work / "book.pdf").exists():
+        raise subprocess.CalledProcessError(1, "xelatex", stderr=(work / "book.log").read_bytes()[-500:])
+    shutil.move(work / "book.pdf", out)
+    shutil.rmtree(work, ignore_errors=True)
+
+
 # Typst sets the running head itself: the book on even pages, the chapter on odd ones, none on the first
 TYPST_HEAD = """#set page(header: context {
   let n = here().page()
@@ -373,6 +410,8 @@ TYPESETTINGS = {
     "wkhtmltopdf": ("wkhtmltopdf", False),
     "fop-docbook": ("fop", False),
     "context": ("context", False),
+    "latex-plain-numbered": ("latex-plain", False),
+    "notebook": ("notebook", False),
 }
 
 
@@ -421,6 +460,10 @@ def available(name: str) -> str | None:
             return f"{', '.join(missing) or DOCBOOK_FO} not found (Debian: pandoc xsltproc docbook-xsl-ns fop)"
     if engine == "context" and (shutil.which(PANDOC) is None or shutil.which(CONTEXT) is None):
         return "pandoc or context not found (Debian: pandoc context)"
+    if engine == "latex-plain" and (shutil.which(PANDOC) is None or shutil.which("xelatex") is None):
+        return "pandoc or xelatex not found (Debian: pandoc texlive-xetex texlive-latex-recommended)"
+    if engine == "notebook":
+        return pdf_notebook.available()
     return None
 
 
@@ -455,6 +498,14 @@ def build(name: str, truth_dir: Path, out_dir: Path) -> Path:
             fop_docbook_pdf(markdown, pdf)
         elif engine == "context":
             context_pdf(markdown, pdf)
+        elif engine == "latex-plain":
+            try:
+                plain_latex_pdf(markdown, pdf, truth_dir)
+            except subprocess.CalledProcessError as error:
+                print(f"({name}: {source.name} did not typeset: {error.stderr!r})")
+                continue
+        elif engine == "notebook":
+            pdf_notebook.typeset_notebook(markdown, out_dir, source.stem, images)
         elif engine == "libreoffice":
             libreoffice_pdf(markdown, html, pdf, truth_dir, name.rsplit("-", 1)[1])
         else:
