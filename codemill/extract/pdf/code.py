@@ -62,16 +62,23 @@ def code_lines(block: Block, style: DocumentStyle) -> list[str]:
 
 
 _CURLY_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+_CURLY_SINGLE = str.maketrans({"\u2018": "'", "\u2019": "'"})
 
 
 def _straight_quotes(lines: list[str]) -> list[str]:
     """Curly quotes a typesetter put in place of straight ones (LaTeX's typewriter font without
-    upquote prints ' as ’, word processors "smarten" quotes) made straight again, when the listing
-    then parses further as Python; a listing that only quotes curly text is left alone."""
-    if not any(ch in text for text in lines for ch in "\u2018\u2019\u201c\u201d"):
+    upquote prints ' as ’, word processors "smarten" quotes) made straight again: all of them when the
+    listing then parses further as Python, the single ones when the listing holds no straight single
+    quote at all (program output, other languages). A listing that also quotes straight is left alone."""
+    text = "\n".join(lines)
+    if not any(ch in text for ch in "\u2018\u2019\u201c\u201d"):
         return lines
-    straight = [text.translate(_CURLY_QUOTES) for text in lines]
-    return straight if _first_error(straight) > _first_error(lines) else lines
+    straight = [line.translate(_CURLY_QUOTES) for line in lines]
+    if _first_error(straight) > _first_error(lines):
+        return straight
+    if "'" not in text and ("\u2018" in text or "\u2019" in text):
+        return [line.translate(_CURLY_SINGLE) for line in lines]
+    return lines
 
 
 # circled and dingbat numbers (①, ❶, ➊, ㉑) that books set after a code line to point at its explanation

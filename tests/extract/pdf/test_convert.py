@@ -275,10 +275,12 @@ def test_callout_numbers_after_code_lines_leave_the_code(tmp_path):
 def test_curly_quotes_in_a_listing_are_made_straight_only_where_python_then_parses(tmp_path):
     prose = "<p>" + " ".join(PROSE) + "</p>"
     html = (prose + "<pre>name = \u2019world\u2019\nprint(\u2018Hi\u2019, name)</pre>" + prose
-            + "<pre>print(\"It\u2019s\")\nprint(name)</pre>" + prose)
+            + "<pre>print(\"It\u2019s\")\nprint('Hi')</pre>" + prose
+            + "<pre>&gt;&gt;&gt; x + 1\nNameError: name \u2019x\u2019 is not defined</pre>" + prose)
     markdown = pdf_to_markdown(story_pdf(tmp_path / "quotes.pdf", html, css="pre {font-family: monospace}"))
     assert "name = 'world'\nprint('Hi', name)" in markdown
-    assert "print(\"It\u2019s\")\nprint(name)" in markdown
+    assert "print(\"It\u2019s\")\nprint('Hi')" in markdown  # it quotes straight too: its curly one is text
+    assert "NameError: name 'x' is not defined" in markdown  # output that never quotes straight
 
 
 def test_short_numbered_code_lines_stay_code_without_their_numbers(tmp_path):
