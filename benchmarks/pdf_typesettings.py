@@ -26,8 +26,9 @@ context: pandoc's ConTeXt writer with its default template, set by ConTeXt MkIV 
 latex-plain-numbered: pandoc's LaTeX body of the chapter under a book's own short preamble (PLAIN_LATEX: listings
 numbered in the margin, framed, bold keywords, no upquote), set by xelatex.
 notebook: the chapter as a Jupyter notebook printed by nbconvert (pdf_notebook.py says what is a cell).
-WeasyPrint, LibreOffice, Typst, groff, wkhtmltopdf, FOP, ConTeXt and nbconvert are tools of this benchmark
-only: a cell whose tool is missing is skipped.
+texinfo: pandoc's Texinfo, set by texi2pdf as GNU manuals are (its own headings, running heads and page numbers).
+WeasyPrint, LibreOffice, Typst, groff, wkhtmltopdf, FOP, ConTeXt, nbconvert and Texinfo are tools of this
+benchmark only: a cell whose tool is missing is skipped.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ PANDOC = "pandoc"
 PANDOC3 = os.environ.get("PANDOC3", "pandoc")
 TYPST = os.environ.get("TYPST", "typst")
 GROFF = "groff"
+TEXI2PDF = "texi2pdf"
 WKHTMLTOPDF = "wkhtmltopdf"
 FOP = "fop"
 XSLTPROC = "xsltproc"
@@ -394,6 +396,17 @@ def context_pdf(markdown: str, out: Path) -> None:
             leftover.unlink()
 
 
+def texinfo_pdf(markdown: str, out: Path) -> None:
+    """pandoc -> Texinfo (standalone) -> `texi2pdf --batch`, run beside the images/ link: the GNU manuals' toolchain."""
+    source = out.parent / f"{out.stem}-texi.texi"  # no dot name: TeX will not write aux files named after one
+    source.write_text(_pandoc_with_figures(markdown, "gfm", "texinfo", out.parent), encoding="utf-8")
+    try:
+        subprocess.run([TEXI2PDF, "--batch", "--quiet", "--clean", "-o", out.name, source.name], check=True, capture_output=True,
+                       timeout=300, cwd=out.parent)
+    finally:
+        source.unlink()
+
+
 TYPESETTINGS = {
     "chromium-1col": ("chromium", False),
     "chromium-2col": ("chromium", True),
@@ -412,6 +425,7 @@ TYPESETTINGS = {
     "context": ("context", False),
     "latex-plain-numbered": ("latex-plain", False),
     "notebook": ("notebook", False),
+    "texinfo": ("texinfo", False),
 }
 
 
@@ -464,6 +478,8 @@ def available(name: str) -> str | None:
         return "pandoc or xelatex not found (Debian: pandoc texlive-xetex texlive-latex-recommended)"
     if engine == "notebook":
         return pdf_notebook.available()
+    if engine == "texinfo" and (shutil.which(PANDOC) is None or shutil.which(TEXI2PDF) is None):
+        return "pandoc or texi2pdf not found (Debian: pandoc texinfo texlive-plain-generic)"
     return None
 
 
@@ -506,6 +522,8 @@ def build(name: str, truth_dir: Path, out_dir: Path) -> Path:
                 continue
         elif engine == "notebook":
             pdf_notebook.typeset_notebook(markdown, out_dir, source.stem, images)
+        elif engine == "texinfo":
+            texinfo_pdf(markdown, pdf)
         elif engine == "libreoffice":
             libreoffice_pdf(markdown, html, pdf, truth_dir, name.rsplit("-", 1)[1])
         else:
