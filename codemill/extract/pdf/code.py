@@ -39,9 +39,10 @@ def code_lines(block: Block, style: DocumentStyle) -> list[str]:
     numbered = _has_line_numbers(block)
     lefts = _listing_lefts(block, numbered)
     grid = _grid_ratio(block, style, lefts)
+    pitches = _span_pitches(block) if grid == 1.0 else {}
     for index, (line, blanks) in enumerate(zip(block.lines, block.blank_before)):
         edge = lefts[line.page, line.column] if numbered else line.left_edge  # numbers in the margin: from the code's edge
-        text = _CALLOUTS.sub("", _place_spans(line, style, skip_number=numbered, grid=grid, left=edge))
+        text = _CALLOUTS.sub("", _place_spans(line, style, skip_number=numbered, grid=grid, left=edge, pitches=pitches))
         left = lefts[line.page, line.column]
         if style.marks_wraps and index and not blanks and _soft_wrapped(block.lines[index - 1], line, left):
             rendered[-1] += text.lstrip()  # the spaces kept at each break (or its hyphen) are the text's own
@@ -137,9 +138,11 @@ def _grid_ratio(block: Block, style: DocumentStyle, lefts: dict[tuple[int, int],
     return best if misfit(best) < 0.5 * base else 1.0
 
 
-def _place_spans(line: Line, style: DocumentStyle, skip_number: bool = False, grid: float = 1.0, left: float | None = None) -> str:
+def _place_spans(line: Line, style: DocumentStyle, skip_number: bool = False, grid: float = 1.0, left: float | None = None,
+                 pitches: dict[float, float] | None = None) -> str:
     """Put each span at the column its x-position gives, measured from `left` (the column's left edge
-    unless given), on the listing's character grid (`grid` times the glyph advance)."""
+    unless given), on the listing's character grid (`grid` times the glyph advance). `pitches`: the
+    listing's own character pitch per size, measured from its spans, for the slack check on grid 1."""
     left = line.left_edge if left is None else left
     text, prev_end = "", left
     spans = line.spans
@@ -147,7 +150,12 @@ def _place_spans(line: Line, style: DocumentStyle, skip_number: bool = False, gr
         spans = spans[1:]
     for span in spans:
         width = (style.char_width(span.size) if span.mono else style.char_width(line.size)) * grid
-        span_text = _without_slack_spaces(span, style.char_width(span.size), width) if span.mono and grid != 1.0 else span.text
+        if span.mono and grid != 1.0:
+            span_text = _without_slack_spaces(span, style.char_width(span.size), width)
+        elif span.mono and pitches and span.size in pitches and " " in span.text.strip():
+            span_text = _without_slack_spaces(span, pitches[span.size], pitches[span.size])
+        else:
+            span_text = span.text
         gap = span.x0 - prev_end
         if text and gap < 0.5 * width:
             text += span_text  # touching the previous span: no space, whatever rounding says
@@ -161,16 +169,34 @@ def _place_spans(line: Line, style: DocumentStyle, skip_number: bool = False, gr
 
 
 _SLACK_SPACE = re.compile(r"(?<=\S) (?=[,.;:)\]}])|(?<=[(\[{]) (?=\S)")
+_OPERATOR_SPACE = re.compile(r"(?<=\w) (?=[^\w\s])|(?<=[^\w\s]) (?=\w)")
 
 
 def _without_slack_spaces(span, glyph: float, pitch: float) -> str:
     """A span on a wider grid holds as many characters as its cells; a space the PDF reader guessed
-    from a cell's slack (before a comma, after a bracket) is dropped until the count fits."""
+    from a cell's slack is dropped until the count fits: one before a comma or after a bracket first,
+    then, where exactly as many are left over as the span has, the spaces between a word and an
+    operator ('hour -1' in a span with room for 'hour-1'; 'x = 1' keeps its spaces: both fit)."""
     cells = round((span.x1 - span.x0 - glyph) / pitch) + 1
     text = span.text
     while len(text) > cells and _SLACK_SPACE.search(text):
         text = _SLACK_SPACE.sub("", text, count=1)
+    inked = len(text.rstrip())  # a space the line ended on may have no width in the span's box
+    if inked > cells and len(_OPERATOR_SPACE.findall(text)) == inked - cells:
+        text = _OPERATOR_SPACE.sub("", text)
     return text
+
+
+def _span_pitches(block: Block) -> dict[float, float]:
+    """The listing's character pitch per size, from its monospace spans of four characters or more
+    without a space (median width per character; three spans at least). LaTeX listings' fixed columns
+    set each character in a cell wider than its glyph, which the glyph advance alone does not show."""
+    samples: dict[float, list[float]] = {}
+    for line in block.lines:
+        for span in line.spans:
+            if span.mono and len(span.text) >= 4 and " " not in span.text:
+                samples.setdefault(span.size, []).append((span.x1 - span.x0) / len(span.text))
+    return {size: sorted(widths)[len(widths) // 2] for size, widths in samples.items() if len(widths) >= 3}
 
 
 def _soft_wrapped(prev: Line, line: Line, left: float) -> bool:

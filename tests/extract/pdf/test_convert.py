@@ -307,3 +307,19 @@ def test_a_numbered_listings_blank_lines_keep_only_the_blank(tmp_path):
     markdown = pdf_to_markdown(write_pdf(tmp_path / "numbered-blanks.pdf", [items]))
     assert "``` python\n" + "\n".join(listing) + "\n```" in markdown
 
+
+
+def test_slack_between_fixed_column_cells_is_no_space(tmp_path):
+    cell = 6.0  # LaTeX listings' fixed columns: each character in a cell wider than Courier's 5.4 glyph
+
+    def cells(y, tokens):
+        placed, column = [], 0
+        for token, nudge in tokens:
+            placed += [Text(y, ch, "cour", 9, LEFT + cell * (column + k) + nudge) for k, ch in enumerate(token) if ch != " "]
+            column += len(token)
+        return placed
+
+    rows = [[("20+32", 0)], [("hour", 0), ("-1", 1.0)], [("hour*60+minute", 0)], [("x = 1", 0)], [("(5+9)*(15-7)", 0)]]
+    items = paragraph(100, PROSE) + [t for i, row in enumerate(rows) for t in cells(150 + 11 * i, row)] + paragraph(230, PROSE)
+    markdown = pdf_to_markdown(write_pdf(tmp_path / "cells.pdf", [items]))
+    assert "20+32\nhour-1\nhour*60+minute\nx = 1\n(5+9)*(15-7)\n```" in markdown
