@@ -86,16 +86,24 @@ def _straight_quotes(lines: list[str]) -> list[str]:
 _CALLOUTS = re.compile(r"(?:\s*[\u2460-\u2473\u24eb-\u24ff\u2776-\u2793\u3251-\u325f\u32b1-\u32bf])+\s*$")
 
 
-def _is_line_number(span, line: Line) -> bool:
-    """A listing's line number: digits set apart from the code (smaller or not monospace)."""
-    code_size = max((s.size for s in line.spans if s.mono), default=line.size)
+def _starts_numbered(line: Line) -> bool:
+    """The line starts with a listing's line number: digits set apart from the code after them
+    (smaller or not monospace)."""
+    if len(line.spans) < 2:
+        return False
+    span, code_size = line.spans[0], max((s.size for s in line.spans if s.mono), default=line.size)
     return span.text.strip().isdigit() and (span.size < code_size - 0.5 or not span.mono)
+
+
+def _code_spans(line: Line, numbered: bool) -> list:
+    """The line's spans, its line number left out when the listing is numbered."""
+    return line.spans[1:] if numbered and _starts_numbered(line) else line.spans
 
 
 def _has_line_numbers(block: Block) -> bool:
     """Most lines of the listing start with a number set apart from the code that follows it (a
     one-line listing: the number 1)."""
-    numbered = [line for line in block.lines if len(line.spans) > 1 and _is_line_number(line.spans[0], line)]
+    numbered = [line for line in block.lines if _starts_numbered(line)]
     if len(block.lines) == 1:
         return bool(numbered) and numbered[0].spans[0].text.strip() == "1"
     return len(numbered) >= 0.8 * len(block.lines)
@@ -106,8 +114,7 @@ def _listing_lefts(block: Block, numbered: bool) -> dict[tuple[int, int], float]
     page break has one in each part): where its code starts, line numbers in the margin left aside."""
     lefts: dict[tuple[int, int], float] = {}
     for line in block.lines:
-        spans = line.spans[1:] if numbered and len(line.spans) > 1 and _is_line_number(line.spans[0], line) else line.spans
-        x0 = next((s.x0 for s in spans if s.text.strip()), line.x0)
+        x0 = next((s.x0 for s in _code_spans(line, numbered) if s.text.strip()), line.x0)
         lefts[line.page, line.column] = min(x0, lefts.get((line.page, line.column), x0))
     return lefts
 
@@ -145,10 +152,7 @@ def _place_spans(line: Line, style: DocumentStyle, skip_number: bool = False, gr
     listing's own character pitch per size, measured from its spans, for the slack check on grid 1."""
     left = line.left_edge if left is None else left
     text, prev_end = "", left
-    spans = line.spans
-    if skip_number and len(spans) > 1 and _is_line_number(spans[0], line):
-        spans = spans[1:]
-    for span in spans:
+    for span in _code_spans(line, skip_number):
         width = (style.char_width(span.size) if span.mono else style.char_width(line.size)) * grid
         if span.mono and grid != 1.0:
             span_text = _without_slack_spaces(span, style.char_width(span.size), width)
